@@ -1,0 +1,49 @@
+# warmstart_kit: the two commands a new user needs are `make demo` and `make test`.
+SHELL := /bin/bash
+VENV := .venv
+BIN := $(VENV)/bin
+OUT ?= runs/demo
+PRESET ?= default
+
+.PHONY: demo test env export check-export check-clean nbtest pytest docs-check bench clean
+
+$(VENV)/.stamp: settings.ini constraints.txt setup.py tools/setup_env.sh
+	bash tools/setup_env.sh
+
+env: $(VENV)/.stamp
+
+## Main job on its built-in default preset: writes $(OUT)/report.html
+demo: env
+	$(BIN)/warmstart study --preset $(PRESET) --out $(OUT)
+	@echo "open $(OUT)/report.html in a browser"
+
+## Every test: export-sync check, clean check, notebook tests, pytest
+test: env check-export check-clean nbtest pytest
+
+export:
+	$(BIN)/nbdev_export
+
+check-export: env
+	@tmp=$$(mktemp -d); cp -r warmstart_kit $$tmp/before; $(BIN)/nbdev_export; \
+	if ! diff -r -x __pycache__ $$tmp/before warmstart_kit >/dev/null; then \
+	  diff -r -x __pycache__ $$tmp/before warmstart_kit | head -40; \
+	  echo "FAIL: warmstart_kit/ differs from the notebooks (edit nbs/, then run nbdev_export)"; exit 1; fi; \
+	echo "ok: library matches notebooks"
+
+check-clean: env
+	@tmp=$$(mktemp -d); cp -r nbs $$tmp/before; $(BIN)/nbdev_clean; \
+	if ! diff -r $$tmp/before nbs >/dev/null; then diff -rq $$tmp/before nbs; \
+	  echo "FAIL: notebooks are not clean (run nbdev_clean and commit)"; exit 1; fi; \
+	echo "ok: notebooks clean"
+
+nbtest: env
+	$(BIN)/nbdev_test --n_workers 2 --do_print --timing
+
+pytest: env
+	$(BIN)/python -m pytest -q tests
+
+bench: env
+	$(BIN)/python benchmarks/run.py --size tiny
+
+clean:
+	rm -rf _docs _proc runs

@@ -1,0 +1,26 @@
+#!/usr/bin/env bash
+# Create or update the project's virtual environment (.venv) for `make demo` / `make test`.
+# - On a machine whose pip finds a local CPU wheel of torch==2.13.0 (this project's CI and dev
+#   machines), that wheel is used, so the multi-GB CUDA build is never pulled.
+# - Elsewhere (a user's GPU machine) the ordinary `pip install torch` applies; set TORCH_SPEC to
+#   override, e.g. TORCH_SPEC="torch --index-url https://download.pytorch.org/whl/cpu".
+set -euo pipefail
+cd "$(dirname "$0")/.."
+PY=${PYTHON:-python3}
+[ -x .venv/bin/python ] || "$PY" -m venv .venv
+pip_q() { .venv/bin/python -m pip install -q --disable-pip-version-check "$@" 2>&1 | grep -v "^WARNING: Location" || true; }
+if ! .venv/bin/python -c "import torch" 2>/dev/null; then
+  if [ -n "${TORCH_SPEC:-}" ]; then
+    pip_q $TORCH_SPEC
+  elif command -v nvidia-smi >/dev/null 2>&1; then
+    pip_q torch                                   # GPU machine: the ordinary CUDA build
+  elif .venv/bin/python -m pip install -q --no-deps --no-index torch==2.13.0 >/dev/null 2>&1; then
+    pip_q torch==2.13.0                           # local CPU wheel found; now its dependencies
+  else
+    pip_q torch --index-url https://download.pytorch.org/whl/cpu   # CPU-only build
+  fi
+fi
+.venv/bin/python -c "import torch" || { echo "torch failed to install" >&2; exit 1; }
+pip_q -c constraints.txt -e ".[dev]"
+.venv/bin/python -c "import warmstart_kit, nbdev, torch, transformers; print(f'env ready: torch {torch.__version__}, transformers {transformers.__version__}, nbdev {nbdev.__version__}')"
+touch .venv/.stamp
