@@ -1,0 +1,65 @@
+"The `warmstart` command line: help, bad input (one line, exit 2, nothing written), and the commands end to end."
+import json
+import polars as pl
+import pytest
+
+def one_error_line(err):
+    lines = [l for l in err.strip().splitlines() if l.strip()]
+    assert len(lines) == 1 and lines[0].startswith('warmstart: error: '), err
+    return lines[0]
+
+def test_help(cli):
+    code, out, _ = cli('--help')
+    assert code == 0 and all(c in out for c in ('study', 'pretrain', 'rl', 'eval'))
+    code, out, _ = cli('rl', '--help')
+    assert code == 0 and '--loss-agg' in out and '--opt-steps-per-rollout' in out and '--reward' in out
+
+@pytest.mark.parametrize('args,needle', [
+    (['study', '--preset', 'nope'], "unknown study preset 'nope'"),
+    (['study', '--doses', '0.5', '-0.1'], 'dose must be in [0, 1], got -0.1'),
+    (['pretrain', '--task', 'sudoku', '--steps', '1'], "unknown task 'sudoku'"),
+    (['pretrain', '--dose', '-1', '--steps', '1'], 'dose must be in [0, 1], got -1.0'),
+    (['eval', '--model', 'data', '--n', '8', '--k', '1', '16'], 'k=16 > n=8 samples'),
+    (['eval', '--model', 'data', '--n', '8', '--task', 'sudoku'], "unknown task 'sudoku'"),
+    (['rl', '--model', 'data'], 'has no config.json'),
+    (['rl', '--model', 'data', '--loss-agg', 'mean'], 'loss_agg must be'),
+    (['rl', '--model', 'data', '--reward', 'grund_truth'], "unknown reward 'grund_truth'"),
+])
+def test_bad_input_one_line_exit_2(cli, tmp_path, args, needle):
+    out = tmp_path / 'out'
+    if args[0] == 'pretrain': args = args + ['--out', out]
+    elif '--out' not in args: args = args + ['--out', out]
+    code, _, err = cli(*args)
+    assert code == 2
+    assert needle in one_error_line(err)
+    assert not out.exists() and not any(tmp_path.iterdir())
+
+def test_unknown_config_key(cli, tmp_path):
+    cfg = tmp_path / 'c.json'; cfg.write_text(json.dumps({'preset': 'smoke', 'n_sampels': 8}))
+    code, _, err = cli('study', '--config', cfg, '--out', tmp_path / 'o')
+    assert code == 2 and "unknown study config key(s) ['n_sampels']" in one_error_line(err)
+    cfg.write_text(json.dumps({'steps': 1, 'lr': 1e-3, 'bogus': 1}))
+    code, _, err = cli('pretrain', '--config', cfg, '--out', tmp_path / 'p')
+    assert code == 2 and "unknown pretrain config key(s) ['bogus']" in one_error_line(err)
+    assert not (tmp_path / 'o').exists() and not (tmp_path / 'p').exists()
+
+def test_pretrain_rl_eval_chain(cli, tmp_path):
+    "The documented command that regenerates base checkpoints, at a tiny size, then RL and eval on its output."
+    code, out, err = cli('pretrain', '--task-preset', 'easy', '--model-preset', 'test', '--dose', '0', '1', '--steps', '20',
+                         '--batch-size', '16', '--out', tmp_path / 'base', '--quiet', '--device', 'cpu')
+    assert code == 0, err
+    for d in ('dose-0', 'dose-1'):
+        meta = json.loads((tmp_path / 'base' / d / 'warmstart.json').read_text())
+        assert meta['pretrain']['dose'] == float(d[5:]) and meta['pretrain']['steps'] == 20
+    code, out, err = cli('rl', '--model', tmp_path / 'base' / 'dose-1', '--out', tmp_path / 'rl', '--steps', '2',
+                         '--prompts-per-step', '4', '--group-size', '4', '--max-new-tokens', '16', '--task-preset', 'easy',
+                         '--reward', 'format AND NOT behaviour:nocarry', '--quiet', '--device', 'cpu')
+    assert code == 0, err
+    m = pl.read_parquet(tmp_path / 'rl' / 'metrics.parquet')
+    assert m.height == 2 and m['ratio_mean'][0] == 1.0 and 'reward/format AND NOT behaviour:nocarry' in m.columns
+    code, out, err = cli('eval', '--model', tmp_path / 'base' / 'dose-1', '--model', tmp_path / 'rl' / 'checkpoints' / 'final',
+                         '--task-preset', 'easy', '--problems', '4', '--n', '8', '--max-new-tokens', '16', '--out', tmp_path / 'ev', '--quiet')
+    assert code == 0, err
+    cur = pl.read_parquet(tmp_path / 'ev' / 'passk.parquet')
+    assert sorted(cur['k'].unique().to_list()) == [1, 2, 4, 8] and cur['model'].n_unique() == 2
+    assert (tmp_path / 'ev' / 'passk.png').read_bytes()[:4] == b'\x89PNG'
