@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 OUT ?= runs/demo
 PRESET ?= default
 
-.PHONY: demo test env export check-export check-clean nbtest pytest docs-check bench clean
+.PHONY: demo test env export check-export check-clean nbtest pytest bench clean bases readme
 
 $(VENV)/.stamp: settings.ini constraints.txt setup.py tools/setup_env.sh
 	bash tools/setup_env.sh
@@ -47,3 +47,13 @@ bench: env
 
 clean:
 	rm -rf _docs _proc runs
+
+## Regenerate the base checkpoints the default study ships with (≈ 5 min per dose on 2 CPU cores)
+bases: env
+	$(BIN)/warmstart pretrain --task addition --task-preset default --model-preset micro \
+	    --dose 0 0.1 1 --steps 3000 --batch-size 64 --lr 0.003 --warmup 100 --seed 0 \
+	    --device cpu --out data/base/addition-default-micro
+
+## README.md is generated from nbs/index.ipynb (nbdev_readme needs Quarto; nbconvert does the same here)
+readme: env
+	$(BIN)/jupyter nbconvert --to markdown nbs/index.ipynb --output-dir . --output README
