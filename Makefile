@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 OUT ?= runs/demo
 PRESET ?= default
 
-.PHONY: demo test env export check-export check-clean nbtest pytest bench clean bases readme
+.PHONY: browser-deps demo test env export check-export check-clean nbtest pytest bench clean bases readme
 
 $(VENV)/.stamp: settings.ini constraints.txt setup.py tools/setup_env.sh
 	bash tools/setup_env.sh
@@ -18,7 +18,7 @@ demo: env
 	@echo "open $(OUT)/report.html in a browser"
 
 ## Every test: export-sync check, clean check, notebook tests, pytest
-test: env check-export check-clean nbtest pytest
+test: env check-export check-clean browser-deps nbtest pytest
 
 export:
 	$(BIN)/nbdev_export
@@ -35,6 +35,14 @@ check-clean: env
 	if ! diff -r $$tmp/before nbs >/dev/null; then diff -rq $$tmp/before nbs; \
 	  echo "FAIL: notebooks are not clean (run nbdev_clean and commit)"; exit 1; fi; \
 	echo "ok: notebooks clean"
+
+## Debian's Chromium + ChromeDriver for the real-browser test (tests/test_browser.py)
+browser-deps:
+	@if command -v chromium >/dev/null && command -v chromedriver >/dev/null; then echo "ok: chromium found"; \
+	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	  echo "installing Debian chromium + chromium-driver for the browser test"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver >/dev/null; \
+	else echo "note: chromium/chromedriver missing and apt-get unavailable: the browser test will be skipped"; fi
 
 nbtest: env
 	$(BIN)/nbdev_test --n_workers 2 --do_print --timing

@@ -13,3 +13,11 @@ def run_cli(*args, timeout=600):
 
 @pytest.fixture
 def cli(): return run_cli
+
+@pytest.fixture(scope='session')
+def smoke_run(tmp_path_factory):
+    "One `warmstart study --preset smoke` run folder, shared by the end-to-end and browser tests."
+    out = tmp_path_factory.mktemp('study') / 'run'
+    code, stdout, err = run_cli('study', '--preset', 'smoke', '--out', out, '--quiet', '--device', 'cpu')
+    assert code == 0, err
+    return out

@@ -6,10 +6,8 @@ from warmstart_kit.study import StudyConfig, shipped_base_dir
 from warmstart_kit.models import load_checkpoint
 from dataclasses import asdict
 
-def test_smoke_study(cli, tmp_path):
-    out = tmp_path / 'run'
-    code, stdout, err = cli('study', '--preset', 'smoke', '--out', out, '--quiet', '--device', 'cpu')
-    assert code == 0, err
+def test_smoke_study(cli, smoke_run, tmp_path):
+    out = smoke_run
     for f in ('summary', 'per_problem', 'samples', 'passk', 'grpo_metrics', 'accuracy_histogram'):
         assert (out / f'{f}.parquet').exists(), f
     s = pl.read_parquet(out / 'summary.parquet')
@@ -23,11 +21,12 @@ def test_smoke_study(cli, tmp_path):
     for (d, m), g in cur.group_by('dose', 'model'):
         v = g.sort('k')['pass_at_k'].to_list(); assert all(b >= a - 1e-12 for a, b in zip(v, v[1:]))
     html = (out / 'report.html').read_text()
-    assert html.count('data:image/png;base64,') == 4 and 'crossover_k' in html and '<script src' not in html
-    for n in ('passk', 'accuracy_histogram', 'grpo_accuracy', 'strategy_share'):
+    assert html.count('data:image/png;base64,') == 7 and 'crossover_k' in html and '<script src' not in html
+    assert 'One-shot RL' in html and 'Spurious rewards' in html
+    for n in ('passk', 'accuracy_histogram', 'grpo_accuracy', 'strategy_share', 'one_shot', 'spurious', 'spurious_clipping'):
         assert (out / 'charts' / f'{n}.png').read_bytes()[:4] == b'\x89PNG'
         assert 'cdn.jsdelivr' not in (out / 'charts' / f'{n}.html').read_text()
-    assert not list(tmp_path.glob('.run.tmp*'))
+    assert not list(out.parent.glob('.run.tmp*'))
     code, _, err = cli('study', '--preset', 'smoke', '--out', out, '--quiet')
     assert code == 2 and 'already exists' in err
 
