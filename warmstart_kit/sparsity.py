@@ -192,6 +192,8 @@ def _changed(a, b, tol):
     "Bool mask of |b - a| > tol (tol 0: values differ in the stored dtype); NaN differences count as changed."
     return _ne(a, b) if tol == 0 else ~(_absdiff(a, b) <= tol)
 
+def _count(mask)->int: return int(torch.count_nonzero(mask))   # several times faster than bool .sum() on CPU
+
 # %% ../nbs/11_sparsity.ipynb #29b92d03
 def update_rank(
     delta:torch.Tensor, # a 2-D update θ1 − θ0
@@ -240,7 +242,7 @@ def compare_checkpoints(
             nbytes += a.nbytes + b.nbytes
             d = _absdiff(a, b)
             if d.numel(): mx = max(mx, float(d.max()))
-            for j, t in enumerate(tols): changed[j] += int(_ne(a, b).sum()) if t == 0 else d.numel() - int((d <= t).sum())
+            for j, t in enumerate(tols): changed[j] += _count(_ne(a, b)) if t == 0 else d.numel() - _count(d <= t)
             if want_rank: rk = int(torch.linalg.matrix_rank(_delta(a, b)))
             del a, b, d
         layer, mt = parse_param_name(name)
@@ -308,7 +310,7 @@ def update_overlap(
     for a, b in pairs:
         if a.shape != b.shape: raise SparsityError(f"update_overlap: mask shapes differ, {list(a.shape)} vs {list(b.shape)}")
         a, b = a.bool(), b.bool()
-        n += a.numel(); n1 += int(a.sum()); n2 += int(b.sum()); n12 += int((a & b).sum())
+        n += a.numel(); n1 += _count(a); n2 += _count(b); n12 += _count(a & b)
     return _overlap_row(n, n1, n2, n12)
 
 # %% ../nbs/11_sparsity.ipynb #942c8ce7
@@ -336,8 +338,8 @@ def overlap_matrix(
                 b = get(r + 1); masks.append(_changed(a, b, tol)); del b
             n += a.numel(); del a
             for i in range(R):
-                upd[i] += int(masks[i].sum())
-                for j in range(i + 1, R): both[i][j] += int((masks[i] & masks[j]).sum())
+                upd[i] += _count(masks[i])
+                for j in range(i + 1, R): both[i][j] += _count(masks[i] & masks[j])
     rows = []
     for i in range(R):
         for j in range(R):
@@ -377,11 +379,11 @@ def update_dynamics(
             a = get(0); prev = a; ever = torch.zeros(a.shape, dtype=torch.bool, device=a.device)
             for t in range(1, T + 1):
                 cur = get(t)
-                step[t - 1] += int(_changed(prev, cur, tol).sum())
+                step[t - 1] += _count(_changed(prev, cur, tol))
                 moved = _changed(a, cur, tol); ever |= moved
-                from0[t - 1] += int(moved.sum())
+                from0[t - 1] += _count(moved)
                 prev = cur
-            n += a.numel(); k_final = int(moved.sum()); k_ever = int(ever.sum())
+            n += a.numel(); k_final = _count(moved); k_ever = _count(ever)
             never += a.numel() - k_ever; cancelled += k_ever - k_final; consistent += k_final
             del a, prev, cur, ever, moved
         layer, mt = parse_param_name(name)
@@ -438,8 +440,8 @@ def sparsity_heatmap(
     tensors:pl.DataFrame, # from `update_sparsity` / `Comparison.tensors`
     tol:float=DEFAULT_TOL, # which tolerance of the sweep to show
     title:str|None=None, # chart title
-    width:int=320, # chart width in pixels
-    height:int|None=None, # chart height in pixels; default 18 per row
+    width:int|None=None, # chart width in pixels; default 40 per matrix type
+    height:int|None=None, # chart height in pixels; default 18 per layer row
 )->alt.Chart: # heatmap: layers down, matrix types across, colour = sparsity
     "Per layer × matrix type heatmap of update sparsity at one tolerance, counts in the tooltip."
     lab = tol_label(tol)
@@ -457,7 +459,7 @@ def sparsity_heatmap(
                  alt.Tooltip('numel:Q', format=','), alt.Tooltip('sparsity:Q', format='.2%')])
     text = base.mark_text(fontSize=9).encode(text=alt.Text('sparsity:Q', format='.0%'),
                                              color=alt.condition('datum.sparsity > 0.6', alt.value('black'), alt.value('white')))
-    return (rect + text).properties(width=width, height=height or 18 * len(rows),
+    return (rect + text).properties(width=width or 40 * len(cols), height=height or 18 * len(rows),
                                     title=title or f'update sparsity at tolerance {lab}')
 
 def sweep_chart(
@@ -471,7 +473,7 @@ def sweep_chart(
     s = sparsity_summary(tensors, by=color)
     order = s.select('tol', 'tol_label').unique().sort('tol')['tol_label'].to_list()
     enc = dict(x=alt.X('tol_label:N', sort=order, title='tolerance τ (changed: |Δ| > τ)', axis=alt.Axis(labelAngle=0)),
-               y=alt.Y('sparsity:Q', title='update sparsity', scale=alt.Scale(domain=[0, 1])),
+               y=alt.Y('sparsity:Q', title='update sparsity', scale=alt.Scale(zero=False), axis=alt.Axis(format='%')),
                tooltip=[*([color] if color else []), 'tol_label:N', alt.Tooltip('changed:Q', format=','),
                         alt.Tooltip('numel:Q', format=','), alt.Tooltip('sparsity:Q', format='.3%')])
     if color: enc['color'] = alt.Color(f'{color}:N', sort=s[color].unique(maintain_order=True).to_list())
@@ -484,7 +486,7 @@ def overlap_heatmap(
     title:str|None=None, # chart title
     size:int=60, # pixels per cell
 )->alt.Chart: # runs × runs heatmap
-    "Overlap matrix of update sets between runs, random baseline in the tooltip."
+    "Overlap matrix of update sets between runs, random baseline in the tooltip; undefined cells (no updates) are blank."
     if value not in overlap.columns: raise SparsityError(f"overlap_heatmap: no column {value!r}; have {overlap.columns}")
     runs = overlap['run_1'].unique(maintain_order=True).to_list()
     base = alt.Chart(overlap).encode(x=alt.X('run_2:N', sort=runs, title='run 2', axis=alt.Axis(labelAngle=0)),
@@ -493,7 +495,8 @@ def overlap_heatmap(
            [alt.Tooltip(c, format=',') for c in ('updated_1', 'updated_2', 'both')]
     rect = base.mark_rect().encode(color=alt.Color(f'{value}:Q', scale=alt.Scale(domain=[0, 1], scheme='blues'), title=value),
                                    tooltip=tips)
-    text = base.mark_text().encode(text=alt.Text(f'{value}:Q', format='.2f'),
+    text = base.transform_filter(f'isValid(datum.{value}) && isFinite(datum.{value})').mark_text().encode(
+                                   text=alt.Text(f'{value}:Q', format='.2f'),
                                    color=alt.condition(f'datum.{value} > 0.6', alt.value('white'), alt.value('black')))
     return (rect + text).properties(width=size * len(runs), height=size * len(runs),
                                     title=title or f'subnetwork overlap ({value}: row run vs column run)')
