@@ -5,6 +5,7 @@
     python benchmarks/run.py --size full     # the issue's configuration, on a GPU
 
 Benchmarks (see benchmarks/README.md for what each row means):
+  ceil     the device's two ceilings, measured: device-to-device copy bandwidth, bf16 matmul FLOP/s (GPU only)
   check    correctness first: fast sampler == reference tokens (fp32), graph == eager, bf16 log-probs vs fp32 rescoring
   sample   HF `generate` (peer) vs the reference sampler vs `sample_static` (eager, CUDA graph), with the memory floor
   train    one optimizer step: fp32 (peer) vs bf16 autocast + fused AdamW; tokens/s and MFU
@@ -30,7 +31,7 @@ SIZES = {
                  grpo_prompts=16, grpo_group=8, grpo_new_tokens=48, grpo_steps=6,
                  check_prompts=32, check_n=4, check_new_tokens=64, warmup=2, repeats=5),
 }
-BENCHES = ('check', 'sample', 'train', 'passk', 'grpo')
+BENCHES = ('ceil', 'check', 'sample', 'train', 'passk', 'grpo')
 
 
 def log(*a): print(*a, file=sys.stderr, flush=True)
@@ -104,6 +105,24 @@ def decode_floor(model, B, P, T, elem_bytes, bandwidth, peak_flops):
 
 
 # ---------------------------------------------------------------- benchmarks
+def bench_ceil(cfg, dev, dtype, args):
+    "The two ceilings measured on this device: a large device-to-device copy (bytes read + written) and a large bf16 matmul."
+    if dev.type != 'cuda':
+        return [row('ceil', name, '', 'skipped: ceilings are measured on a GPU') for name in ('copy bandwidth', 'bf16 matmul')]
+    n = 1 << (29 if args.size == 'full' else 22)                              # bf16 elements: 1 GiB at full size
+    x = torch.randn(n, device=dev, dtype=torch.bfloat16); y = torch.empty_like(x)
+    t = measure(lambda: y.copy_(x), dev, 3, 10)
+    args.measured_bandwidth = 2 * x.numel() * 2 / t[0]
+    k = 8192 if args.size == 'full' else 1024
+    a, b = (torch.randn(k, k, device=dev, dtype=torch.bfloat16) for _ in range(2))
+    t2 = measure(lambda: a @ b, dev, 3, 10)
+    args.measured_flops = 2 * k ** 3 / t2[0]
+    del x, y, a, b
+    return [timed_row('ceil', 'copy bandwidth', f'{2 * n * 2 / 2**30:.2f} GiB moved', t, 2 * n * 2, 'B/s',
+                      notes=f'{args.measured_bandwidth / args.bandwidth:.0%} of --bandwidth {args.bandwidth:.3g}'),
+            timed_row('ceil', 'bf16 matmul', f'{k}^3', t2, 2 * k ** 3, 'FLOP/s',
+                      notes=f'{args.measured_flops / args.peak_flops:.0%} of --peak-flops {args.peak_flops:.3g}')]
+
 def bench_check(cfg, dev, dtype, args):
     "Correctness before speed: fresh random prompts for every check."
     from warmstart_kit.tasks import char_tokenizer
@@ -168,9 +187,12 @@ def bench_sample(cfg, dev, dtype, args):
             try:
                 t = measure(fn, dev, cfg['warmup'], cfg['repeats'], prompts)
                 gpu = dev.type == 'cuda'   # the floor's bandwidth and peak are GPU parameters
+                note = f'{step_bytes / 1e6:.1f} MB/step at mean context' + ('' if gpu else '; floor n/a on CPU')
+                if getattr(args, 'measured_bandwidth', None):
+                    mfloor, _ = decode_floor(model, B, P, T, elem, args.measured_bandwidth, args.measured_flops)
+                    note += f'; {mfloor / t[0]:.1%} of the floor at the measured ceilings'
                 rows.append(timed_row('sample', name, size, t, B * T, 'tok/s', floor_s=floor if gpu else None,
-                                      floor_frac=floor / t[0] if gpu else None, floor_bytes_per_step=step_bytes,
-                                      notes=f'{step_bytes / 1e6:.1f} MB/step at mean context' + ('' if gpu else '; floor n/a on CPU')))
+                                      floor_frac=floor / t[0] if gpu else None, floor_bytes_per_step=step_bytes, notes=note))
             except Exception as e:  # noqa: BLE001
                 traceback.print_exc(); rows.append(row('sample', name, size, f'failed: {type(e).__name__}: {e}'))
         if dev.type != 'cuda': rows.append(row('sample', 'static + CUDA graph', size, 'skipped: CUDA graphs need a GPU'))
@@ -317,7 +339,7 @@ def _fmt(x, unit=''):
     if x is None: return ''
     if isinstance(x, float) and math.isnan(x): return 'nan'
     if unit == 's': return f'{x * 1e3:.2f} ms' if x < 1 else f'{x:.2f} s'
-    return f'{x:,.0f}' if abs(x) >= 100 else f'{x:.3g}'
+    return f'{x:.3g}' if abs(x) >= 1e6 else f'{x:,.0f}' if abs(x) >= 100 else f'{x:.3g}'
 
 def table(meta, rows)->str:
     head = (f"warmstart_kit benchmarks — size {meta['size']} on {meta['device_name']} ({meta['dtype']}); torch {meta['torch']}, "
@@ -385,7 +407,7 @@ def main(argv=None)->dict:
     if bad: raise SystemExit(f'unknown benchmark(s) {sorted(bad)}; known: {", ".join(BENCHES)}')
     meta = meta_info(args, dev, dtype, cfg)
     rows, t0 = [], time.perf_counter()
-    fns = dict(check=bench_check, sample=bench_sample, train=bench_train, passk=bench_passk, grpo=bench_grpo)
+    fns = dict(ceil=bench_ceil, check=bench_check, sample=bench_sample, train=bench_train, passk=bench_passk, grpo=bench_grpo)
     warnings.filterwarnings('ignore', message='.*deprecated.*')
     for b in only:
         log(f'[{time.perf_counter() - t0:6.1f}s] {b}')
