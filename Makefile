@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 OUT ?= runs/demo
 PRESET ?= default
 
-.PHONY: browser-deps demo test env export check-export check-clean nbtest pytest bench clean bases readme
+.PHONY: docs browser-deps demo test env export check-export check-clean nbtest pytest bench clean bases readme
 
 $(VENV)/.stamp: settings.ini constraints.txt setup.py tools/setup_env.sh
 	bash tools/setup_env.sh
@@ -61,6 +61,12 @@ bases: env
 	$(BIN)/warmstart pretrain --task addition --task-preset default --model-preset micro \
 	    --dose 0 0.1 1 --steps 3000 --batch-size 64 --lr 0.003 --warmup 100 --seed 0 \
 	    --device cpu --out data/base/addition-default-micro
+
+## Docs: `nbdev_docs` needs Quarto (uses _quarto.yml via nbs/_quarto.yml); without Quarto, render each notebook to HTML with nbconvert
+docs:
+	@if command -v quarto >/dev/null; then $(BIN)/nbdev_docs; else \
+	  echo "Quarto not found: rendering notebooks with nbconvert into _docs/ instead"; mkdir -p _docs; \
+	  for nb in nbs/*.ipynb; do $(BIN)/jupyter nbconvert --to html --log-level WARN "$$nb" --output-dir _docs || exit 1; done; fi
 
 ## README.md is generated from nbs/index.ipynb (nbdev_readme needs Quarto; nbconvert does the same here)
 readme: env
