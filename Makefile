@@ -32,7 +32,7 @@ check-export: env
 
 check-clean: env
 	@tmp=$$(mktemp -d); cp -r nbs $$tmp/before; $(BIN)/nbdev_clean; \
-	if ! diff -r $$tmp/before nbs >/dev/null; then diff -rq $$tmp/before nbs; \
+	if ! diff -r --no-dereference $$tmp/before nbs >/dev/null; then diff -rq --no-dereference $$tmp/before nbs; \
 	  echo "FAIL: notebooks are not clean (run nbdev_clean and commit)"; exit 1; fi; \
 	echo "ok: notebooks clean"
 
