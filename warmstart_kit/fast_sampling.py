@@ -7,7 +7,7 @@ from __future__ import annotations
 import inspect, itertools, warnings, weakref
 import torch
 from tqdm.auto import tqdm
-from .sampling import Samples, SamplingError, sample, _pick, _cache_kw
+from .sampling import check_sampling_args, Samples, SamplingError, sample, _pick, _cache_kw
 
 # %% auto #0
 __all__ = ['SYNC_EVERY', 'WARMUP_STEPS', 'supports_static_cache', 'static_cache', 'StaticDecoder', 'release_decoders',
@@ -165,11 +165,7 @@ def sample_static(model, tok, # a causal LM that supports a static cache, and it
                   use_cuda_graph='auto', # 'auto': on CUDA; True / False force it (True needs CUDA)
                   desc:str='sampling')->Samples:
     "`sampling.sample` over a static KV cache (decode step as a CUDA graph on GPU): same rows, same seeds, same tokens."
-    if n < 1: raise SamplingError(f"n must be >= 1, got {n}")
-    if temperature < 0: raise SamplingError(f"temperature must be >= 0, got {temperature}")
-    if not 0 < top_p <= 1: raise SamplingError(f"top_p must be in (0, 1], got {top_p}")
-    if max_new_tokens < 1: raise SamplingError(f"max_new_tokens must be >= 1, got {max_new_tokens}")
-    if any(len(p) == 0 for p in prompts): raise SamplingError("empty prompt: every prompt needs at least one token (e.g. <bos>)")
+    check_sampling_args(prompts, n, max_new_tokens, temperature, top_p)
     if use_cuda_graph not in ('auto', True, False): raise SamplingError(f"use_cuda_graph must be 'auto', True or False, got {use_cuda_graph!r}")
     dev = next(model.parameters()).device
     if use_cuda_graph is True and dev.type != 'cuda': raise SamplingError(f"use_cuda_graph=True needs a model on CUDA, this one is on {dev}")
