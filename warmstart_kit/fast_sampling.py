@@ -7,7 +7,7 @@ from __future__ import annotations
 import inspect, itertools, warnings, weakref
 import torch
 from tqdm.auto import tqdm
-from .sampling import check_sampling_args, Samples, SamplingError, sample, _pick, _cache_kw
+from .sampling import check_sampling_args, finish_samples, Samples, SamplingError, sample, _pick, _cache_kw
 
 # %% auto #0
 __all__ = ['SYNC_EVERY', 'WARMUP_STEPS', 'supports_static_cache', 'static_cache', 'StaticDecoder', 'release_decoders',
@@ -215,10 +215,4 @@ def sample_static(model, tok, # a causal LM that supports a static cache, and it
             toks[idx], lps[idx], ents[idx] = c_toks.cpu(), c_lps.float().cpu(), c_ents.float().cpu()
     finally:
         bar.close(); model.train(was_training)
-    is_eos = toks == eos_id
-    first = torch.where(is_eos.any(1), is_eos.float().argmax(1), torch.full((N,), T))
-    mask = torch.arange(T)[None] <= first[:, None]
-    mask &= torch.arange(T)[None] < T
-    finished = is_eos.any(1)
-    texts = tok.batch_decode([t[:int(f)].tolist() for t, f in zip(toks, first)])
-    return Samples(torch.tensor([r[0] for r in rows]), toks, lps * mask, mask, finished, texts, ents * mask)
+    return finish_samples(torch.tensor([r[0] for r in rows]), toks, lps, ents, tok)
