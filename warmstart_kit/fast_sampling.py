@@ -7,7 +7,8 @@ from __future__ import annotations
 import inspect, itertools, warnings, weakref
 import torch
 from tqdm.auto import tqdm
-from .sampling import check_sampling_args, finish_samples, Samples, SamplingError, sample, _pick, _cache_kw
+from .core import SamplingError
+from .sampling import check_sampling_args, finish_samples, Samples, sample, pick, row_uniforms, length_chunks, _cache_kw
 
 # %% auto #0
 __all__ = ['SYNC_EVERY', 'WARMUP_STEPS', 'supports_static_cache', 'static_cache', 'StaticDecoder', 'release_decoders',
@@ -16,21 +17,15 @@ __all__ = ['SYNC_EVERY', 'WARMUP_STEPS', 'supports_static_cache', 'static_cache'
 # %% ../nbs/03a_fast_sampling.ipynb #9a9d1522
 def supports_static_cache(model)->bool:
     "Whether `model` declares it can run with a transformers `StaticCache` (and so be compiled / graph-captured)."
-    return bool(getattr(model, '_can_compile_fullgraph', False) or getattr(model, '_supports_static_cache', False))
+    return bool(getattr(model, '_can_compile_fullgraph', False))
 
 def static_cache(model, # a transformers causal LM
                  rows:int, # batch rows the cache holds
                  max_cache_len:int, # positions per row: longest prompt + new tokens
                 ):
-    "A transformers `StaticCache` for `model`, whichever constructor the installed transformers has."
+    "A transformers `StaticCache` for `model` (allocated on first use, for `rows` rows)."
     from transformers import StaticCache
-    params = inspect.signature(StaticCache.__init__).parameters
-    if 'max_batch_size' in params or 'batch_size' in params:      # transformers 4.x: allocated up front
-        p = next(model.parameters())
-        kw = dict(device=p.device, dtype=p.dtype)
-        kw['max_batch_size' if 'max_batch_size' in params else 'batch_size'] = rows
-        return StaticCache(config=model.config, max_cache_len=max_cache_len, **kw)
-    return StaticCache(config=model.config, max_cache_len=max_cache_len)  # transformers 5.x: allocated on first use
+    return StaticCache(config=model.config, max_cache_len=max_cache_len)
 
 # %% ../nbs/03a_fast_sampling.ipynb #3c597208
 SYNC_EVERY = 8     # CUDA: decode steps between "has every row ended?" checks (each check is a host sync)
@@ -157,7 +152,7 @@ def release_decoders(model=None):
 
 @torch.no_grad()
 def sample_static(model, tok, # a causal LM that supports a static cache, and its tokenizer
-                  prompts:list, # token-id lists, one per prompt (e.g. from `tasks.prompt_ids`)
+                  prompts:list, # token-id lists, one per prompt (e.g. from `tokenizer.prompt_ids`)
                   n:int=1, # completions per prompt
                   max_new_tokens:int=64, temperature:float=1.0, top_p:float=1.0,
                   seed:int=0, batch_size:int=1024, # rows per forward pass
@@ -165,7 +160,7 @@ def sample_static(model, tok, # a causal LM that supports a static cache, and it
                   use_cuda_graph='auto', # 'auto': on CUDA; True / False force it (True needs CUDA)
                   desc:str='sampling')->Samples:
     "`sampling.sample` over a static KV cache (decode step as a CUDA graph on GPU): same rows, same seeds, same tokens."
-    check_sampling_args(prompts, n, max_new_tokens, temperature, top_p)
+    check_sampling_args(prompts, n, max_new_tokens, temperature, top_p, model, batch_size)
     if use_cuda_graph not in ('auto', True, False): raise SamplingError(f"use_cuda_graph must be 'auto', True or False, got {use_cuda_graph!r}")
     dev = next(model.parameters()).device
     if use_cuda_graph is True and dev.type != 'cuda': raise SamplingError(f"use_cuda_graph=True needs a model on CUDA, this one is on {dev}")
@@ -177,31 +172,26 @@ def sample_static(model, tok, # a causal LM that supports a static cache, and it
     pad_id = tok.pad_token_id if tok.pad_token_id is not None else tok.eos_token_id
     eos_id = tok.eos_token_id
     was_training = model.training; model.eval()
-    rows = [(i, len(p)) for i, p in enumerate(prompts) for _ in range(n)]
-    order = sorted(range(len(rows)), key=lambda r: (rows[r][1], r))   # group by prompt length, as sampling.sample
-    N, T = len(rows), max_new_tokens
+    pidx = torch.arange(len(prompts)).repeat_interleave(n); sidx = torch.arange(n).repeat(len(prompts))
+    N, T = len(pidx), max_new_tokens
     toks = torch.full((N, T), pad_id, dtype=torch.long); lps = torch.zeros(N, T); ents = torch.zeros(N, T)
-    chunks, cur = [], []
-    for r in order:
-        if cur and (len(cur) == batch_size or rows[r][1] != rows[cur[0]][1]): chunks.append(cur); cur = []
-        cur.append(r)
-    if cur: chunks.append(cur)
+    chunks = length_chunks([len(prompts[i]) for i in pidx.tolist()], batch_size)   # one prompt length per chunk
     max_len = max(len(p) for p in prompts) + T
     local = {}
     bar = tqdm(total=N * T, desc=desc, disable=not progress, leave=False, unit='tok', unit_scale=True)
     try:
-        for ci, ch in enumerate(chunks):
-            gen = torch.Generator(device=dev); gen.manual_seed(hash((seed, ci, len(ch))) % 2**63)
+        for ch in chunks:
+            idx = torch.tensor(ch); cp, cs = pidx[idx].to(dev), sidx[idx].to(dev)
             B = len(ch); R = _rows_for(B, batch_size, graphs)
             dec = _decoder(model, R, max_len, graphs, local)
-            ids = torch.tensor([prompts[rows[r][0]] for r in ch], device=dev)
+            ids = torch.tensor([prompts[i] for i in pidx[idx].tolist()], device=dev)
             if R > B: ids = ids[torch.arange(R, device=dev) % B]          # filler rows: copies, never read back
             c_toks = torch.full((B, T), pad_id, dtype=torch.long, device=dev)
             c_lps = torch.zeros((B, T), device=dev); c_ents = torch.zeros((B, T), device=dev)
             done = torch.zeros(B, dtype=torch.bool, device=dev)
             logits, shown = dec.prefill(ids)[:B], 0
             for t in range(T):
-                nt, lp, ent = _pick(logits, temperature, top_p, gen)
+                nt, lp, ent = pick(logits, temperature, top_p, row_uniforms(seed, cp, cs, t))
                 live = ~done
                 c_toks[:, t] = torch.where(live, nt, pad_id); c_lps[:, t] = torch.where(live, lp, 0.0); c_ents[:, t] = torch.where(live, ent, 0.0)
                 done = done | (nt == eos_id)
@@ -211,8 +201,7 @@ def sample_static(model, tok, # a causal LM that supports a static cache, and it
                     if bool(done.all()): break                            # the only host sync in the loop
                 logits = dec.step(nt)[:B]
             bar.update(B * (T - shown))
-            idx = torch.tensor(ch)
             toks[idx], lps[idx], ents[idx] = c_toks.cpu(), c_lps.float().cpu(), c_ents.float().cpu()
     finally:
         bar.close(); model.train(was_training)
-    return finish_samples(torch.tensor([r[0] for r in rows]), toks, lps, ents, tok)
+    return finish_samples(pidx, toks, lps, ents, tok)

@@ -10,8 +10,11 @@ from pathlib import Path
 import polars as pl
 import torch
 from tqdm.auto import tqdm
-from .tasks import Task, Problem, Trace, get_task, encode_example, char_tokenizer, TaskError
-from .models import make_model, save_checkpoint, resolve_device
+from .core import Config, TaskError, ConfigError, write_parquet
+from .tasks import Task, Problem, Trace, get_task
+from .tokenizer import encode_example, char_tokenizer
+from .models import make_model, resolve_device
+from .checkpoints import save_checkpoint
 
 # %% auto #0
 __all__ = ['DOSE_ALIASES', 'parse_dose', 'parse_mix', 'experience_stream', 'corpus_summary', 'collate', 'PretrainConfig', 'lr_at',
@@ -78,28 +81,34 @@ def collate(examples:list, pad_id:int=0, completion_only:bool=True)->dict:
 
 # %% ../nbs/02_pretrain.ipynb #cd001461
 @dataclass
-class PretrainConfig:
+class PretrainConfig(Config):
     "Settings of an early-experience run (all but `dose` and `strategy_mix` should be equal across a dose sweep)."
-    task: str = 'addition'
-    task_preset: str = 'default'
-    dose: float = 1.0
-    strategy_mix: dict | None = None
-    model_preset: str = 'micro'
-    arch: str = 'llama'
-    steps: int = 1500
-    batch_size: int = 64
-    lr: float = 3e-3
-    warmup: int = 50
-    weight_decay: float = 0.01
-    grad_clip: float = 1.0
-    completion_only: bool = True
-    seed: int = 0
-    bf16: bool = False
+    what = 'pretrain'
+    task: str = 'addition'            # task family: addition or countdown
+    task_preset: str = 'default'      # difficulty preset of the task
+    dose: float = 1.0                 # fraction of documents with a worked solution, in [0, 1]
+    strategy_mix: dict | None = None  # strategies of the worked solutions, e.g. {'column': 0.65, 'nocarry': 0.35}
+    model_preset: str = 'micro'       # model size: test, micro, tiny, small, medium
+    arch: str = 'llama'               # llama or gpt2
+    steps: int = 1500                 # optimizer steps
+    batch_size: int = 64              # documents per step
+    lr: float = 3e-3                  # peak learning rate
+    warmup: int = 50                  # linear warm-up steps
+    weight_decay: float = 0.01        # AdamW weight decay
+    grad_clip: float = 1.0            # gradient-norm clip
+    completion_only: bool = True      # loss on the completion only (not the prompt)
+    seed: int = 0                     # model init and data order
+    bf16: bool = False                # bf16 autocast on CUDA
 
     def __post_init__(self):
         self.dose = parse_dose(self.dose)
+        self.check_types()
         for k in ('steps', 'batch_size'):
-            if getattr(self, k) < 1: raise TaskError(f"{k} must be >= 1, got {getattr(self, k)}")
+            if getattr(self, k) < 1: raise ConfigError(f"pretrain {k} must be >= 1, got {getattr(self, k)}")
+        for k in ('lr', 'warmup', 'weight_decay', 'grad_clip'):
+            if getattr(self, k) < 0: raise ConfigError(f"pretrain {k} must be >= 0, got {getattr(self, k)}")
+        get_task(self.task, preset=self.task_preset)
+        if self.strategy_mix is not None: parse_mix(get_task(self.task), self.strategy_mix)
 
 def lr_at(step:int, steps:int, lr:float, warmup:int)->float:
     "Linear warm-up to `lr`, then cosine decay to 10% of it."
@@ -144,5 +153,5 @@ def train_base(cfg:PretrainConfig, out_dir, device:str='auto', progress:bool=Tru
     model, tok, curve = pretrain(cfg, device=device, progress=progress)
     meta = {'kind': 'base', 'pretrain': asdict(cfg), 'final_loss': float(curve['loss'][-1])}
     path = save_checkpoint(model.cpu(), tok, out_dir, meta=meta)
-    curve.write_parquet(Path(path) / 'pretrain_loss.parquet')
+    write_parquet(curve, Path(path) / 'pretrain_loss.parquet')
     return path, curve

@@ -6,16 +6,14 @@
 from __future__ import annotations
 import random, re
 from typing import Callable
-from .tasks import get_task, TaskError
+from .core import RewardError, TaskError
+from .tasks import get_task
 
 # %% auto #0
-__all__ = ['REWARDS', 'RewardError', 'ground_truth', 'format_reward', 'RandomReward', 'BehaviourReward', 'majority_labels',
-           'MajorityReward', 'IncorrectReward', 'register_reward', 'parse_reward']
+__all__ = ['REWARDS', 'ground_truth', 'format_reward', 'RandomReward', 'BehaviourReward', 'majority_labels', 'MajorityReward',
+           'IncorrectReward', 'register_reward', 'parse_reward']
 
 # %% ../nbs/04_rewards.ipynb #1f77b3b8
-class RewardError(ValueError):
-    "Bad reward spec."
-
 def _task_of(kw, i):
     t = kw.get('task')
     if t is None: raise RewardError("reward needs a 'task' column (task name per completion)")
@@ -54,14 +52,11 @@ from collections import Counter
 
 def majority_labels(model, tok, problems:list, m:int=64, temperature:float=1.0, max_new_tokens:int=64, seed:int=0)->dict:
     "{problem key: most common normalised extracted answer (None if no sample has one)} over `m` samples each."
-    from warmstart_kit.sampling import sample
-    from warmstart_kit.tasks import prompt_ids
-    task = get_task(problems[0].task)
-    s = sample(model, tok, [prompt_ids(tok, p) for p in problems], n=m, max_new_tokens=max_new_tokens, temperature=temperature, seed=seed)
+    from warmstart_kit.evaluation import grade_samples
+    g = grade_samples(model, tok, problems, n=m, temperature=temperature, top_p=1.0, max_new_tokens=max_new_tokens, seed=seed)
     votes = [Counter() for _ in problems]
-    for i, t in zip(s.prompt_index.tolist(), s.texts):
-        a = task.extract(t)
-        if a is not None: votes[i][task.normalize(a)] += 1
+    for i, a in zip(g.frame['problem_id'].to_list(), g.frame['answer'].to_list()):
+        if a is not None: votes[i][a] += 1
     return {p.key: (v.most_common(1)[0][0] if v else None) for p, v in zip(problems, votes)}
 
 class MajorityReward:

@@ -4,22 +4,18 @@
 
 # %% ../nbs/00_tasks.ipynb #a2d20b17
 from __future__ import annotations
-import hashlib, json, os, random, re
+import hashlib, json, random, re
 from dataclasses import dataclass, field, asdict
-from pathlib import Path
-from typing import Callable
+from fastcore.basics import patch
+from .core import TaskError, data_dir
 
 # %% auto #0
-__all__ = ['ROLES', 'ROLE_ID', 'ANSWER_PREFIX', 'TASKS', 'SPECIALS', 'ALPHABET', 'TaskError', 'Problem', 'Trace', 'split_of',
-           'mix_seed', 'Task', 'Addition', 'Countdown', 'data_dir', 'task_presets', 'get_task', 'write_jsonl',
-           'make_eval_set', 'load_eval_set', 'char_tokenizer', 'encode_example', 'prompt_ids']
+__all__ = ['ROLES', 'ROLE_ID', 'ANSWER_PREFIX', 'TASKS', 'Problem', 'Trace', 'split_of', 'Task', 'Addition', 'Countdown',
+           'task_presets', 'get_task']
 
 # %% ../nbs/00_tasks.ipynb #231bda5a
 ROLES = ('prompt', 'plan', 'exec', 'answer', 'eos')  # role ids are indices into this tuple
 ROLE_ID = {r: i for i, r in enumerate(ROLES)}
-
-class TaskError(ValueError):
-    "Bad task input: unknown task, unknown knob, impossible difficulty."
 
 @dataclass(frozen=True)
 class Problem:
@@ -53,10 +49,6 @@ def split_of(task:str, # task family name
     "'test' or 'train', decided by a stable hash of `task` and `key`."
     h = int(hashlib.md5(f'{task}|{key}'.encode()).hexdigest()[:8], 16)
     return 'test' if (h % 10_000) < test_frac * 10_000 else 'train'
-
-def mix_seed(*parts)->int:
-    "A 31-bit seed from any parts, stable across processes (Python's `hash` of strings is not)."
-    return int(hashlib.sha256(repr(parts).encode()).hexdigest()[:8], 16) & 0x7FFFFFFF
 
 # %% ../nbs/00_tasks.ipynb #8b39b564
 ANSWER_PREFIX = 'A:'
@@ -141,7 +133,7 @@ class Addition(Task):
                   'nocarry': ('dig:', 'digit-wise sums mod 10, carries dropped (right only without carries)')}
     default_strategy = 'column'
     knobs = {'digits': (3, 5)}
-    answer_re = r'\d{1,12}'
+    answer_re = r'[0-9]{1,12}'              # ASCII digits only: '٣' is not an answer
 
     def check_cfg(self):
         lo, hi = self.cfg['digits'] = tuple(self.cfg['digits'])
@@ -187,7 +179,7 @@ def _apply(x, op, y): return x + y if op == '+' else x - y if op == '-' else x *
 
 def _parse_expr(s:str):
     "Parse an expression over non-negative integers with + - * and parentheses: (value, numbers used) or None."
-    toks = re.findall(r'\d+|[-+*()]|\S', s)
+    toks = re.findall(r'[0-9]+|[-+*()]|\S', s)
     pos = [0]
     def peek(): return toks[pos[0]] if pos[0] < len(toks) else None
     def take(): pos[0] += 1; return toks[pos[0] - 1]
@@ -198,7 +190,7 @@ def _parse_expr(s:str):
             take(); v = expr(depth + 1)
             if take_if(')') is None: raise ValueError
             return v
-        if t.isdigit() and len(t) <= 6: take(); return int(t), [int(t)]
+        if re.fullmatch(r'[0-9]{1,6}', t): take(); return int(t), [int(t)]
         raise ValueError
     def take_if(t): return take() if peek() == t else None
     def term(depth):
@@ -232,105 +224,116 @@ class Countdown(Task):
         if not 2 <= c['max_number'] <= 99: raise TaskError(f"countdown max_number must be 2..99, got {c['max_number']}")
         if c['max_fail'] < 0: raise TaskError(f"countdown max_fail must be >= 0, got {c['max_fail']}")
 
-    def _attempt(self, nums, rng):
-        "A random left-to-right combination of all `nums`: steps [(x, op, y, r)] and expression."
-        nums = list(nums); rng.shuffle(nums)
-        x, expr, steps = nums[0], str(nums[0]), []
-        for y in nums[1:]:
-            op = rng.choice('+-*')
-            a, b, ea, eb = (x, y, expr, str(y)) if (op != '-' or x >= y) else (y, x, str(y), expr)
-            r = _apply(a, op, b)
-            ea = f'({ea})' if not ea.isdigit() else ea
-            eb = f'({eb})' if not eb.isdigit() else eb
-            steps.append((a, op, b, r)); x, expr = r, f'{ea}{op}{eb}'
-        return steps, expr
-
-    def _ok(self, steps): return all(0 <= r <= self.cfg['max_value'] for *_, r in steps)
-
-    def generate(self, rng):
-        c = self.cfg
-        while True:
-            nums = sorted(rng.randint(1, c['max_number']) for _ in range(c['n_numbers']))
-            steps, expr = self._attempt(nums, rng)
-            if self._ok(steps) and steps[-1][3] >= 1: break
-        target = steps[-1][3]
-        spec = f"{' '.join(map(str, nums))}>{target}"
-        return Problem(self.name, spec, spec + ':', spec, {'numbers': nums, 'target': target, 'solution': expr})
-
-    @staticmethod
-    def parse_spec(spec:str):
-        "'3 5 7>22' -> ([3, 5, 7], 22)"
-        m = re.fullmatch(r'\s*([\d ]+)>(\d+)\s*', spec)
-        if not m: raise TaskError(f"malformed countdown label {spec!r}; expected like '3 5 7>22'")
-        return sorted(map(int, m.group(1).split())), int(m.group(2))
-
-    def check(self, answer, label):
-        nums, target = self.parse_spec(label)
-        parsed = _parse_expr(answer)
-        return parsed is not None and parsed[0] == target and sorted(parsed[1]) == nums
-
     def gold_answer(self, p): return p.meta['solution']
     def normalize(self, answer): return answer.replace(' ', '')
 
-    def label_roles(self, completion):
-        i = completion.rfind(ANSWER_PREFIX); i = len(completion) if i < 0 else i
-        roles = ['plan'] * i + ['answer'] * (len(completion) - i)
-        for m in re.finditer(r'=\d*', completion[:i]):      # results '=15' are execution, choices and verdicts planning
-            roles[m.start():m.end()] = ['exec'] * (m.end() - m.start())
-        return roles
+# %% ../nbs/00_tasks.ipynb #9a20801e
+@patch
+def _attempt(self:Countdown, nums, rng):
+    "A random left-to-right combination of all `nums`: steps [(x, op, y, r)] and expression."
+    nums = list(nums); rng.shuffle(nums)
+    x, expr, steps = nums[0], str(nums[0]), []
+    for y in nums[1:]:
+        op = rng.choice('+-*')
+        a, b, ea, eb = (x, y, expr, str(y)) if (op != '-' or x >= y) else (y, x, str(y), expr)
+        r = _apply(a, op, b)
+        ea = f'({ea})' if not ea.isdigit() else ea
+        eb = f'({eb})' if not eb.isdigit() else eb
+        steps.append((a, op, b, r)); x, expr = r, f'{ea}{op}{eb}'
+    return steps, expr
 
-    def _segments(self, steps, verdict=None):
-        segs = []
-        for i, (a, op, b, r) in enumerate(steps):
-            if i: segs.append((',', 'plan'))
-            segs += [(f'{a}{op}{b}', 'plan'), (f'={r}', 'exec')]
-        if verdict: segs.append((f' {verdict};', 'plan'))
-        return segs
+@patch
+def _ok(self:Countdown, steps): return all(0 <= r <= self.cfg['max_value'] for *_, r in steps)
 
-    def solve(self, p, strategy=None, rng=None):
-        strategy = strategy or self.default_strategy
-        if strategy not in self.strategies: raise TaskError(f"unknown strategy '{strategy}' for countdown; known: {list(self.strategies)}")
-        rng = rng or random.Random(p.key)
-        nums, target = p.meta['numbers'], p.meta['target']
-        if strategy == 'greedy':
-            steps, expr = self._attempt(nums, rng)
-            segs = [('go ', 'plan')] + self._segments(steps) + [(';', 'plan')]
-        else:
-            segs, n_fail = [], rng.randint(0, self.cfg['max_fail'])
-            for _ in range(50 * (n_fail + 1)):
-                if n_fail == 0: break
-                steps, _ = self._attempt(nums, rng)
-                if steps[-1][3] != target and self._ok(steps):
-                    segs += [('try ', 'plan')] + self._segments(steps, 'no'); n_fail -= 1
-            for _ in range(1000):   # a verified attempt: a random one that hits, or the stored solution
-                steps, expr = self._attempt(nums, rng)
-                if steps[-1][3] == target and self._ok(steps): break
-            else:
-                expr = p.meta['solution']; steps = self._replay(expr)
-            segs += [('try ', 'plan')] + self._segments(steps, 'ok')
-        return Trace(segs + [(ANSWER_PREFIX, 'answer'), (expr, 'answer')], strategy)
+@patch
+def generate(self:Countdown, rng):
+    c = self.cfg
+    while True:
+        nums = sorted(rng.randint(1, c['max_number']) for _ in range(c['n_numbers']))
+        steps, expr = self._attempt(nums, rng)
+        if self._ok(steps) and steps[-1][3] >= 1: break
+    target = steps[-1][3]
+    spec = f"{' '.join(map(str, nums))}>{target}"
+    return Problem(self.name, spec, spec + ':', spec, {'numbers': nums, 'target': target, 'solution': expr})
 
-    def _replay(self, expr):
-        "Steps of a stored left-to-right solution expression (used only as a fallback)."
-        steps, v = [], None
-        m = re.findall(r'\d+|[-+*]', expr.replace('(', '').replace(')', ''))
-        v = int(m[0])
-        for op, y in zip(m[1::2], m[2::2]):
-            y = int(y); r = _apply(v, op, y) if (op != '-' or v >= y) else _apply(y, op, v)
-            steps.append((v, op, y, r) if (op != '-' or v >= y) else (y, op, v, r)); v = r
-        return steps
+# %% ../nbs/00_tasks.ipynb #5d3a8425
+@patch
+def parse_spec(self:Countdown, spec:str):
+    "'3 5 7>22' -> ([3, 5, 7], 22)"
+    m = re.fullmatch(r'\s*([0-9 ]+)>([0-9]+)\s*', spec)
+    if not m: raise TaskError(f"malformed countdown label {spec!r}; expected like '3 5 7>22'")
+    return sorted(map(int, m.group(1).split())), int(m.group(2))
+
+@patch
+def check(self:Countdown, answer, label):
+    nums, target = self.parse_spec(label)
+    parsed = _parse_expr(answer)
+    return parsed is not None and parsed[0] == target and sorted(parsed[1]) == nums
+
+@patch
+def label_roles(self:Countdown, completion):
+    i = completion.rfind(ANSWER_PREFIX); i = len(completion) if i < 0 else i
+    roles = ['plan'] * i + ['answer'] * (len(completion) - i)
+    for m in re.finditer(r'=[0-9]*', completion[:i]):      # results '=15' are execution, choices and verdicts planning
+        roles[m.start():m.end()] = ['exec'] * (m.end() - m.start())
+    return roles
+
+# %% ../nbs/00_tasks.ipynb #b19ffaca
+@patch
+def _segments(self:Countdown, steps, verdict=None):
+    segs = []
+    for i, (a, op, b, r) in enumerate(steps):
+        if i: segs.append((',', 'plan'))
+        segs += [(f'{a}{op}{b}', 'plan'), (f'={r}', 'exec')]
+    if verdict: segs.append((f' {verdict};', 'plan'))
+    return segs
+
+@patch
+def _failures(self:Countdown, nums, target, n_fail, rng):
+    "Segments of up to `n_fail` attempts that stay in range but miss the target."
+    segs = []
+    for _ in range(50 * (n_fail + 1)):
+        if n_fail == 0: break
+        steps, _ = self._attempt(nums, rng)
+        if steps[-1][3] != target and self._ok(steps):
+            segs += [('try ', 'plan')] + self._segments(steps, 'no'); n_fail -= 1
+    return segs
+
+@patch
+def _hit(self:Countdown, p, rng):
+    "(steps, expression) of a verified attempt: a random one that hits, or the stored solution."
+    for _ in range(1000):
+        steps, expr = self._attempt(p.meta['numbers'], rng)
+        if steps[-1][3] == p.meta['target'] and self._ok(steps): return steps, expr
+    return self._replay(p.meta['solution']), p.meta['solution']
+
+@patch
+def solve(self:Countdown, p, strategy=None, rng=None):
+    strategy = strategy or self.default_strategy
+    if strategy not in self.strategies: raise TaskError(f"unknown strategy '{strategy}' for countdown; known: {list(self.strategies)}")
+    rng = rng or random.Random(p.key)
+    if strategy == 'greedy':
+        steps, expr = self._attempt(p.meta['numbers'], rng)
+        segs = [('go ', 'plan')] + self._segments(steps) + [(';', 'plan')]
+    else:
+        segs = self._failures(p.meta['numbers'], p.meta['target'], rng.randint(0, self.cfg['max_fail']), rng)
+        steps, expr = self._hit(p, rng)
+        segs += [('try ', 'plan')] + self._segments(steps, 'ok')
+    return Trace(segs + [(ANSWER_PREFIX, 'answer'), (expr, 'answer')], strategy)
+
+@patch
+def _replay(self:Countdown, expr):
+    "Steps of a stored left-to-right solution expression (used only as a fallback)."
+    steps = []
+    m = re.findall(r'[0-9]+|[-+*]', expr.replace('(', '').replace(')', ''))
+    v = int(m[0])
+    for op, y in zip(m[1::2], m[2::2]):
+        y = int(y); r = _apply(v, op, y) if (op != '-' or v >= y) else _apply(y, op, v)
+        steps.append((v, op, y, r) if (op != '-' or v >= y) else (y, op, v, r)); v = r
+    return steps
 
 # %% ../nbs/00_tasks.ipynb #c3fbab59
 TASKS = {'addition': Addition, 'countdown': Countdown}
-
-def data_dir()->Path:
-    "The bundled data folder: $WARMSTART_DATA, the repo's `data/`, or the copy installed inside the package."
-    if os.environ.get('WARMSTART_DATA'): return Path(os.environ['WARMSTART_DATA'])
-    here = Path(globals().get('__file__', Path.cwd() / 'x')).resolve().parent  # notebooks have no __file__
-    cands = [here.parent / 'data', here / 'data'] + [d / 'data' for d in (Path.cwd(), *Path.cwd().parents)]
-    for d in cands:
-        if (d / 'tasks.json').exists(): return d
-    raise FileNotFoundError(f"warmstart_kit data folder not found next to {here}; set WARMSTART_DATA")
 
 def task_presets()->dict:
     "Difficulty presets per task family, from data/tasks.json."
@@ -348,62 +351,3 @@ def get_task(name:str, # task family: 'addition' or 'countdown'
         if preset not in presets: raise TaskError(f"unknown preset '{preset}' for task '{name}'; known: {', '.join(presets)}")
         cfg = dict(presets[preset])
     return TASKS[name](**{**cfg, **knobs})
-
-# %% ../nbs/00_tasks.ipynb #393587a2
-def write_jsonl(rows, path):
-    "Write dict rows as JSON lines, atomically (temporary name, then rename)."
-    path = Path(path); path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.name + '.tmp')
-    tmp.write_text(''.join(json.dumps(r, sort_keys=True) + '\n' for r in rows))
-    os.replace(tmp, path)
-    return path
-
-def make_eval_set(task:str, preset:str='default', n:int=128, seed:int=0)->list:
-    "`n` held-out test problems of `task` at difficulty `preset`."
-    return get_task(task, preset=preset).sample(n, 'test', seed=seed)
-
-def load_eval_set(task:str, preset:str='default', n:int|None=None)->list:
-    "The bundled fixed evaluation set `data/eval/{task}-{preset}.jsonl` (first `n` problems)."
-    get_task(task, preset=preset)   # unknown task or preset: the clear error, not a missing file
-    path = data_dir() / 'eval' / f'{task}-{preset}.jsonl'
-    if not path.exists(): raise FileNotFoundError(f"no bundled evaluation set {path}; make one with make_eval_set('{task}', '{preset}')")
-    rows = [json.loads(l) for l in path.read_text().splitlines() if l.strip()]
-    probs = [Problem(**r) for r in rows]
-    if n is not None and n > len(probs): raise TaskError(f"asked for {n} problems but {path.name} has {len(probs)}")
-    return probs[:n] if n is not None else probs
-
-# %% ../nbs/00_tasks.ipynb #592d731b
-SPECIALS = ['<pad>', '<bos>', '<eos>', '<unk>']
-ALPHABET = "0123456789+-*=:;,()>' \nabcdefghijklmnopqrstuvwxyzA.?!/[]#_"
-
-def char_tokenizer(alphabet:str=ALPHABET, # characters that get their own id, after the specials
-                   vocab_size:int=64,     # pad the vocabulary to this size with unused tokens
-                  ):
-    "A character-level transformers fast tokenizer (pad=0, bos=1, eos=2, unk=3)."
-    from tokenizers import Tokenizer, models, pre_tokenizers, decoders, Regex
-    from transformers import PreTrainedTokenizerFast
-    vocab = {s: i for i, s in enumerate(SPECIALS)}
-    for ch in alphabet:
-        if ch in vocab: raise TaskError(f"duplicate character {ch!r} in alphabet")
-        vocab[ch] = len(vocab)
-    if len(vocab) > vocab_size: raise TaskError(f"alphabet needs {len(vocab)} ids > vocab_size={vocab_size}")
-    for i in range(len(vocab), vocab_size): vocab[f'<unused{i}>'] = i
-    tok = Tokenizer(models.WordLevel(vocab, unk_token='<unk>'))
-    tok.pre_tokenizer = pre_tokenizers.Split(Regex(r'[\s\S]'), behavior='isolated')
-    tok.decoder = decoders.Fuse()
-    return PreTrainedTokenizerFast(tokenizer_object=tok, bos_token='<bos>', eos_token='<eos>',
-                                   pad_token='<pad>', unk_token='<unk>', padding_side='right')
-
-# %% ../nbs/00_tasks.ipynb #fd63947f
-def encode_example(tok, p:Problem, trace:Trace|None=None)->dict:
-    "Token ids, per-token role ids and completion start for `<bos> prompt trace <eos>`."
-    comp = trace.text if trace is not None else ''
-    ids = [tok.bos_token_id] + tok(p.prompt + comp, add_special_tokens=False).input_ids
-    roles = [ROLE_ID['prompt']] * (1 + len(p.prompt)) + ([ROLE_ID[r] for r in trace.roles] if trace is not None else [])
-    if trace is not None: ids.append(tok.eos_token_id); roles.append(ROLE_ID['eos'])
-    if len(ids) != len(roles): raise TaskError('tokenizer is not character-level: role labels would not align')
-    return {'input_ids': ids, 'roles': roles, 'start': 1 + len(p.prompt)}
-
-def prompt_ids(tok, p:Problem)->list:
-    "Token ids the model is conditioned on: `<bos> prompt`."
-    return [tok.bos_token_id] + tok(p.prompt, add_special_tokens=False).input_ids
