@@ -3,7 +3,7 @@ import json, re
 import polars as pl
 import pytest
 from warmstart_kit.study import StudyConfig, shipped_base_dir
-from warmstart_kit.models import load_checkpoint
+from warmstart_kit.checkpoints import load_checkpoint
 from dataclasses import asdict
 
 def test_smoke_study(cli, smoke_run, tmp_path):

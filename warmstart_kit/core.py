@@ -4,16 +4,18 @@
 
 # %% ../nbs/00_core.ipynb #7147e723
 from __future__ import annotations
-import hashlib, inspect, io, json, math, os, re, shutil, socket, tokenize
+import hashlib, inspect, io, json, math, os, re, shutil, socket, time, tokenize
+import multiprocessing as mp
+from concurrent.futures import ProcessPoolExecutor, as_completed
 from contextlib import contextmanager
 from dataclasses import dataclass, asdict, fields
 from pathlib import Path
 
 # %% auto #0
-__all__ = ['WarmstartError', 'ConfigError', 'TaskError', 'ModelError', 'SamplingError', 'RewardError', 'OutputError',
-           'field_docs', 'check_keys', 'Config', 'mix_seed', 'data_dir', 'tmp_name', 'atomic_write', 'write_text',
-           'write_parquet', 'pid_alive', 'clean_leftovers', 'glob_escape', 'check_output', 'output_lock',
-           'claim_output']
+__all__ = ['WarmstartError', 'ConfigError', 'TaskError', 'ModelError', 'SamplingError', 'RewardError', 'SparsityError',
+           'OutputError', 'field_docs', 'check_keys', 'Config', 'mix_seed', 'data_dir', 'tmp_name', 'atomic_write',
+           'write_text', 'write_parquet', 'pid_alive', 'clean_leftovers', 'glob_escape', 'check_output', 'output_lock',
+           'claim_output', 'Job', 'n_workers', 'run_jobs']
 
 # %% ../nbs/00_core.ipynb #9363777f
 class WarmstartError(ValueError):
@@ -33,6 +35,9 @@ class SamplingError(WarmstartError):
 
 class RewardError(WarmstartError):
     "Bad reward spec."
+
+class SparsityError(WarmstartError):
+    "Checkpoints that cannot be compared: no safetensors, different tensor names, shapes or dtypes."
 
 class OutputError(WarmstartError):
     "An output path that exists, is being written by another run, or cannot be written."
@@ -228,8 +233,12 @@ def claim_output(out, # the output folder a command creates
         if mode == 'inplace':
             if overwrite and not resume and (out.exists() or out.is_symlink()):
                 shutil.rmtree(out) if out.is_dir() and not out.is_symlink() else out.unlink()
+            created = not out.exists()
             out.mkdir(parents=True, exist_ok=True)
-            yield out
+            try: yield out
+            except BaseException:
+                if created and out.is_dir() and not any(out.iterdir()): out.rmdir()   # failed before writing anything
+                raise
             return
         tmp = tmp_name(out)
         shutil.rmtree(tmp, ignore_errors=True); tmp.mkdir()
@@ -242,3 +251,53 @@ def claim_output(out, # the output folder a command creates
             else: os.replace(tmp, out)
         finally:
             shutil.rmtree(tmp, ignore_errors=True)
+
+# %% ../nbs/00_core.ipynb #59b28b26
+@dataclass
+class Job:
+    "A unit of independent work: the function at import path `fn`, called with `kwargs`; named for logs and results."
+    name: str
+    fn: str
+    kwargs: dict
+
+def _resolve(path:str):
+    import importlib
+    mod, _, attr = path.rpartition('.')
+    return getattr(importlib.import_module(mod), attr)
+
+def _worker_init(threads:int):
+    import torch
+    torch.set_num_threads(threads)
+    os.environ['TOKENIZERS_PARALLELISM'] = 'false'
+
+def _timed(fn:str, kwargs:dict):
+    t0 = time.perf_counter(); out = _resolve(fn)(**kwargs)
+    return out, time.perf_counter() - t0
+
+def n_workers(requested:int, jobs:int, device)->int:
+    "Worker processes to use: 1 on CUDA or for one job; else the request (0: the CPU cores), at most one per job."
+    if str(device).startswith('cuda') or jobs <= 1: return 1
+    return max(1, min(jobs, requested or os.cpu_count() or 1))
+
+def run_jobs(jobs:list, workers:int=1, log=print)->dict:
+    "{job name: (result, seconds)} of `jobs`, run in `workers` processes (1: here, in order)."
+    if workers <= 1:
+        out = {}
+        for j in jobs:
+            log(f'{j.name}: running'); out[j.name] = _timed(j.fn, j.kwargs); log(f'{j.name}: done ({out[j.name][1]:.0f} s)')
+        return out
+    threads = max(1, (os.cpu_count() or 1) // workers)
+    here = 'warmstart_kit.core'       # workers import these by name (a notebook's own definitions cannot be pickled)
+    ex = ProcessPoolExecutor(workers, mp_context=mp.get_context('spawn'), initializer=_resolve(f'{here}._worker_init'), initargs=(threads,))
+    try:
+        futs = {ex.submit(_resolve(f'{here}._timed'), j.fn, j.kwargs): j.name for j in jobs}
+        log(f'{len(jobs)} jobs in {workers} processes ({threads} thread{"s" if threads > 1 else ""} each): {", ".join(futs.values())}')
+        out = {}
+        for f in as_completed(futs):
+            out[futs[f]] = f.result(); log(f'{futs[f]}: done ({out[futs[f]][1]:.0f} s)')
+        return out
+    except BaseException:
+        for p in list(getattr(ex, '_processes', {}).values()): p.terminate()
+        raise
+    finally:
+        ex.shutdown(wait=True, cancel_futures=True)

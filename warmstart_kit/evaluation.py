@@ -8,13 +8,13 @@ from dataclasses import dataclass
 import polars as pl
 import torch
 from .core import TaskError
-from .tasks import get_task
+from .tasks import get_task, ROLE_ID
 from .tokenizer import prompt_ids
 from .sampling import Samples
 from .engine import get_sampler
 
 # %% auto #0
-__all__ = ['Graded', 'grade_samples', 'per_problem', 'evaluate', 'accuracy']
+__all__ = ['Graded', 'grade_samples', 'per_problem', 'evaluate', 'accuracy', 'token_roles']
 
 # %% ../nbs/03c_evaluation.ipynb #9ceadf9d
 @dataclass
@@ -64,3 +64,15 @@ def evaluate(model, tok, problems:list, **kw)->tuple:
 def accuracy(model, tok, problems:list, n:int=4, **kw)->float:
     "Mean correctness of `n` samples per problem."
     return grade_samples(model, tok, problems, n=n, **kw).accuracy
+
+# %% ../nbs/03c_evaluation.ipynb #4b3271b0
+def token_roles(task, texts:list, T:int, finished:torch.Tensor|None=None)->torch.Tensor|None:
+    "[N, T] role ids of completion tokens from the task grammar (`eos` at the EOS, -1 elsewhere); None if the task has no grammar."
+    out = torch.full((len(texts), T), -1, dtype=torch.long)
+    for i, t in enumerate(texts):
+        try: roles = task.label_roles(t)
+        except NotImplementedError: return None
+        L = min(len(roles), T)
+        out[i, :L] = torch.tensor([ROLE_ID[r] for r in roles[:L]], dtype=torch.long)
+        if L < T and (finished is None or bool(finished[i])): out[i, L] = ROLE_ID['eos']
+    return out

@@ -10,17 +10,20 @@ from pathlib import Path
 import polars as pl
 import torch
 from tqdm.auto import tqdm
-from .tasks import get_task, prompt_ids, mix_seed
-from .models import load_checkpoint
-from .sampling import sample
-from .grpo import GRPOConfig, grpo_train, ConfigError
+import tempfile
+from .core import ConfigError, mix_seed
+from .tasks import get_task
+from .checkpoints import load_checkpoint
+from .evaluation import grade_samples
+from .grpo import GRPOConfig
+from .trainer import grpo_train
 
 # %% auto #0
-__all__ = ['PAPER_SETUP', 'ABLATIONS', 'select_by_variance', 'select_random', 'select_by_pass_rate', 'one_shot_rl',
-           'ablation_grid', 'one_shot_chart']
+__all__ = ['ONE_SHOT_SETUP', 'ONE_SHOT_SELECTORS', 'ABLATIONS', 'select_by_variance', 'select_random', 'select_by_pass_rate',
+           'choose_one_shot', 'one_shot_rl', 'ablation_grid', 'one_shot_chart']
 
 # %% ../nbs/12_oneshot.ipynb #6e7f84d7
-PAPER_SETUP = dict(prompts_per_step=128, group_size=8, temperature=0.6, lr=1e-6, weight_decay=0.01, grad_clip=1.0,
+ONE_SHOT_SETUP = dict(prompts_per_step=128, group_size=8, temperature=0.6, lr=1e-6, weight_decay=0.01, grad_clip=1.0,
                    eps_low=0.2, eps_high=0.2, beta_kl=0.001, entropy_coef=0.001, adv_std='unbiased', adv_eps=1e-6,
                    opt_steps_per_rollout=1)
 
@@ -42,11 +45,34 @@ def select_random(pool:list, seed:int=0)->pl.DataFrame:
 def select_by_pass_rate(model, tok, pool:list, n:int=16, target:float=0.5, temperature:float=0.6,
                         max_new_tokens:int=64, seed:int=0)->pl.DataFrame:
     "Rank examples by how close the base model's pass rate (n samples) is to `target`."
-    task = get_task(pool[0].task)
-    s = sample(model, tok, [prompt_ids(tok, p) for p in pool], n=n, temperature=temperature, max_new_tokens=max_new_tokens, seed=seed)
-    ok = [task.verify(t, pool[i].answer) for t, i in zip(s.texts, s.prompt_index.tolist())]
-    df = pl.DataFrame({'key': [pool[i].key for i in s.prompt_index.tolist()], 'ok': ok}).group_by('key', maintain_order=True).agg(pl.col('ok').mean().alias('pass_rate'))
-    return df.with_columns((-(pl.col('pass_rate') - target).abs()).alias('score')).sort(['score', 'key'], descending=[True, False])
+    pp = grade_samples(model, tok, pool, n=n, temperature=temperature, top_p=1.0, max_new_tokens=max_new_tokens, seed=seed).per_problem()
+    return (pp.select('key', (pl.col('c') / pl.col('n')).alias('pass_rate'))
+            .with_columns((-(pl.col('pass_rate') - target).abs()).alias('score')).sort(['score', 'key'], descending=[True, False]))
+
+# %% ../nbs/12_oneshot.ipynb #dfa2ab64
+ONE_SHOT_SELECTORS = ('variance', 'random', 'pass_rate')
+
+def choose_one_shot(checkpoint, # base checkpoint folder
+                    cfg:GRPOConfig, # the GRPO settings of the pool run (variance selector) and of the task
+                    selector:str='variance', # variance, random, pass_rate, or a problem key of the pool
+                    pool_size:int=16, pool_epochs:int=2, seed:int=0, device='cpu', progress:bool=False)->tuple:
+    "(the one training example, the ranking it topped) from a seeded pool of train problems."
+    if pool_size < 1 or pool_epochs < 1: raise ConfigError(f"one-shot pool_size and pool_epochs must be >= 1, got {pool_size}, {pool_epochs}")
+    pool = get_task(cfg.task, preset=cfg.task_preset).sample(pool_size, 'train', seed=mix_seed('one-shot-pool', seed))
+    if selector not in ONE_SHOT_SELECTORS:
+        p = next((q for q in pool if q.key == selector), None)
+        if p is None: raise ConfigError(f"unknown one-shot selector or problem key {selector!r}; use {', '.join(ONE_SHOT_SELECTORS)} or a key of the train pool (e.g. {pool[0].key!r})")
+        return p, pl.DataFrame({'key': [p.key], 'score': [1.0]})
+    if selector == 'random': ranking = select_random(pool, seed)
+    else:
+        model, tok, _ = load_checkpoint(checkpoint, device=device)
+        if selector == 'pass_rate': ranking = select_by_pass_rate(model, tok, pool, max_new_tokens=cfg.max_new_tokens, seed=seed)
+        else:
+            steps = max(1, pool_epochs * pool_size // cfg.prompts_per_step)
+            with tempfile.TemporaryDirectory() as d:
+                grpo_train(model, tok, replace(cfg, steps=steps, eval_every=0, checkpoint_every=0), run_dir=d, device=device, progress=progress, problems=pool)
+                ranking = select_by_variance(pl.read_parquet(Path(d) / 'examples.parquet'))
+    return next(p for p in pool if p.key == ranking['key'][0]), ranking
 
 # %% ../nbs/12_oneshot.ipynb #fb5e1ea5
 ABLATIONS = {

@@ -9,9 +9,12 @@ from collections import Counter, defaultdict
 from pathlib import Path
 import polars as pl
 import torch
-from .tasks import get_task, prompt_ids, ROLES
-from .models import load_checkpoint
-from .sampling import sample, score_completions
+from .tasks import get_task, ROLES, ROLE_ID
+from .tokenizer import prompt_ids
+from .checkpoints import load_checkpoint, checkpoint_steps
+from .sampling import sample
+from .engine import get_scorer
+from .evaluation import grade_samples, token_roles
 
 # %% auto #0
 __all__ = ['STRATEGIC_GRAMS', 'ROLE_COLORS', 'gram_spans', 'gram_roles', 'semantic_entropy', 'conditional_exec_entropy', 'probe',
@@ -74,16 +77,13 @@ def probe(model, tok, problems:list, n:int=4, temperature:float=1.0, max_new_tok
     "Per-role entropy / NLL / token counts, semantic and conditional entropy, accuracy and high-entropy planning share."
     task = get_task(problems[0].task)
     P = [prompt_ids(tok, p) for p in problems]
-    s = sample(model, tok, P, n=n, max_new_tokens=max_new_tokens, temperature=temperature, seed=seed)
-    with torch.no_grad(): lp, ent = score_completions(model, P, s.prompt_index, s.tokens.to(next(model.parameters()).device), temperature, tok.pad_token_id, with_entropy=True)
+    g = grade_samples(model, tok, problems, n=n, temperature=temperature, top_p=1.0, max_new_tokens=max_new_tokens, seed=seed)
+    s, dev = g.samples, next(model.parameters()).device
+    with torch.no_grad(): lp, ent = get_scorer('auto', dev)(model, P, s.prompt_index, s.tokens.to(dev), temperature, tok.pad_token_id, with_entropy=True)
     lp, ent = lp.float().cpu(), ent.float().cpu()
     roles = [task.label_roles(t) for t in s.texts]
-    rid = torch.full(s.tokens.shape, -1)
-    for i, r in enumerate(roles):
-        L = min(len(r), rid.shape[1]); rid[i, :L] = torch.tensor([ROLES.index(x) for x in r[:L]], dtype=torch.long)
-        if L < rid.shape[1] and s.finished[i]: rid[i, L] = ROLES.index('eos')
-    out = {'accuracy': sum(task.verify(t, problems[i].answer) for t, i in zip(s.texts, s.prompt_index.tolist())) / len(s),
-           'semantic_entropy': semantic_entropy(s.texts, roles), 'cond_exec_entropy': conditional_exec_entropy(s.texts, roles)}
+    rid = token_roles(task, s.texts, s.tokens.shape[1], s.finished)
+    out = {'accuracy': g.accuracy, 'semantic_entropy': semantic_entropy(s.texts, roles), 'cond_exec_entropy': conditional_exec_entropy(s.texts, roles)}
     m = s.mask
     for k, r in enumerate(ROLES):
         sel = (rid == k) & m
@@ -99,14 +99,7 @@ def probe(model, tok, problems:list, n:int=4, temperature:float=1.0, max_new_tok
 # %% ../nbs/14_phases.ipynb #a33fd2f1
 def run_checkpoints(run_dir, base=None)->list:
     "[(step, path)] of a GRPO run's checkpoints (with `base` as step 0 if given), in step order."
-    run_dir = Path(run_dir)
-    cks = [(int(p.name.split('-')[1]), p) for p in (run_dir / 'checkpoints').glob('step-*')]
-    fin = run_dir / 'checkpoints' / 'final'
-    if fin.exists():
-        import json
-        cks.append((json.loads((fin / 'warmstart.json').read_text()).get('step', 10**9), fin))
-    cks = sorted(dict(cks).items())
-    return ([(0, Path(base))] if base is not None else []) + cks
+    return ([(0, Path(base))] if base is not None else []) + checkpoint_steps(run_dir, final=True)
 
 def phase_metrics(checkpoints:list, problems:list, n:int=4, temperature:float=1.0, max_new_tokens:int=64,
                   seed:int=0, device='cpu', progress:bool=False)->pl.DataFrame:
@@ -183,8 +176,8 @@ def hicra_comparison(checkpoint, cfg, alpha:float=0.2, variant:str='paper', ever
     "(metrics frame, phase frame) for GRPO and HICRA runs from one base checkpoint."
     import tempfile
     from dataclasses import replace
-    from warmstart_kit.grpo import grpo_train
-    from warmstart_kit.tasks import load_eval_set
+    from warmstart_kit.trainer import grpo_train
+    from warmstart_kit.data import load_eval_set
     run_dir = Path(run_dir or tempfile.mkdtemp())
     probe_problems = probe_problems or load_eval_set(cfg.task, cfg.task_preset, n=32)
     mets, phs = [], []

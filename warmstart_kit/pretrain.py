@@ -83,7 +83,7 @@ def collate(examples:list, pad_id:int=0, completion_only:bool=True)->dict:
 @dataclass
 class PretrainConfig(Config):
     "Settings of an early-experience run (all but `dose` and `strategy_mix` should be equal across a dose sweep)."
-    what = 'pretrain'
+    what = 'pretrain config'
     task: str = 'addition'            # task family: addition or countdown
     task_preset: str = 'default'      # difficulty preset of the task
     dose: float = 1.0                 # fraction of documents with a worked solution, in [0, 1]

@@ -12,21 +12,18 @@ from pathlib import Path
 from typing import NamedTuple
 
 import polars as pl
-import altair as alt
 import torch
 from safetensors import safe_open
 from safetensors.torch import save_file
+from .core import SparsityError
 
 # %% auto #0
-__all__ = ['INDEX_NAME', 'MATRIX_TYPES', 'TOLS', 'DEFAULT_TOL', 'SparsityError', 'parse_param_name', 'checkpoint_tensors',
-           'save_sharded', 'tol_label', 'update_rank', 'Comparison', 'compare_checkpoints', 'update_sparsity',
-           'sparsity_summary', 'update_overlap', 'overlap_matrix', 'Dynamics', 'update_dynamics', 'update_mask',
-           'apply_grad_mask', 'sparsity_heatmap', 'sweep_chart', 'overlap_heatmap']
+__all__ = ['INDEX_NAME', 'MATRIX_TYPES', 'TOLS', 'DEFAULT_TOL', 'parse_param_name', 'checkpoint_tensors', 'save_sharded',
+           'tol_label', 'update_rank', 'Comparison', 'compare_checkpoints', 'update_sparsity', 'sparsity_summary',
+           'update_overlap', 'overlap_matrix', 'Dynamics', 'update_dynamics', 'update_mask', 'apply_grad_mask',
+           'sparsity_heatmap', 'sweep_chart', 'overlap_heatmap']
 
 # %% ../nbs/11_sparsity.ipynb #b5c68acd
-class SparsityError(ValueError):
-    "Checkpoints that cannot be compared: no safetensors, different tensor names, shapes or dtypes."
-
 INDEX_NAME = 'model.safetensors.index.json'
 _DTYPES = {'F64': torch.float64, 'F32': torch.float32, 'F16': torch.float16, 'BF16': torch.bfloat16,
            'F8_E4M3': torch.float8_e4m3fn, 'F8_E5M2': torch.float8_e5m2, 'I64': torch.int64, 'I32': torch.int32,
@@ -444,6 +441,7 @@ def sparsity_heatmap(
     height:int|None=None, # chart height in pixels; default 18 per layer row
 )->alt.Chart: # heatmap: layers down, matrix types across, colour = sparsity
     "Per layer × matrix type heatmap of update sparsity at one tolerance, counts in the tooltip."
+    import altair as alt
     lab = tol_label(tol)
     s = sparsity_summary(tensors, by=['layer', 'matrix'])
     if lab not in s['tol_label'].unique().to_list(): raise SparsityError(f"sparsity_heatmap: tolerance {lab} not in the frame; have {s['tol_label'].unique(maintain_order=True).to_list()}")
@@ -470,6 +468,7 @@ def sweep_chart(
     height:int=220, # chart height in pixels
 )->alt.Chart: # line chart of sparsity against the tolerance sweep
     "Sparsity against the equality tolerance (exact, 1e-08, ..., 1e-04), one line per `color` group."
+    import altair as alt
     s = sparsity_summary(tensors, by=color)
     order = s.select('tol', 'tol_label').unique().sort('tol')['tol_label'].to_list()
     enc = dict(x=alt.X('tol_label:N', sort=order, title='tolerance τ (changed: |Δ| > τ)', axis=alt.Axis(labelAngle=0)),
@@ -487,6 +486,7 @@ def overlap_heatmap(
     size:int=60, # pixels per cell
 )->alt.Chart: # runs × runs heatmap
     "Overlap matrix of update sets between runs, random baseline in the tooltip; undefined cells (no updates) are blank."
+    import altair as alt
     if value not in overlap.columns: raise SparsityError(f"overlap_heatmap: no column {value!r}; have {overlap.columns}")
     runs = overlap['run_1'].unique(maintain_order=True).to_list()
     base = alt.Chart(overlap).encode(x=alt.X('run_2:N', sort=runs, title='run 2', axis=alt.Axis(labelAngle=0)),

@@ -8,15 +8,17 @@ from dataclasses import replace
 import polars as pl
 import torch
 from tqdm.auto import tqdm
-from .models import load_checkpoint
 import warnings
-from .grpo import GRPOConfig, grpo_train, ConfigError
+from .core import ConfigError
+from .checkpoints import load_checkpoint
+from .grpo import GRPOConfig
+from .trainer import grpo_train
 
 # %% auto #0
-__all__ = ['PAPER_SETUP', 'REWARD_VARIANTS', 'reward_study', 'clip_comparison', 'spurious_chart']
+__all__ = ['SPURIOUS_SETUP', 'REWARD_VARIANTS', 'reward_study', 'clip_comparison', 'spurious_chart']
 
 # %% ../nbs/13_spurious.ipynb #d78f1fa2
-PAPER_SETUP = dict(group_size=16, prompts_per_step=64, opt_steps_per_rollout=8, lr=5e-7, beta_kl=0.0, entropy_coef=0.0,
+SPURIOUS_SETUP = dict(group_size=16, prompts_per_step=64, opt_steps_per_rollout=8, lr=5e-7, beta_kl=0.0, entropy_coef=0.0,
                    temperature=1.0, eps_low=0.2, eps_high=0.2)
 REWARD_VARIANTS = ('ground_truth', 'majority', 'incorrect', 'format', 'random:0.5')
 

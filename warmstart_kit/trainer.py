@@ -20,28 +20,17 @@ from .checkpoints import (save_checkpoint, load_checkpoint, save_trainer_state, 
                                        latest_checkpoint, load_weights)
 from .sampling import Samples
 from .engine import get_sampler, get_scorer
-from .evaluation import accuracy
+from .evaluation import accuracy, token_roles
 from .rewards import parse_reward, ground_truth
 from .grpo import (GRPOConfig, RESUMABLE_CHANGES, group_advantages, grpo_loss, loss_metrics,
                                 hicra_advantage, prompt_batch)
 
 # %% auto #0
-__all__ = ['token_roles', 'Rollout', 'reward_name', 'score_rewards', 'collect_rollout', 'micro_batches', 'rollout_logprobs',
-           'policy_update', 'step_metrics', 'example_rows', 'reward_states', 'set_reward_states', 'RunFiles',
-           'check_resume', 'TrainSetup', 'setup_training', 'grpo_train']
+__all__ = ['Rollout', 'reward_name', 'score_rewards', 'collect_rollout', 'micro_batches', 'rollout_logprobs', 'policy_update',
+           'step_metrics', 'example_rows', 'reward_states', 'set_reward_states', 'RunFiles', 'check_resume',
+           'TrainSetup', 'preflight', 'setup_training', 'grpo_train']
 
 # %% ../nbs/05a_trainer.ipynb #5114fc90
-def token_roles(task, texts:list, T:int, finished:torch.Tensor|None=None)->torch.Tensor|None:
-    "[N, T] role ids of completion tokens from the task grammar (`eos` at the EOS, -1 elsewhere); None if the task has no grammar."
-    out = torch.full((len(texts), T), -1, dtype=torch.long)
-    for i, t in enumerate(texts):
-        try: roles = task.label_roles(t)
-        except NotImplementedError: return None
-        L = min(len(roles), T)
-        out[i, :L] = torch.tensor([ROLE_ID[r] for r in roles[:L]], dtype=torch.long)
-        if L < T and (finished is None or bool(finished[i])): out[i, L] = ROLE_ID['eos']
-    return out
-
 @dataclass
 class Rollout:
     "One step's rollout: P prompts × G completions and everything the update and the metrics need."
@@ -244,9 +233,20 @@ def _mask_gradients(model, grad_mask:dict, dev)->list:
     if bad: raise ConfigError(f"grad_mask names unknown parameters {bad[:3]}")
     return [named[n].register_hook(lambda g, m=m.to(dev): g * m.to(g.dtype)) for n, m in grad_mask.items()]
 
+def preflight(model, tok, cfg:GRPOConfig, problems:list|None=None):
+    "Fail with one clear error, before anything is written, if the run's sampling cannot fit the model or the memory."
+    from warmstart_kit.sampling import check_sampling_args
+    task = get_task(cfg.task, preset=cfg.task_preset)
+    probs = list(problems) if problems else task.sample(cfg.prompts_per_step, 'train', seed=mix_seed('preflight', cfg.seed))
+    check_sampling_args([prompt_ids(tok, p) for p in probs[:cfg.prompts_per_step]], cfg.group_size, cfg.max_new_tokens, cfg.temperature, cfg.top_p, model)
+    if cfg.eval_every:
+        ev = load_eval_set(cfg.task, cfg.task_preset, n=cfg.eval_problems)
+        check_sampling_args([prompt_ids(tok, p) for p in ev], cfg.eval_samples, cfg.max_new_tokens, cfg.eval_temperature, 1.0, model)
+
 def setup_training(model, tok, cfg:GRPOConfig, files:RunFiles, dev, problems=None, resume=False, grad_mask=None)->TrainSetup:
     "Prepare a run: rewards, pool, optimizer, reference; or restore them from the latest checkpoint."
     model.to(dev, dtype=torch.bfloat16 if cfg.weights_dtype == 'bf16' else torch.float32)
+    preflight(model, tok, cfg, problems)
     task = get_task(cfg.task, preset=cfg.task_preset)
     fns = [parse_reward(sp, seed=cfg.seed + i) for i, sp in enumerate(cfg.rewards)]
     if resume and files.root is None: raise ConfigError('resume needs a run folder')

@@ -1,0 +1,201 @@
+"""Bad input, tried as a new user would: one line on stderr, exit code 2, nothing written, and a user's data never lost.
+
+Most cases call `warmstart_kit.cli.main` in this process (fast); the ones that are about processes
+(signals, a second concurrent run, kill -9 and resume) run the installed console script.
+"""
+import json, os, shutil, signal, stat, subprocess, sys, time
+from pathlib import Path
+import polars as pl
+import pytest, torch
+from warmstart_kit.cli import main
+from warmstart_kit.core import data_dir
+from warmstart_kit.models import make_model
+from warmstart_kit.checkpoints import save_checkpoint
+from warmstart_kit.tokenizer import char_tokenizer
+
+BASE = data_dir() / 'base' / 'addition-default-micro' / 'dose-0.1'
+TINY_PRETRAIN = ['--task-preset', 'easy', '--model-preset', 'test', '--steps', '2', '--batch-size', '4', '--quiet', '--device', 'cpu']
+TINY_RL = ['--steps', '2', '--prompts-per-step', '2', '--group-size', '2', '--max-new-tokens', '8', '--task-preset', 'easy', '--quiet', '--device', 'cpu']
+
+def run(capsys, *args):
+    "(exit code, the one error line or '') of `warmstart ARGS` run in this process."
+    try: code = main([str(a) for a in args])
+    except SystemExit as e: code = e.code
+    err = [l for l in capsys.readouterr().err.splitlines() if l.strip()]
+    if code == 2:
+        assert len(err) == 1 and err[0].startswith('warmstart: error: '), err
+        return code, err[0]
+    return code, ''
+
+def listing(p:Path)->list: return sorted(str(x.relative_to(p)) for x in p.rglob('*'))
+
+@pytest.fixture
+def tiny_ckpt(tmp_path):
+    return save_checkpoint(make_model('test', seed=0), char_tokenizer(), tmp_path / 'ckpt')
+
+# ---------------------------------------------------------------- a user's data is never lost
+def test_pretrain_never_replaces_an_existing_folder_or_file(capsys, tmp_path):
+    out = tmp_path / 'mine'; out.mkdir(); (out / 'thesis.tex').write_text('precious')
+    code, msg = run(capsys, 'pretrain', '--out', out, *TINY_PRETRAIN)
+    assert code == 2 and 'already exists' in msg and (out / 'thesis.tex').read_text() == 'precious'
+    f = tmp_path / 'afile'; f.write_text('also precious')
+    code, msg = run(capsys, 'pretrain', '--out', f, *TINY_PRETRAIN)
+    assert code == 2 and 'is a file' in msg and f.read_text() == 'also precious'
+    assert listing(tmp_path) == ['afile', 'mine', 'mine/thesis.tex']
+    code, _ = run(capsys, 'pretrain', '--out', out, '--overwrite', *TINY_PRETRAIN)     # with --overwrite, replaced by a checkpoint
+    assert code == 0 and (out / 'config.json').exists() and not (out / 'thesis.tex').exists()
+
+def test_output_inside_a_file_and_read_only_parent(capsys, tmp_path):
+    (tmp_path / 'f').write_text('x')
+    code, msg = run(capsys, 'study', '--preset', 'smoke', '--out', tmp_path / 'f' / 'run')
+    assert code == 2 and 'is a file' in msg
+    ro = tmp_path / 'ro'; ro.mkdir(); ro.chmod(stat.S_IRUSR | stat.S_IXUSR)
+    try:
+        if os.access(ro, os.W_OK): pytest.skip('running as a user who can write anywhere (root)')
+        code, msg = run(capsys, 'study', '--preset', 'smoke', '--out', ro / 'run')
+        assert code == 2 and 'not writable' in msg
+    finally: ro.chmod(stat.S_IRWXU)
+
+def test_a_second_run_into_the_same_folder_fails_at_once(capsys, tmp_path):
+    "A live lock (here: this test process holds it) makes the second run fail; a stale one (dead pid) is taken over."
+    out = tmp_path / 'run'
+    lock = tmp_path / '.run.lock'; lock.write_text(f'{os.getpid()} host\n')
+    code, msg = run(capsys, 'pretrain', '--out', out, *TINY_PRETRAIN)
+    assert code == 2 and f'another warmstart run (pid {os.getpid()}) is writing' in msg and not out.exists()
+    lock.write_text('999999999 host\n')
+    code, _ = run(capsys, 'pretrain', '--out', out, *TINY_PRETRAIN)
+    assert code == 0 and (out / 'config.json').exists() and not lock.exists()
+
+def test_leftovers_of_killed_runs_are_cleaned(capsys, tmp_path):
+    out = tmp_path / 'run'
+    for name in ('.run.tmp-999999999', '.run.old-999999998'): (tmp_path / name).mkdir(); (tmp_path / name / 'x').write_text('half')
+    code, _ = run(capsys, 'pretrain', '--out', out, *TINY_PRETRAIN)
+    assert code == 0 and listing(tmp_path)[0] == 'run' and all(not p.name.startswith('.run.') for p in tmp_path.iterdir())
+
+def test_rl_overwrite_starts_clean_and_resume_refuses_changes(capsys, tmp_path, tiny_ckpt):
+    out = tmp_path / 'rl'
+    assert run(capsys, 'rl', '--model', tiny_ckpt, '--out', out, '--checkpoint-every', '1', *TINY_RL)[0] == 0
+    assert (out / 'checkpoints' / 'step-1').exists()
+    code, msg = run(capsys, 'rl', '--model', tiny_ckpt, '--out', out, *TINY_RL)
+    assert code == 2 and '--overwrite' in msg
+    code, msg = run(capsys, 'rl', '--model', tiny_ckpt, '--out', out, '--resume', '--lr', '0.5', *TINY_RL)
+    assert code == 2 and 'cannot resume' in msg and 'lr' in msg
+    assert run(capsys, 'rl', '--model', tiny_ckpt, '--out', out, '--overwrite', '--steps', '1', *TINY_RL[2:])[0] == 0
+    assert not (out / 'checkpoints' / 'step-1').exists()           # the old run's checkpoints are gone
+    code, msg = run(capsys, 'rl', '--model', tiny_ckpt, '--out', out, '--resume', *TINY_RL)
+    assert code == 2 and 'nothing to resume' in msg
+    code, msg = run(capsys, 'rl', '--model', tiny_ckpt, '--out', tmp_path / 'new', '--resume', *TINY_RL)
+    assert code == 2 and 'nothing to resume' in msg and not (tmp_path / 'new').exists()
+
+def test_resume_refuses_an_incomplete_checkpoint(capsys, tmp_path, tiny_ckpt):
+    from safetensors.torch import load_file, save_file
+    out = tmp_path / 'rl'
+    assert run(capsys, 'rl', '--model', tiny_ckpt, '--out', out, '--checkpoint-every', '1', *TINY_RL)[0] == 0
+    f = out / 'checkpoints' / 'step-1' / 'model.safetensors'
+    sd = load_file(f); save_file(dict(list(sd.items())[:1]), f)      # 1 of the tensors left
+    code, msg = run(capsys, 'rl', '--model', tiny_ckpt, '--out', out, '--resume', '--steps', '3', *TINY_RL[2:])
+    assert code == 2 and 'does not match the model' in msg and 'missing' in msg
+
+# ---------------------------------------------------------------- one clear line, exit 2, before any work
+@pytest.mark.parametrize('args,needle', [
+    (['rl', '--model', BASE, '--temperature', 'nan'], 'expected a finite number'),
+    (['rl', '--model', BASE, '--max-new-tokens', '1000000000'], 'positions; this model has 256'),
+    (['rl', '--model', BASE, '--bf16', 'ture'], "expected true or false, got 'ture'"),
+    (['rl', '--model', BASE, '--checkpoint-every', '-1'], 'checkpoint_every must be >= 0'),
+    (['rl', '--model', BASE, '--majority-samples', '8'], 'unrecognized arguments: --majority-samples'),
+    (['rl', '--model', BASE, '--group-size', '1'], 'group_size must be >= 2'),
+    (['rl', '--model', BASE, '--resume', '--overwrite'], 'pass one of them'),
+    (['eval', '--model', BASE, '--n', '1000000000'], 'for the results'),
+    (['eval', '--model', BASE, '--max-new-tokens', '1000000000'], 'positions; this model has 256'),
+    (['eval', '--model', BASE, '--problems', '0'], 'problems must be >= 1'),
+    (['eval', '--model', BASE, '--problems', '-1'], 'problems must be >= 1'),
+    (['eval', '--model', BASE, '--temperature', '-1'], 'temperature must be >= 0'),
+    (['study', '--preset', 'smoke', '--workers', '-2'], 'workers must be >= 0'),
+    (['study', '--doses', '0.1', '0.1'], 'doses must be distinct'),
+    (['pretrain', '--steps', '0'], 'steps must be >= 1'),
+    (['pretrain', '--strategy-mix', 'column=0.5,carry=0.5'], "unknown strategy ['carry']"),
+    (['pretrain', '--lr', 'inf'], 'expected a finite number'),
+])
+def test_bad_values(capsys, tmp_path, args, needle):
+    out = tmp_path / 'out'
+    code, msg = run(capsys, *args, '--out', out)
+    assert code == 2 and needle in msg, msg
+    assert listing(tmp_path) == []
+
+def test_eval_reads_its_config_file(capsys, tmp_path):
+    cfg = tmp_path / 'ev.json'; cfg.write_text(json.dumps({'problems': 2, 'n': 2, 'k': [1, 2], 'n_boot': 5, 'max_new_tokens': 16}))
+    assert run(capsys, 'eval', '--model', BASE, '--config', cfg, '--out', tmp_path / 'ev', '--quiet')[0] == 0
+    assert pl.read_parquet(tmp_path / 'ev' / 'per_problem.parquet')['n'].to_list() == [2, 2]
+    cfg.write_text(json.dumps({'problems': 2, 'n_sampels': 4}))
+    code, msg = run(capsys, 'eval', '--model', BASE, '--config', cfg, '--out', tmp_path / 'ev2')
+    assert code == 2 and "unknown eval config key(s) ['n_sampels']" in msg
+
+def broken_copy(tmp_path, edit):
+    d = tmp_path / 'broken'; shutil.copytree(BASE, d); edit(d); return d
+
+@pytest.mark.parametrize('edit,needle', [
+    (lambda d: (d / 'model.safetensors').write_bytes(b''), 'not a complete safetensors file (0 bytes)'),
+    (lambda d: (d / 'model.safetensors').write_bytes((d / 'model.safetensors').read_bytes()[:-1000]), 'truncated'),
+    (lambda d: ((d / 'model.safetensors').rename(d / 'pytorch_model.bin'),
+                (d / 'model.safetensors.index.json').write_text(json.dumps({'weight_map': {'lm_head.weight': 'pytorch_model.bin'}}))),
+     'points at non-safetensors weights'),
+    (lambda d: (d / 'config.json').write_text('{not json'), 'is not valid JSON'),
+])
+def test_broken_checkpoints(capsys, tmp_path, edit, needle):
+    d = broken_copy(tmp_path, edit)
+    for cmd in (['eval', '--model', d, '--out', tmp_path / 'e'], ['rl', '--model', d, '--out', tmp_path / 'r']):
+        code, msg = run(capsys, *cmd)
+        assert code == 2 and needle in msg, msg
+    assert not (tmp_path / 'e').exists() and not (tmp_path / 'r').exists()
+
+def test_vocabulary_mismatch(capsys, tmp_path):
+    d = save_checkpoint(make_model('test', vocab_size=96), char_tokenizer(), tmp_path / 'v')
+    code, msg = run(capsys, 'eval', '--model', d, '--out', tmp_path / 'e')
+    assert code == 2 and 'would vanish when decoded' in msg
+
+def test_non_ascii_digits_are_malformed_for_verifier_and_format_reward():
+    from warmstart_kit.tasks import get_task
+    from warmstart_kit.rewards import format_reward, ground_truth
+    comps = ['A:٣', 'A:４３２', 'A:3']
+    assert format_reward(completions=comps, task=['addition'] * 3) == [0.0, 0.0, 1.0]
+    assert ground_truth(completions=comps, task=['addition'] * 3, answer=['3', '432', '3']) == [0.0, 0.0, 1.0]
+    assert get_task('countdown').extract('A:٣+٤') is None
+
+def test_top_level_help_imports_nothing_heavy():
+    code = "import sys; from warmstart_kit.cli import main\ntry: main(['--help'])\nexcept SystemExit: pass\nprint(sorted({m.split('.')[0] for m in sys.modules} & {'torch', 'altair', 'polars', 'transformers'}))"
+    r = subprocess.run([sys.executable, '-c', code], capture_output=True, text=True)
+    assert r.stdout.strip().splitlines()[-1] == '[]' and 'rl' in r.stdout
+
+# ---------------------------------------------------------------- processes: signals, kill -9 and resume
+def _cli(*args):
+    return [str(Path(sys.executable).with_name('warmstart')), *map(str, args)]
+
+def test_sigterm_cleans_up(tmp_path):
+    out = tmp_path / 'run'
+    p = subprocess.Popen(_cli('pretrain', '--out', out, '--task-preset', 'easy', '--model-preset', 'test', '--steps', '100000',
+                              '--batch-size', '4', '--quiet', '--device', 'cpu'), stderr=subprocess.PIPE, text=True)
+    t0 = time.time()
+    while not list(tmp_path.glob('.run.tmp-*')) and time.time() - t0 < 60: time.sleep(0.2)
+    assert list(tmp_path.glob('.run.tmp-*')), 'the run never started writing'
+    p.send_signal(signal.SIGTERM); _, err = p.communicate(timeout=60)
+    assert p.returncode == 143 and 'terminated' in err
+    assert listing(tmp_path) == []                                     # no temporary folder, no lock, no output
+
+def test_kill_9_then_resume_is_identical_to_an_uninterrupted_run(tmp_path, tiny_ckpt):
+    args = ['--model', tiny_ckpt, '--steps', '6', '--checkpoint-every', '2', '--prompts-per-step', '2', '--group-size', '4',
+            '--max-new-tokens', '10', '--task-preset', 'easy', '--reward', 'random:0.5', '--reward', 'format', '--lr', '0.003',
+            '--opt-steps-per-rollout', '2', '--quiet', '--device', 'cpu']
+    assert subprocess.run(_cli('rl', '--out', tmp_path / 'full', *args), capture_output=True).returncode == 0
+    p = subprocess.Popen(_cli('rl', '--out', tmp_path / 'cut', *args), stderr=subprocess.DEVNULL)
+    t0 = time.time()
+    while not (tmp_path / 'cut' / 'checkpoints' / 'step-4' / 'trainer_state.pt').exists() and time.time() - t0 < 120: time.sleep(0.05)
+    p.kill(); p.wait()
+    if (tmp_path / 'cut' / 'checkpoints' / 'final').exists(): pytest.skip('the run finished before it could be killed')
+    r = subprocess.run(_cli('rl', '--out', tmp_path / 'cut', '--resume', *args), capture_output=True, text=True)
+    assert r.returncode == 0, r.stderr
+    a, b = (pl.read_parquet(tmp_path / d / 'metrics.parquet') for d in ('full', 'cut'))
+    cols = [c for c in a.columns if not c.endswith('_s') and c != 'tokens_per_s']
+    assert a.select(cols).equals(b.select(cols))
+    from safetensors.torch import load_file
+    wa, wb = (load_file(tmp_path / d / 'checkpoints' / 'final' / 'model.safetensors') for d in ('full', 'cut'))
+    assert all(torch.equal(wa[k], wb[k]) for k in wa)
