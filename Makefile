@@ -53,6 +53,19 @@ pytest: env
 bench: env
 	$(BIN)/python benchmarks/run.py --size tiny
 
+## CPU benchmark on the trained shipped bases (one thread) against HF generate and TRL; installs the `bench` extra (trl),
+## never changing the installed torch / transformers (they are pinned to what .venv has); writes benchmarks/results-cpu.json
+.PHONY: bench-cpu bench-gpu
+bench-cpu: env
+	@pins=$$(mktemp); $(BIN)/python -c "import torch, transformers; print(f'torch=={torch.__version__}'); print(f'transformers=={transformers.__version__}')" > $$pins; \
+	$(BIN)/python -m pip install -q --disable-pip-version-check -c constraints.txt -c $$pins -e '.[bench]' 2>&1 | grep -v "^WARNING: Location" || true; rm -f $$pins
+	$(BIN)/python -c "import trl; print('trl', trl.__version__)"
+	$(BIN)/python benchmarks/run.py --size cpu
+
+## On a lent GPU machine (no .venv, no internet): wheels from tools/gpu_wheels.sh in .whl/, results in $$BENCH_OUT
+bench-gpu:
+	bash benchmarks/gpu_check.sh
+
 clean:
 	rm -rf _docs _proc runs
 

@@ -34,12 +34,14 @@ setuptools.setup(
     url = cfg['git_url'],
     packages = setuptools.find_packages(include=[cfg['lib_name'], cfg['lib_name']+'.*']) + [cfg['lib_name']+'.data'],
     # the top-level data/ folder (task specs, fixed eval sets, shipped base checkpoints) travels
-    # inside wheels as warmstart_kit/data; warmstart_kit.tasks.data_dir() finds it either way
+    # inside wheels as warmstart_kit/data; warmstart_kit.core.data_dir() finds it either way
     package_dir = {cfg['lib_name']+'.data': 'data'},
-    package_data = {cfg['lib_name']+'.data': ['*.json', '*.jsonl', '**/*.json', '**/*.jsonl', '**/*.safetensors', '**/*.md']},
+    package_data = {cfg['lib_name']: ['templates/*.html'],
+                    cfg['lib_name']+'.data': ['*.json', '*.jsonl', '**/*.json', '**/*.jsonl', '**/*.safetensors', '**/*.md']},
     include_package_data = True,
     install_requires = requirements,
-    extras_require={ 'dev': dev_requirements },
+    # bench: the peer of benchmarks/run.py's GRPO rows (TRL's GRPOTrainer); pinned to the version the benchmarks were run with
+    extras_require={ 'dev': dev_requirements, 'bench': ['trl==1.16.0'] },
     dependency_links = cfg.get('dep_links','').split(),
     python_requires  = '>=' + cfg['min_python'],
     long_description = open('README.md', encoding='utf-8').read(),

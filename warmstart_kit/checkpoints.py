@@ -87,6 +87,7 @@ def weight_files(path)->list:
     if not files: raise ModelError(f"checkpoint folder {path} has no *.safetensors weights (only safetensors are loaded)")
     return files
 
+# %% ../nbs/01a_checkpoints.ipynb #39b8f9a6
 def check_checkpoint(path)->Path:
     "Fail with one clear ModelError if `path` is not a loadable local checkpoint folder."
     path = Path(path)
@@ -155,6 +156,7 @@ def latest_checkpoint(run_dir)->Path|None:
     steps = checkpoint_steps(run_dir)
     return steps[-1][1] if steps else None
 
+# %% ../nbs/01a_checkpoints.ipynb #5a49c91e
 def load_weights(model, folder):
     "Load a checkpoint's safetensors into `model` in place; ModelError naming missing or unexpected tensors."
     from safetensors.torch import load_file

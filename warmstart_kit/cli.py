@@ -67,6 +67,7 @@ def parse_float(s:str)->float:
     if not math.isfinite(v): raise argparse.ArgumentTypeError(f"expected a finite number, got {s!r}")
     return v
 
+# %% ../nbs/17_cli.ipynb #192510cd
 def _kind(f)->str:
     t = str(f.type).replace(' ', '')
     for k in ('bool', 'dict', 'tuple', 'list', 'float', 'int'):
@@ -93,6 +94,7 @@ def flags_of(ns, cls, skip=())->dict:
     "The settings of `cls` given as flags (unset ones left out)."
     return {f.name: getattr(ns, f.name) for f in fields(cls) if f.name not in skip and getattr(ns, f.name, None) is not None}
 
+# %% ../nbs/17_cli.ipynb #0ad17155
 def read_config(path)->dict:
     "A dict from a JSON or TOML config file; clear errors for a missing file or bad syntax."
     path = Path(path)
@@ -230,6 +232,7 @@ def command_parser(cmd:str)->argparse.ArgumentParser:
     _common(p); add(p); p.set_defaults(fn=run)
     return p
 
+# %% ../nbs/17_cli.ipynb #62d20c30
 def main(argv=None)->int:
     "Entry point of the `warmstart` console script; returns the exit code."
     argv = list(sys.argv[1:] if argv is None else argv)

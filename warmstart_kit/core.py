@@ -194,6 +194,7 @@ def check_output(out, overwrite:bool=False, what:str='output folder', allow_exis
         raise OutputError(f"cannot write {what} {out}: it is not writable")
     return out
 
+# %% ../nbs/00_core.ipynb #4ebd194f
 @contextmanager
 def output_lock(out, what:str='output folder'):
     "Hold `.NAME.lock` beside `out` for the duration; a live owner makes this fail with OutputError."
@@ -279,6 +280,7 @@ def n_workers(requested:int, jobs:int, device)->int:
     if str(device).startswith('cuda') or jobs <= 1: return 1
     return max(1, min(jobs, requested or os.cpu_count() or 1))
 
+# %% ../nbs/00_core.ipynb #6071a891
 def run_jobs(jobs:list, workers:int=1, log=print)->dict:
     "{job name: (result, seconds)} of `jobs`, run in `workers` processes (1: here, in order)."
     if workers <= 1:

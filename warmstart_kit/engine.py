@@ -65,6 +65,7 @@ def engine_weights(model)->list:
     head = model.get_output_embeddings()
     return out, head.weight * model.model.norm.weight[None], getattr(head, 'bias', None)
 
+# %% ../nbs/03b_engine.ipynb #771bb848
 def rope_table(dims:Dims, n:int, device)->torch.Tensor:
     "[n, d/2] complex $e^{i\theta_j p}$ (times the rotary attention scaling) for positions p < n."
     f = torch.arange(n, device=device).float()[:, None] * dims.inv_freq.float().to(device)[None]
@@ -101,6 +102,7 @@ def prefill(dims:Dims, W:tuple, emb:torch.Tensor, ids:torch.Tensor, pad:torch.Te
         x = x + F.linear(F.silu(g[..., :dims.I]) * g[..., dims.I:], dn)
     return F.linear(_norm(x[:, -1], dims.eps), lm, lmb), K, V
 
+# %% ../nbs/03b_engine.ipynb #83b0e39c
 @torch.no_grad()
 def decode(dims:Dims, W:tuple, emb:torch.Tensor, tok:torch.Tensor, f:torch.Tensor, slot:int, bias:torch.Tensor, K:list, V:list):
     "One token per row (`tok` [B], rotations `f` [B, 1, d/2]) written to cache slot `slot`; next-token logits [B, V]."
@@ -172,6 +174,7 @@ def engine_ok(model)->bool:
 # %% ../nbs/03b_engine.ipynb #bde54243
 COMPACT_FRAC = 0.25   # drop finished rows once they are this share of the batch (each drop copies the KV cache)
 
+# %% ../nbs/03b_engine.ipynb #82266282
 @torch.no_grad()
 def _engine_chunk(dims, W, emb, table, prompts, rows, pidx, sidx, T, temperature, top_p, eos_id, pad_id, seed, out, bar):
     "Sample rows `rows` (prompt `pidx`, sample `sidx` each) to the end; writes into `out` = (toks, lps, ents)."
@@ -205,6 +208,7 @@ def _engine_chunk(dims, W, emb, table, prompts, rows, pidx, sidx, T, temperature
         pos = pos + 1
     flush(torch.ones(len(rows), dtype=torch.bool, device=dev))
 
+# %% ../nbs/03b_engine.ipynb #e95a3802
 def sample_engine(model, tok, # a causal LM the engine supports (others go to `sampling.sample`), and its tokenizer
                   prompts:list, # token-id lists, one per prompt
                   n:int=1, # completions per prompt

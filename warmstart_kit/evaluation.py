@@ -51,6 +51,7 @@ def grade_samples(model, tok, # a causal LM and its tokenizer
         pl.Series('strategy', [task.strategy_of(t) for t in s.texts]))
     return Graded(s, frame.select('problem_id', 'key', 'sample_index', 'text', 'length', 'finished', 'logprob', 'answer', 'correct', 'strategy'))
 
+# %% ../nbs/03c_evaluation.ipynb #c61487e8
 def per_problem(frame:pl.DataFrame)->pl.DataFrame:
     "Per-problem sample count `n` and correct count `c` (the input of every pass@k function)."
     return (frame.group_by('problem_id', 'key', maintain_order=True)

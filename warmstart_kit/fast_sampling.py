@@ -5,6 +5,7 @@
 # %% ../nbs/03a_fast_sampling.ipynb #086cded0
 from __future__ import annotations
 import inspect, itertools, warnings, weakref
+from fastcore.basics import patch
 import torch
 from tqdm.auto import tqdm
 from .core import SamplingError
@@ -31,6 +32,7 @@ def static_cache(model, # a transformers causal LM
 SYNC_EVERY = 8     # CUDA: decode steps between "has every row ended?" checks (each check is a host sync)
 WARMUP_STEPS = 2   # eager decode steps (on a side stream) before a CUDA graph is captured
 
+# %% ../nbs/03a_fast_sampling.ipynb #4695169b
 class StaticDecoder:
     "A static KV cache for `rows` rows and the one-token decode step over it, optionally replayed as a CUDA graph."
     def __init__(self, model, rows:int, max_cache_len:int, # causal LM, batch rows, positions per row
@@ -57,69 +59,78 @@ class StaticDecoder:
         if self.keep_kw: kw['logits_to_keep'] = 1
         return self.model(input_ids=ids, **kw).logits[:, -1]
 
-    def prefill(self, ids:torch.Tensor)->torch.Tensor:
-        "Reset the cache, run the prompts `ids` [rows, L] through it; next-token logits [rows, V]."
-        if ids.shape[0] != self.rows: raise SamplingError(f"prefill got {ids.shape[0]} rows for a {self.rows}-row cache")
-        L = ids.shape[1]
-        if L >= self.max_cache_len: raise SamplingError(f"prompt of {L} tokens does not fit a cache of {self.max_cache_len}")
-        self.cache.reset()                                   # in place: captured graphs keep their addresses
-        self.pos.fill_(L - 1); self.cpos.fill_(L - 1)
-        ar = torch.arange(L, device=self.dev)
-        return self._forward(ids, ar[None], ar)
+# %% ../nbs/03a_fast_sampling.ipynb #04793bc4
+@patch
+def prefill(self:StaticDecoder, ids:torch.Tensor)->torch.Tensor:
+    "Reset the cache, run the prompts `ids` [rows, L] through it; next-token logits [rows, V]."
+    if ids.shape[0] != self.rows: raise SamplingError(f"prefill got {ids.shape[0]} rows for a {self.rows}-row cache")
+    L = ids.shape[1]
+    if L >= self.max_cache_len: raise SamplingError(f"prompt of {L} tokens does not fit a cache of {self.max_cache_len}")
+    self.cache.reset()                                   # in place: captured graphs keep their addresses
+    self.pos.fill_(L - 1); self.cpos.fill_(L - 1)
+    ar = torch.arange(L, device=self.dev)
+    return self._forward(ids, ar[None], ar)
 
-    def step(self, tok:torch.Tensor)->torch.Tensor:
-        "Feed one token per row (the first `len(tok)` rows; the rest repeat their last input); next-token logits [rows, V]."
-        self.ids[:len(tok), 0].copy_(tok); self.pos.add_(1); self.cpos.add_(1)
-        if self.graph is not None: self.graph.replay(); return self.out
-        if self.want_graph and self.eager_steps >= WARMUP_STEPS: return self._capture()
-        self.eager_steps += 1
-        return self._eager()
+@patch
+def step(self:StaticDecoder, tok:torch.Tensor)->torch.Tensor:
+    "Feed one token per row (the first `len(tok)` rows; the rest repeat their last input); next-token logits [rows, V]."
+    self.ids[:len(tok), 0].copy_(tok); self.pos.add_(1); self.cpos.add_(1)
+    if self.graph is not None: self.graph.replay(); return self.out
+    if self.want_graph and self.eager_steps >= WARMUP_STEPS: return self._capture()
+    self.eager_steps += 1
+    return self._eager()
 
-    def _eager(self):
-        if not self.want_graph: return self._forward(self.ids, self.pos, self.cpos)
-        cur, side = torch.cuda.current_stream(self.dev), torch.cuda.Stream(self.dev)   # warm-up runs on a side stream
-        side.wait_stream(cur)
-        with torch.cuda.stream(side): out = self._forward(self.ids, self.pos, self.cpos)
-        cur.wait_stream(side); out.record_stream(cur)
-        return out
+# %% ../nbs/03a_fast_sampling.ipynb #335e17a3
+@patch
+def _eager(self:StaticDecoder):
+    if not self.want_graph: return self._forward(self.ids, self.pos, self.cpos)
+    cur, side = torch.cuda.current_stream(self.dev), torch.cuda.Stream(self.dev)   # warm-up runs on a side stream
+    side.wait_stream(cur)
+    with torch.cuda.stream(side): out = self._forward(self.ids, self.pos, self.cpos)
+    cur.wait_stream(side); out.record_stream(cur)
+    return out
 
-    def _counters(self):
-        "Snapshot of the cache's own position counters (transformers >= 5 keeps them on the cache layers)."
-        snap = []
-        for l in getattr(self.cache, 'layers', []):
-            c = getattr(l, 'cumulative_length', None)
-            if isinstance(c, torch.Tensor): snap.append((l, c.clone()))
-            elif isinstance(c, int): snap.append((l, c))
-        return snap
+@patch
+def _counters(self:StaticDecoder):
+    "Snapshot of the cache's own position counters (transformers >= 5 keeps them on the cache layers)."
+    snap = []
+    for l in getattr(self.cache, 'layers', []):
+        c = getattr(l, 'cumulative_length', None)
+        if isinstance(c, torch.Tensor): snap.append((l, c.clone()))
+        elif isinstance(c, int): snap.append((l, c))
+    return snap
 
-    def _restore(self, snap):
-        for l, c in snap:
-            if isinstance(c, torch.Tensor): l.cumulative_length.copy_(c)
-            else: l.cumulative_length = c
+@patch
+def _restore(self:StaticDecoder, snap):
+    for l, c in snap:
+        if isinstance(c, torch.Tensor): l.cumulative_length.copy_(c)
+        else: l.cumulative_length = c
 
-    def _capture(self):
-        "Capture the decode step; check its first replay against eager; fall back to eager on any failure."
-        snap = self._counters()
-        ref = self._eager().clone()            # this step, eagerly: the self-check's reference
-        self._restore(snap)                    # the replay below redoes the same step (same cache slot, same values)
-        g = torch.cuda.CUDAGraph()
-        try:
-            with torch.cuda.graph(g): out = self._forward(self.ids, self.pos, self.cpos)
-        except Exception as e:  # noqa: BLE001 - any capture failure means "decode eagerly"
-            try: torch.cuda.synchronize(self.dev)
-            except Exception: pass  # noqa: BLE001 - a broken context will say so at the next eager step
-            self.want_graph, self.note = False, f'CUDA graph capture failed ({type(e).__name__}: {e}); eager decode'
-            warnings.warn(self.note)
-            return self._forward(self.ids, self.pos, self.cpos)   # counters were restored: redo the step eagerly
-        g.replay()
-        tol = 1e-3 if out.dtype == torch.float32 else 3e-2
-        if not torch.allclose(out.float(), ref.float(), atol=tol * (1 + float(ref.float().abs().max())), rtol=0):
-            self.want_graph = False
-            self.note = f'CUDA graph replay disagrees with eager (max diff {float((out.float() - ref.float()).abs().max()):.3g}); eager decode'
-            warnings.warn(self.note)
-            return ref
-        self.graph, self.out = g, out
-        return out
+# %% ../nbs/03a_fast_sampling.ipynb #9f88f3cb
+@patch
+def _capture(self:StaticDecoder):
+    "Capture the decode step; check its first replay against eager; fall back to eager on any failure."
+    snap = self._counters()
+    ref = self._eager().clone()            # this step, eagerly: the self-check's reference
+    self._restore(snap)                    # the replay below redoes the same step (same cache slot, same values)
+    g = torch.cuda.CUDAGraph()
+    try:
+        with torch.cuda.graph(g): out = self._forward(self.ids, self.pos, self.cpos)
+    except Exception as e:  # noqa: BLE001 - any capture failure means "decode eagerly"
+        try: torch.cuda.synchronize(self.dev)
+        except Exception: pass  # noqa: BLE001 - a broken context will say so at the next eager step
+        self.want_graph, self.note = False, f'CUDA graph capture failed ({type(e).__name__}: {e}); eager decode'
+        warnings.warn(self.note)
+        return self._forward(self.ids, self.pos, self.cpos)   # counters were restored: redo the step eagerly
+    g.replay()
+    tol = 1e-3 if out.dtype == torch.float32 else 3e-2
+    if not torch.allclose(out.float(), ref.float(), atol=tol * (1 + float(ref.float().abs().max())), rtol=0):
+        self.want_graph = False
+        self.note = f'CUDA graph replay disagrees with eager (max diff {float((out.float() - ref.float()).abs().max()):.3g}); eager decode'
+        warnings.warn(self.note)
+        return ref
+    self.graph, self.out = g, out
+    return out
 
 # %% ../nbs/03a_fast_sampling.ipynb #5e004654
 def _use_graphs(dev:torch.device, use_cuda_graph)->bool: return dev.type == 'cuda' if use_cuda_graph == 'auto' else bool(use_cuda_graph)
@@ -150,6 +161,29 @@ def release_decoders(model=None):
     if model is None: _DECODERS.clear()
     else: _DECODERS.pop(model, None)
 
+# %% ../nbs/03a_fast_sampling.ipynb #9490fa60
+@torch.no_grad()
+def _decode_chunk(dec, ids, B:int, cp, cs, T:int, temperature, top_p, seed, eos_id, pad_id, every:int, bar):
+    "Prefill `ids` into decoder `dec` and decode `T` tokens for its first `B` rows: (tokens, log-probs, entropies) [B, T]."
+    dev = ids.device
+    c_toks = torch.full((B, T), pad_id, dtype=torch.long, device=dev)
+    c_lps = torch.zeros((B, T), device=dev); c_ents = torch.zeros((B, T), device=dev)
+    done = torch.zeros(B, dtype=torch.bool, device=dev)
+    logits, shown = dec.prefill(ids)[:B], 0
+    for t in range(T):
+        nt, lp, ent = pick(logits, temperature, top_p, row_uniforms(seed, cp, cs, t))
+        live = ~done
+        c_toks[:, t] = torch.where(live, nt, pad_id); c_lps[:, t] = torch.where(live, lp, 0.0); c_ents[:, t] = torch.where(live, ent, 0.0)
+        done = done | (nt == eos_id)
+        if t == T - 1: break
+        if (t + 1) % every == 0:
+            bar.update(B * (t + 1 - shown)); shown = t + 1
+            if bool(done.all()): break                            # the only host sync in the loop
+        logits = dec.step(nt)[:B]
+    bar.update(B * (T - shown))
+    return c_toks, c_lps, c_ents
+
+# %% ../nbs/03a_fast_sampling.ipynb #beddc609
 @torch.no_grad()
 def sample_static(model, tok, # a causal LM that supports a static cache, and its tokenizer
                   prompts:list, # token-id lists, one per prompt (e.g. from `tokenizer.prompt_ids`)
@@ -170,38 +204,20 @@ def sample_static(model, tok, # a causal LM that supports a static cache, and it
     graphs = _use_graphs(dev, use_cuda_graph)
     every = SYNC_EVERY if dev.type == 'cuda' or graphs else 1
     pad_id = tok.pad_token_id if tok.pad_token_id is not None else tok.eos_token_id
-    eos_id = tok.eos_token_id
     was_training = model.training; model.eval()
     pidx = torch.arange(len(prompts)).repeat_interleave(n); sidx = torch.arange(n).repeat(len(prompts))
     N, T = len(pidx), max_new_tokens
     toks = torch.full((N, T), pad_id, dtype=torch.long); lps = torch.zeros(N, T); ents = torch.zeros(N, T)
-    chunks = length_chunks([len(prompts[i]) for i in pidx.tolist()], batch_size)   # one prompt length per chunk
-    max_len = max(len(p) for p in prompts) + T
-    local = {}
+    max_len, local = max(len(p) for p in prompts) + T, {}
     bar = tqdm(total=N * T, desc=desc, disable=not progress, leave=False, unit='tok', unit_scale=True)
     try:
-        for ch in chunks:
-            idx = torch.tensor(ch); cp, cs = pidx[idx].to(dev), sidx[idx].to(dev)
-            B = len(ch); R = _rows_for(B, batch_size, graphs)
-            dec = _decoder(model, R, max_len, graphs, local)
+        for ch in length_chunks([len(prompts[i]) for i in pidx.tolist()], batch_size):   # one prompt length per chunk
+            idx = torch.tensor(ch); B = len(ch); R = _rows_for(B, batch_size, graphs)
             ids = torch.tensor([prompts[i] for i in pidx[idx].tolist()], device=dev)
             if R > B: ids = ids[torch.arange(R, device=dev) % B]          # filler rows: copies, never read back
-            c_toks = torch.full((B, T), pad_id, dtype=torch.long, device=dev)
-            c_lps = torch.zeros((B, T), device=dev); c_ents = torch.zeros((B, T), device=dev)
-            done = torch.zeros(B, dtype=torch.bool, device=dev)
-            logits, shown = dec.prefill(ids)[:B], 0
-            for t in range(T):
-                nt, lp, ent = pick(logits, temperature, top_p, row_uniforms(seed, cp, cs, t))
-                live = ~done
-                c_toks[:, t] = torch.where(live, nt, pad_id); c_lps[:, t] = torch.where(live, lp, 0.0); c_ents[:, t] = torch.where(live, ent, 0.0)
-                done = done | (nt == eos_id)
-                if t == T - 1: break
-                if (t + 1) % every == 0:
-                    bar.update(B * (t + 1 - shown)); shown = t + 1
-                    if bool(done.all()): break                            # the only host sync in the loop
-                logits = dec.step(nt)[:B]
-            bar.update(B * (T - shown))
-            toks[idx], lps[idx], ents[idx] = c_toks.cpu(), c_lps.float().cpu(), c_ents.float().cpu()
+            out = _decode_chunk(_decoder(model, R, max_len, graphs, local), ids, B, pidx[idx].to(dev), sidx[idx].to(dev), T,
+                                temperature, top_p, seed, tok.eos_token_id, pad_id, every, bar)
+            toks[idx], lps[idx], ents[idx] = (o.float().cpu() if k else o.cpu() for k, o in enumerate(out))
     finally:
         bar.close(); model.train(was_training)
     return finish_samples(pidx, toks, lps, ents, tok)

@@ -7,6 +7,7 @@ from __future__ import annotations
 import math, random
 from dataclasses import dataclass
 import torch
+from fastcore.basics import patch
 from .core import Config, ConfigError, mix_seed
 from .tasks import get_task
 from .rewards import parse_reward
@@ -57,30 +58,32 @@ class GRPOConfig(Config):
     bf16: bool = False                   # bf16 autocast of the training forward on CUDA
     weights_dtype: str = 'fp32'          # fp32, or bf16 (train the weights themselves in bf16)
 
-    def __post_init__(self):
-        if isinstance(self.rewards, str): self.rewards = (self.rewards,)
-        self.rewards = tuple(self.rewards)
-        if self.reward_weights is not None: self.reward_weights = tuple(self.reward_weights)
-        self.check_types()
-        choices = dict(adv_std=('unbiased', 'population', 'none'), loss_agg=('grpo', 'dr_grpo', 'dapo', 'bnpo'), weights_dtype=('fp32', 'bf16'),
-                       sampler=('auto', 'reference', 'static', 'engine'), forward=('auto', 'reference'), hicra_variant=('paper', 'positive_long'))
-        for k, ok in choices.items():
-            if getattr(self, k) not in ok: raise ConfigError(f"{k} must be one of {', '.join(ok)}; got {getattr(self, k)!r}")
-        for k in ('steps', 'prompts_per_step', 'max_new_tokens', 'opt_steps_per_rollout', 'eval_problems', 'eval_samples'):
-            if getattr(self, k) < 1: raise ConfigError(f"{k} must be >= 1, got {getattr(self, k)}")
-        for k in ('lr', 'weight_decay', 'adv_eps', 'eps_low', 'eps_high', 'beta_kl', 'hicra_alpha', 'pool_size', 'eval_every',
-                  'checkpoint_every', 'micro_batch', 'eval_temperature', 'pg_coef'):
-            if getattr(self, k) < 0: raise ConfigError(f"{k} must be >= 0, got {getattr(self, k)}")
-        if self.group_size < 2: raise ConfigError(f"group_size must be >= 2 (advantages are relative to the group), got {self.group_size}")
-        if not self.temperature > 0: raise ConfigError(f"temperature must be > 0 for RL (a group needs different completions), got {self.temperature}")
-        if not 0 < self.top_p <= 1: raise ConfigError(f"top_p must be in (0, 1], got {self.top_p}")
-        if not self.grad_clip > 0: raise ConfigError(f"grad_clip must be > 0, got {self.grad_clip}")
-        if self.eps_low >= 1: raise ConfigError(f"eps_low must be < 1 (the ratio is clipped at 1 - eps_low), got {self.eps_low}")
-        if self.prompts_per_step % self.opt_steps_per_rollout: raise ConfigError(f"prompts_per_step={self.prompts_per_step} must be divisible by opt_steps_per_rollout={self.opt_steps_per_rollout}")
-        if self.reward_weights is not None and len(self.reward_weights) != len(self.rewards): raise ConfigError(f"reward_weights needs one weight per reward: {len(self.rewards)} reward(s), {len(self.reward_weights)} weight(s)")
-        if not self.rewards: raise ConfigError("a GRPO run needs at least one reward")
-        get_task(self.task, preset=self.task_preset)
-        for spec in self.rewards: parse_reward(spec)   # a bad reward spec fails here, before any work
+# %% ../nbs/05_grpo.ipynb #32a50995
+@patch
+def __post_init__(self:GRPOConfig):
+    if isinstance(self.rewards, str): self.rewards = (self.rewards,)
+    self.rewards = tuple(self.rewards)
+    if self.reward_weights is not None: self.reward_weights = tuple(self.reward_weights)
+    self.check_types()
+    choices = dict(adv_std=('unbiased', 'population', 'none'), loss_agg=('grpo', 'dr_grpo', 'dapo', 'bnpo'), weights_dtype=('fp32', 'bf16'),
+                   sampler=('auto', 'reference', 'static', 'engine'), forward=('auto', 'reference'), hicra_variant=('paper', 'positive_long'))
+    for k, ok in choices.items():
+        if getattr(self, k) not in ok: raise ConfigError(f"{k} must be one of {', '.join(ok)}; got {getattr(self, k)!r}")
+    for k in ('steps', 'prompts_per_step', 'max_new_tokens', 'opt_steps_per_rollout', 'eval_problems', 'eval_samples'):
+        if getattr(self, k) < 1: raise ConfigError(f"{k} must be >= 1, got {getattr(self, k)}")
+    for k in ('lr', 'weight_decay', 'adv_eps', 'eps_low', 'eps_high', 'beta_kl', 'hicra_alpha', 'pool_size', 'eval_every',
+              'checkpoint_every', 'micro_batch', 'eval_temperature', 'pg_coef'):
+        if getattr(self, k) < 0: raise ConfigError(f"{k} must be >= 0, got {getattr(self, k)}")
+    if self.group_size < 2: raise ConfigError(f"group_size must be >= 2 (advantages are relative to the group), got {self.group_size}")
+    if not self.temperature > 0: raise ConfigError(f"temperature must be > 0 for RL (a group needs different completions), got {self.temperature}")
+    if not 0 < self.top_p <= 1: raise ConfigError(f"top_p must be in (0, 1], got {self.top_p}")
+    if not self.grad_clip > 0: raise ConfigError(f"grad_clip must be > 0, got {self.grad_clip}")
+    if self.eps_low >= 1: raise ConfigError(f"eps_low must be < 1 (the ratio is clipped at 1 - eps_low), got {self.eps_low}")
+    if self.prompts_per_step % self.opt_steps_per_rollout: raise ConfigError(f"prompts_per_step={self.prompts_per_step} must be divisible by opt_steps_per_rollout={self.opt_steps_per_rollout}")
+    if self.reward_weights is not None and len(self.reward_weights) != len(self.rewards): raise ConfigError(f"reward_weights needs one weight per reward: {len(self.rewards)} reward(s), {len(self.reward_weights)} weight(s)")
+    if not self.rewards: raise ConfigError("a GRPO run needs at least one reward")
+    get_task(self.task, preset=self.task_preset)
+    for spec in self.rewards: parse_reward(spec)   # a bad reward spec fails here, before any work
 
 # %% ../nbs/05_grpo.ipynb #ef88957c
 RESUMABLE_CHANGES = ('steps', 'eval_every', 'eval_problems', 'eval_samples', 'eval_temperature', 'checkpoint_every', 'sampler', 'forward', 'micro_batch')
@@ -110,6 +113,7 @@ def clip_counts(ratio, A, m, cfg)->dict:
     low = ((ratio < 1 - cfg.eps_low) & (A < 0)).float(); high = ((ratio > 1 + cfg.eps_high) & (A > 0)).float()
     return {'clip_low': float((low * m).sum()), 'clip_high': float((high * m).sum()), 'ratio': float((ratio * m).sum()), 'tokens': float(m.sum())}
 
+# %% ../nbs/05_grpo.ipynb #11047f98
 def grpo_loss(logp:torch.Tensor, old_logp:torch.Tensor, adv:torch.Tensor, mask:torch.Tensor, # [N, T], [N, T], [N] or [N, T], [N, T]
               cfg:GRPOConfig, ref_logp:torch.Tensor|None=None, entropy:torch.Tensor|None=None,
               n_rows:int|None=None, n_tokens:float|None=None)->tuple:

@@ -43,6 +43,7 @@ def _check_counts(n, c, k, ids, scalar):
             i, who, more = where(bad)
             raise ValueError(f"{who}: {msg(i)}{more}")
 
+# %% ../nbs/06_passk.ipynb #d69233ce
 def pass_at_k(
     n, # samples per problem: int or array
     c, # correct samples per problem: int or array, 0 <= c <= n
@@ -106,6 +107,7 @@ def _groups(df, by):
     if not by: yield None, df; return
     for _, g in df.group_by(by, maintain_order=True): yield g.select(by).head(1), g
 
+# %% ../nbs/06_passk.ipynb #14168fbe
 def _per_problem(g, ks, key=None):
     "(problems x ks) matrix of per-problem pass@k; errors name the group and problem."
     ids = g["problem_id"].to_list() if "problem_id" in g.columns else None

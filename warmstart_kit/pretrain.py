@@ -110,12 +110,14 @@ class PretrainConfig(Config):
         get_task(self.task, preset=self.task_preset)
         if self.strategy_mix is not None: parse_mix(get_task(self.task), self.strategy_mix)
 
+# %% ../nbs/02_pretrain.ipynb #ddf81a3c
 def lr_at(step:int, steps:int, lr:float, warmup:int)->float:
     "Linear warm-up to `lr`, then cosine decay to 10% of it."
     if step < warmup: return lr * (step + 1) / warmup
     t = (step - warmup) / max(1, steps - warmup)
     return lr * (0.1 + 0.9 * 0.5 * (1 + math.cos(math.pi * min(1.0, t))))
 
+# %% ../nbs/02_pretrain.ipynb #c1ffda0a
 def pretrain(cfg:PretrainConfig, # what to train
              model=None, tok=None, # start from these (default: a fresh model of cfg.model_preset)
              device:str='auto', progress:bool=True, log_every:int=10):
@@ -148,6 +150,7 @@ def pretrain(cfg:PretrainConfig, # what to train
     model.eval()
     return model, tok, pl.DataFrame(rows)
 
+# %% ../nbs/02_pretrain.ipynb #cb850a49
 def train_base(cfg:PretrainConfig, out_dir, device:str='auto', progress:bool=True):
     "Pretrain and save a base checkpoint (with its config and loss curve) to `out_dir`."
     model, tok, curve = pretrain(cfg, device=device, progress=progress)

@@ -140,6 +140,7 @@ def available_memory(device)->int:
 
 def _gib(b): return f'{b / 2**30:.1f} GiB'
 
+# %% ../nbs/03_sampling.ipynb #7a2ce0b3
 def check_sampling_args(prompts, n, max_new_tokens, temperature, top_p, model=None, batch_size:int=1024):
     "One clear SamplingError for bad sampling arguments (shared by every sampler), before any allocation."
     for k, v in (('n', n), ('max_new_tokens', max_new_tokens), ('batch_size', batch_size)):
@@ -167,7 +168,7 @@ def check_sampling_args(prompts, n, max_new_tokens, temperature, top_p, model=No
     if cache_bytes > 0.8 * free_dev:
         raise SamplingError(f"a batch of {min(rows, batch_size):,} rows x {longest + max_new_tokens:,} positions needs {_gib(cache_bytes)} of KV cache on {dev}; {_gib(free_dev)} is free: lower batch_size or max_new_tokens")
 
-# %% ../nbs/03_sampling.ipynb #7a2ce0b3
+# %% ../nbs/03_sampling.ipynb #c15a4a94
 def length_chunks(lengths:list, batch_size:int, group:bool=True)->list:
     "Row indices in chunks of at most `batch_size`; with `group`, each chunk holds one prompt length."
     order = sorted(range(len(lengths)), key=lambda r: (lengths[r], r)) if group else list(range(len(lengths)))
@@ -202,6 +203,7 @@ def sample(model, tok, # a causal LM and its tokenizer
         bar.close(); model.train(was_training)
     return finish_samples(pidx, toks, lps, ents, tok)
 
+# %% ../nbs/03_sampling.ipynb #cef3bee4
 def finish_samples(prompt_index, toks, lps, ents, tok)->Samples:
     "Mask after the first EOS (inclusive), decode the texts and build `Samples` (shared by every sampler)."
     N, T = toks.shape

@@ -33,6 +33,7 @@ def _dtype_name(st_dtype:str)->str:
     d = _DTYPES.get(st_dtype)
     return str(d).removeprefix('torch.') if d is not None else st_dtype
 
+# %% ../nbs/11_sparsity.ipynb #fab4a92f
 def _read_meta(path)->dict:
     "name -> (file, shape, dtype name) for every tensor of a checkpoint folder or .safetensors file; headers only."
     path = Path(path)
@@ -156,6 +157,7 @@ def _check_same(metas, paths):
                 more = f" (and {len(bad) - 1} more tensor(s) with different {what}s)" if len(bad) > 1 else ""
                 raise SparsityError(f"tensor {k!r} has {what} {f(ref[k][i])} in {p0} but {f(m[k][i])} in {p}{more}")
 
+# %% ../nbs/11_sparsity.ipynb #c67d3c7e
 def _row_chunks(shape, chunk_elems):
     "Row ranges over dim 0 with at most ~chunk_elems elements each (None: the whole tensor, for 0-d tensors)."
     if len(shape) == 0: yield None; return
@@ -215,6 +217,7 @@ class Comparison:
     def gb_per_s(self)->float: return self.gb_read / self.seconds if self.seconds > 0 else float('nan')   # read throughput
     def summary(self, by=None)->pl.DataFrame: return sparsity_summary(self.tensors, by)
 
+# %% ../nbs/11_sparsity.ipynb #2a307d2d
 def compare_checkpoints(
     init, # θ0: checkpoint folder (sharded or not) or .safetensors file
     final, # θ1: same names, shapes and dtypes as `init`
@@ -256,6 +259,7 @@ def compare_checkpoints(
     if rank: df = df.select(pl.exclude('rank', 'rank_frac'), 'rank', 'rank_frac')
     return Comparison(df, nbytes, time.perf_counter() - t0)
 
+# %% ../nbs/11_sparsity.ipynb #c2823c20
 def update_sparsity(
     init, # θ0: checkpoint folder (sharded or not) or .safetensors file
     final, # θ1: same names, shapes and dtypes
@@ -354,6 +358,7 @@ class Dynamics(NamedTuple):
 def _fracs(df):
     return df.with_columns([(pl.col(c) / pl.col('numel')).alias(f'frac_{c}') for c in ('never', 'cancelled', 'consistent')])
 
+# %% ../nbs/11_sparsity.ipynb #4b8c5c40
 def update_dynamics(
     checkpoints:list, # θ0, θ1, ..., θT of one run, in order (folders or .safetensors files)
     names:list|None=None, # a label per checkpoint (e.g. the step); default 0, 1, ..., T
@@ -460,6 +465,7 @@ def sparsity_heatmap(
     return (rect + text).properties(width=width or 40 * len(cols), height=height or 18 * len(rows),
                                     title=title or f'update sparsity at tolerance {lab}')
 
+# %% ../nbs/11_sparsity.ipynb #cb29d029
 def sweep_chart(
     tensors:pl.DataFrame, # from `update_sparsity`; may carry extra columns (e.g. `run`) to colour by
     color:str|None=None, # column of `tensors` to draw one line per value of; None: one overall line
@@ -479,6 +485,7 @@ def sweep_chart(
     return alt.Chart(s).mark_line(point=True).encode(**enc).properties(
         width=width, height=height, title=title or 'update sparsity vs equality tolerance')
 
+# %% ../nbs/11_sparsity.ipynb #f89753e2
 def overlap_heatmap(
     overlap:pl.DataFrame, # from `overlap_matrix`
     value:str='o1', # 'o1' (share of row run's updates also made by the column run), 'jaccard', ...

@@ -9,6 +9,7 @@ from dataclasses import dataclass, asdict, field, fields
 from pathlib import Path
 import polars as pl
 import torch
+from fastcore.basics import patch
 from .core import Config, ConfigError, claim_output, data_dir, write_parquet, write_text, check_keys, Job, run_jobs, n_workers
 from .tasks import get_task
 from .data import load_eval_set
@@ -54,6 +55,7 @@ STUDY_PRESETS = {
 SECTION_KEYS = {'one_shot': {'dose': 0.1, 'selector': 'variance', 'pool_size': 16, 'pool_epochs': 2},
                 'spurious': {'dose': 0.1, 'checkpoint': None, 'rewards': ['ground_truth', 'format', 'random:0.5'], 'seeds': [0], 'clip_compare': True}}
 
+# %% ../nbs/16_study.ipynb #cf9934a9
 @dataclass
 class StudyConfig(Config):
     "Everything a study runs with; `StudyConfig.from_dict` rejects unknown keys."
@@ -79,22 +81,6 @@ class StudyConfig(Config):
     one_shot: dict | None = None          # one-shot RL section: dose, selector, pool_size, pool_epochs + GRPO overrides
     spurious: dict | None = None          # spurious-reward section: dose or checkpoint, rewards, seeds, clip_compare + GRPO overrides
 
-    def __post_init__(self):
-        self.doses = tuple(parse_dose(d) for d in (self.doses if isinstance(self.doses, (list, tuple)) else [self.doses]))
-        self.check_types()
-        if not self.doses: raise ConfigError('a study needs at least one dose')
-        if len(set(self.doses)) != len(self.doses): raise ConfigError(f'doses must be distinct, got {list(self.doses)}')
-        if self.base not in ('shipped', 'train'): raise ConfigError(f"base must be 'shipped' or 'train', got {self.base!r}")
-        for k in ('n_eval', 'n_samples', 'max_new_tokens', 'n_boot'):
-            if getattr(self, k) < 1: raise ConfigError(f'{k} must be >= 1, got {getattr(self, k)}')
-        if self.workers < 0: raise ConfigError(f'workers must be >= 0, got {self.workers}')
-        if not 0 < self.eval_top_p <= 1 or self.eval_temperature < 0: raise ConfigError('eval_temperature must be >= 0 and eval_top_p in (0, 1]')
-        if self.device not in ('auto', 'cpu', 'cuda'): raise ConfigError(f"device must be auto, cpu or cuda, got {self.device!r}")
-        load_eval_set(self.task, self.task_preset, n=self.n_eval)    # fails early on an unknown task/preset or too many problems
-        self.pretrain_config(0.0); self.grpo_config()                # fails early on unknown keys
-        for name in ('one_shot', 'spurious'):
-            if getattr(self, name) is not None: self.section_config(name)
-
     @classmethod
     def from_dict(cls, d:dict):
         "A study config from a dict; `preset` names a built-in preset that the other keys override."
@@ -108,39 +94,62 @@ class StudyConfig(Config):
             d = {**base, **d}
         return cls(**d)
 
-    def preflight(self):
-        "Fail before any work if evaluation or RL sampling cannot fit the models' positions or this machine's memory."
-        from warmstart_kit.models import model_config
-        from warmstart_kit.sampling import available_memory
-        maxpos = model_config(self.model_preset, self.arch).max_position_embeddings if self.arch == 'llama' else model_config(self.model_preset, self.arch).n_positions
-        longest = max(len(p.prompt) + 1 for p in load_eval_set(self.task, self.task_preset, n=self.n_eval))
-        for what, T in (('max_new_tokens', self.max_new_tokens), ('grpo max_new_tokens', self.grpo_config().max_new_tokens)):
-            if longest + T > maxpos: raise ConfigError(f"{what}={T} with prompts of up to {longest} tokens needs {longest + T} positions; {self.model_preset} models have {maxpos}")
-        need = self.n_eval * self.n_samples * self.max_new_tokens * 16 * 2 * len(self.doses)
-        if need > 0.8 * available_memory('cpu'): raise ConfigError(f"n_eval x n_samples x max_new_tokens needs {need / 2**30:.1f} GiB of samples; ask for fewer")
+# %% ../nbs/16_study.ipynb #b2e48e74
+@patch
+def __post_init__(self:StudyConfig):
+    self.doses = tuple(parse_dose(d) for d in (self.doses if isinstance(self.doses, (list, tuple)) else [self.doses]))
+    self.check_types()
+    if not self.doses: raise ConfigError('a study needs at least one dose')
+    if len(set(self.doses)) != len(self.doses): raise ConfigError(f'doses must be distinct, got {list(self.doses)}')
+    if self.base not in ('shipped', 'train'): raise ConfigError(f"base must be 'shipped' or 'train', got {self.base!r}")
+    for k in ('n_eval', 'n_samples', 'max_new_tokens', 'n_boot'):
+        if getattr(self, k) < 1: raise ConfigError(f'{k} must be >= 1, got {getattr(self, k)}')
+    if self.workers < 0: raise ConfigError(f'workers must be >= 0, got {self.workers}')
+    if not 0 < self.eval_top_p <= 1 or self.eval_temperature < 0: raise ConfigError('eval_temperature must be >= 0 and eval_top_p in (0, 1]')
+    if self.device not in ('auto', 'cpu', 'cuda'): raise ConfigError(f"device must be auto, cpu or cuda, got {self.device!r}")
+    load_eval_set(self.task, self.task_preset, n=self.n_eval)    # fails early on an unknown task/preset or too many problems
+    self.pretrain_config(0.0); self.grpo_config()                # fails early on unknown keys
+    for name in ('one_shot', 'spurious'):
+        if getattr(self, name) is not None: self.section_config(name)
 
-    def pretrain_config(self, dose)->PretrainConfig:
-        fixed = {'task', 'task_preset', 'dose', 'model_preset', 'arch', 'strategy_mix'}
-        bad = sorted((set(self.pretrain) - {f.name for f in fields(PretrainConfig)}) | (fixed & set(self.pretrain)))
-        if bad: raise ConfigError(f"unknown or not-allowed pretrain key(s) {bad} (task, dose and model come from the study)")
-        return PretrainConfig(task=self.task, task_preset=self.task_preset, dose=dose, strategy_mix=self.strategy_mix,
-                              model_preset=self.model_preset, arch=self.arch, seed=self.seed, **self.pretrain)
+@patch
+def preflight(self:StudyConfig):
+    "Fail before any work if evaluation or RL sampling cannot fit the models' positions or this machine's memory."
+    from warmstart_kit.models import model_config
+    from warmstart_kit.sampling import available_memory
+    maxpos = model_config(self.model_preset, self.arch).max_position_embeddings if self.arch == 'llama' else model_config(self.model_preset, self.arch).n_positions
+    longest = max(len(p.prompt) + 1 for p in load_eval_set(self.task, self.task_preset, n=self.n_eval))
+    for what, T in (('max_new_tokens', self.max_new_tokens), ('grpo max_new_tokens', self.grpo_config().max_new_tokens)):
+        if longest + T > maxpos: raise ConfigError(f"{what}={T} with prompts of up to {longest} tokens needs {longest + T} positions; {self.model_preset} models have {maxpos}")
+    need = self.n_eval * self.n_samples * self.max_new_tokens * 16 * 2 * len(self.doses)
+    if need > 0.8 * available_memory('cpu'): raise ConfigError(f"n_eval x n_samples x max_new_tokens needs {need / 2**30:.1f} GiB of samples; ask for fewer")
 
-    def grpo_config(self)->GRPOConfig:
-        return GRPOConfig.from_dict({'task': self.task, 'task_preset': self.task_preset, 'seed': self.seed, **self.grpo})
+# %% ../nbs/16_study.ipynb #700e92c7
+@patch
+def pretrain_config(self:StudyConfig, dose)->PretrainConfig:
+    fixed = {'task', 'task_preset', 'dose', 'model_preset', 'arch', 'strategy_mix'}
+    bad = sorted((set(self.pretrain) - {f.name for f in fields(PretrainConfig)}) | (fixed & set(self.pretrain)))
+    if bad: raise ConfigError(f"unknown or not-allowed pretrain key(s) {bad} (task, dose and model come from the study)")
+    return PretrainConfig(task=self.task, task_preset=self.task_preset, dose=dose, strategy_mix=self.strategy_mix,
+                          model_preset=self.model_preset, arch=self.arch, seed=self.seed, **self.pretrain)
 
-    def section_config(self, name:str):
-        "(section settings, GRPOConfig) of the one_shot or spurious section; unknown keys fail."
-        d = dict(getattr(self, name) or {})
-        own = {k: d.pop(k, v) for k, v in SECTION_KEYS[name].items()}
-        if name == 'one_shot' and own['selector'] not in ONE_SHOT_SELECTORS:
-            raise ConfigError(f"one_shot selector must be one of {', '.join(ONE_SHOT_SELECTORS)}, got {own['selector']!r}")
-        own['dose'] = parse_dose(own['dose'])
-        if own.get('checkpoint') is None and own['dose'] not in self.doses:
-            raise ConfigError(f"{name} section: dose {own['dose']:g} is not one of the study's doses {list(self.doses)}")
-        try: g = GRPOConfig.from_dict({'task': self.task, 'task_preset': self.task_preset, 'seed': self.seed, **self.grpo, **d})
-        except ConfigError as e: raise ConfigError(f"{name} section: {e}") from None
-        return own, g
+@patch
+def grpo_config(self:StudyConfig)->GRPOConfig:
+    return GRPOConfig.from_dict({'task': self.task, 'task_preset': self.task_preset, 'seed': self.seed, **self.grpo})
+
+@patch
+def section_config(self:StudyConfig, name:str):
+    "(section settings, GRPOConfig) of the one_shot or spurious section; unknown keys fail."
+    d = dict(getattr(self, name) or {})
+    own = {k: d.pop(k, v) for k, v in SECTION_KEYS[name].items()}
+    if name == 'one_shot' and own['selector'] not in ONE_SHOT_SELECTORS:
+        raise ConfigError(f"one_shot selector must be one of {', '.join(ONE_SHOT_SELECTORS)}, got {own['selector']!r}")
+    own['dose'] = parse_dose(own['dose'])
+    if own.get('checkpoint') is None and own['dose'] not in self.doses:
+        raise ConfigError(f"{name} section: dose {own['dose']:g} is not one of the study's doses {list(self.doses)}")
+    try: g = GRPOConfig.from_dict({'task': self.task, 'task_preset': self.task_preset, 'seed': self.seed, **self.grpo, **d})
+    except ConfigError as e: raise ConfigError(f"{name} section: {e}") from None
+    return own, g
 
 # %% ../nbs/16_study.ipynb #21a09854
 def shipped_base_dir(cfg:StudyConfig, dose:float)->Path:
@@ -189,6 +198,7 @@ def one_shot_job(cfg:dict, base:str, run_dir:str)->dict:
     return {'metrics': met, 'example': example.key, 'selector': own['selector'], 'dose': own['dose'], 'base_test_accuracy': base_acc,
             'ranking': ranking.head(5)}
 
+# %% ../nbs/16_study.ipynb #e530b735
 def spurious_job(cfg:dict, base:str)->dict:
     "Reward variants (and clipping on/off under the random reward) from one base."
     c = StudyConfig.from_dict(cfg); dev = resolve_device(c.device)
@@ -209,6 +219,7 @@ def _as_config(cfg)->StudyConfig:
     if isinstance(cfg, dict): return StudyConfig.from_dict(cfg)
     return cfg
 
+# %% ../nbs/16_study.ipynb #f7258d3f
 def run_study(cfg:StudyConfig|dict|str='default', # a StudyConfig, a dict for from_dict, or a preset name
               out='runs/study', # run folder (must not exist unless overwrite)
               overwrite:bool=False, # replace an existing run folder (only once the new one is complete)
@@ -303,6 +314,7 @@ def study_charts(curves, hist, metrics, samples)->dict:
         ).properties(width=120, height=200, title='which strategy the samples use'),
     }
 
+# %% ../nbs/16_study.ipynb #edbc509b
 def section_html(run:Path, sections:dict)->str:
     "HTML of the one-shot and spurious sections (numbers, charts, plain-language lines)."
     out = ''
@@ -325,6 +337,7 @@ def section_html(run:Path, sections:dict)->str:
                    R.figure(run, 'spurious_clipping', spurious_chart(sp['clip'], color='clipping'))
     return out
 
+# %% ../nbs/16_study.ipynb #bcf5c057
 def write_study(cfg:StudyConfig, run:Path, frames:dict, sections:dict, notes:dict, timings:dict, elapsed:float, workers:int):
     "Write the parquet tables, the charts and report.html into `run`."
     import transformers
@@ -384,6 +397,7 @@ class EvalConfig(Config):
 
     def ks(self)->list: return sorted(set(self.k)) if self.k else default_ks(self.n)
 
+# %% ../nbs/16_study.ipynb #3308b3ac
 def eval_checkpoints(paths:list, cfg:EvalConfig, out, overwrite:bool=False, device='auto', progress:bool=True)->Path:
     "pass@k of every checkpoint in `paths` on the same problems: per_problem.parquet, passk.parquet, passk.html/.png in `out`."
     from warmstart_kit.tokenizer import prompt_ids

@@ -53,6 +53,7 @@ def split_of(task:str, # task family name
 # %% ../nbs/00_tasks.ipynb #8b39b564
 ANSWER_PREFIX = 'A:'
 
+# %% ../nbs/00_tasks.ipynb #e40c5453
 class Task:
     "Base class of task families. Subclasses set `name`, `strategies`, `default_strategy` and the knobs."
     name = 'task'
@@ -76,54 +77,67 @@ class Task:
     def generate(self, rng:random.Random)->Problem: raise NotImplementedError
     def solve(self, p:Problem, strategy:str|None=None, rng:random.Random|None=None)->Trace: raise NotImplementedError
 
-    def answer_only(self, p:Problem)->Trace:
-        "The answer with no worked solution (dose 0)."
-        return Trace([(ANSWER_PREFIX, 'answer'), (self.gold_answer(p), 'answer')], 'answer')
+# %% ../nbs/00_tasks.ipynb #fd6a9241
+@patch
+def answer_only(self:Task, p:Problem)->Trace:
+    "The answer with no worked solution (dose 0)."
+    return Trace([(ANSWER_PREFIX, 'answer'), (self.gold_answer(p), 'answer')], 'answer')
 
-    def gold_answer(self, p:Problem)->str: return p.answer
+@patch
+def gold_answer(self:Task, p:Problem)->str: return p.answer
 
-    def sample(self, n:int, split:str='train', seed:int=0, unique:bool=True)->list:
-        "`n` problems from `split`, reproducible from `seed`; distinct keys when `unique`."
-        if split not in ('train', 'test'): raise TaskError(f"unknown split '{split}'; use 'train' or 'test'")
-        if n < 0: raise TaskError(f"n must be >= 0, got {n}")
-        rng, out, seen, tries = random.Random(f'{self.name}|{split}|{seed}'), [], set(), 0
-        while len(out) < n:
-            tries += 1
-            if tries > 200 * n + 10_000:
-                raise TaskError(f"could only find {len(out)} of {n} distinct {split} problems for {self!r}; ask for fewer or raise the difficulty")
-            p = self.generate(rng)
-            if split_of(self.name, p.key, self.test_frac) != split or (unique and p.key in seen): continue
-            seen.add(p.key); out.append(p)
-        return out
+@patch
+def sample(self:Task, n:int, split:str='train', seed:int=0, unique:bool=True)->list:
+    "`n` problems from `split`, reproducible from `seed`; distinct keys when `unique`."
+    if split not in ('train', 'test'): raise TaskError(f"unknown split '{split}'; use 'train' or 'test'")
+    if n < 0: raise TaskError(f"n must be >= 0, got {n}")
+    rng, out, seen, tries = random.Random(f'{self.name}|{split}|{seed}'), [], set(), 0
+    while len(out) < n:
+        tries += 1
+        if tries > 200 * n + 10_000:
+            raise TaskError(f"could only find {len(out)} of {n} distinct {split} problems for {self!r}; ask for fewer or raise the difficulty")
+        p = self.generate(rng)
+        if split_of(self.name, p.key, self.test_frac) != split or (unique and p.key in seen): continue
+        seen.add(p.key); out.append(p)
+    return out
 
-    def extract(self, completion:str)->str|None:
-        "The answer after the last `A:`, or None if missing or malformed."
-        if not isinstance(completion, str): return None
-        i = completion.rfind(ANSWER_PREFIX)
-        if i < 0: return None
-        ans = completion[i + len(ANSWER_PREFIX):].split('\n')[0].strip()
-        return ans if re.fullmatch(self.answer_re, ans) else None
+# %% ../nbs/00_tasks.ipynb #edad0fbb
+@patch
+def extract(self:Task, completion:str)->str|None:
+    "The answer after the last `A:`, or None if missing or malformed."
+    if not isinstance(completion, str): return None
+    i = completion.rfind(ANSWER_PREFIX)
+    if i < 0: return None
+    ans = completion[i + len(ANSWER_PREFIX):].split('\n')[0].strip()
+    return ans if re.fullmatch(self.answer_re, ans) else None
 
-    def check(self, answer:str, p_answer:str)->bool: return answer == p_answer
-    def normalize(self, answer:str)->str:
-        "Canonical form of an extracted answer, for comparing answers with each other (majority vote)."
-        return answer.strip()
+@patch
+def check(self:Task, answer:str, p_answer:str)->bool: return answer == p_answer
 
-    def verify(self, completion:str, answer:str)->bool:
-        "True iff the completion's extracted answer is correct for the label `answer`."
-        a = self.extract(completion)
-        return a is not None and self.check(a, answer)
+@patch
+def normalize(self:Task, answer:str)->str:
+    "Canonical form of an extracted answer, for comparing answers with each other (majority vote)."
+    return answer.strip()
 
-    def label_roles(self, completion:str)->list:
-        "Role of every character of a model-written completion, by the task's grammar (exact on well-formed traces)."
-        raise NotImplementedError
+@patch
+def verify(self:Task, completion:str, answer:str)->bool:
+    "True iff the completion's extracted answer is correct for the label `answer`."
+    a = self.extract(completion)
+    return a is not None and self.check(a, answer)
 
-    def strategy_of(self, completion:str)->str:
-        "Which strategy a completion uses, read off its marker ('answer' when none, 'other' when unknown)."
-        s = completion.lstrip() if isinstance(completion, str) else ''
-        for name, (marker, _) in self.strategies.items():
-            if s.startswith(marker): return name
-        return 'answer' if s.startswith(ANSWER_PREFIX) else 'other'
+# %% ../nbs/00_tasks.ipynb #76f17c54
+@patch
+def label_roles(self:Task, completion:str)->list:
+    "Role of every character of a model-written completion, by the task's grammar (exact on well-formed traces)."
+    raise NotImplementedError
+
+@patch
+def strategy_of(self:Task, completion:str)->str:
+    "Which strategy a completion uses, read off its marker ('answer' when none, 'other' when unknown)."
+    s = completion.lstrip() if isinstance(completion, str) else ''
+    for name, (marker, _) in self.strategies.items():
+        if s.startswith(marker): return name
+    return 'answer' if s.startswith(ANSWER_PREFIX) else 'other'
 
 # %% ../nbs/00_tasks.ipynb #f823dae8
 class Addition(Task):
@@ -153,26 +167,28 @@ class Addition(Task):
         m = next((len(mk) for mk, _ in self.strategies.values() if completion.startswith(mk)), 0)
         return ['plan'] * m + ['plan' if ch in ',;' else 'exec' for ch in completion[m:i]] + ['answer'] * (len(completion) - i)
 
-    def solve(self, p, strategy=None, rng=None):
-        strategy = strategy or self.default_strategy
-        if strategy not in self.strategies: raise TaskError(f"unknown strategy '{strategy}' for addition; known: {list(self.strategies)}")
-        a, b = str(p.meta['a'])[::-1], str(p.meta['b'])[::-1]
-        segs, carry, digits = [(self.strategies[strategy][0], 'plan')], 0, []
-        for i in range(max(len(a), len(b))):
-            if i: segs.append((',', 'plan'))
-            ops = [d for d in (a[i:i+1], b[i:i+1]) if d]
-            if strategy == 'column':
-                if carry: ops.append(str(carry))
-                s = sum(map(int, ops)); carry, digit = divmod(s, 10)
-                segs += [('+'.join(ops), 'exec'), (f'={s}', 'exec')]
-            else:
-                digit = sum(map(int, ops)) % 10
-                segs += [('+'.join(ops), 'exec'), (f'={digit}', 'exec')]
-            digits.append(str(digit))
-        if carry: digits.append(str(carry))
-        ans = ''.join(reversed(digits)).lstrip('0') or '0'
-        segs += [(';', 'plan'), (ANSWER_PREFIX, 'answer'), (ans, 'answer')]
-        return Trace(segs, strategy)
+# %% ../nbs/00_tasks.ipynb #f8203901
+@patch
+def solve(self:Addition, p, strategy=None, rng=None):
+    strategy = strategy or self.default_strategy
+    if strategy not in self.strategies: raise TaskError(f"unknown strategy '{strategy}' for addition; known: {list(self.strategies)}")
+    a, b = str(p.meta['a'])[::-1], str(p.meta['b'])[::-1]
+    segs, carry, digits = [(self.strategies[strategy][0], 'plan')], 0, []
+    for i in range(max(len(a), len(b))):
+        if i: segs.append((',', 'plan'))
+        ops = [d for d in (a[i:i+1], b[i:i+1]) if d]
+        if strategy == 'column':
+            if carry: ops.append(str(carry))
+            s = sum(map(int, ops)); carry, digit = divmod(s, 10)
+            segs += [('+'.join(ops), 'exec'), (f'={s}', 'exec')]
+        else:
+            digit = sum(map(int, ops)) % 10
+            segs += [('+'.join(ops), 'exec'), (f'={digit}', 'exec')]
+        digits.append(str(digit))
+    if carry: digits.append(str(carry))
+    ans = ''.join(reversed(digits)).lstrip('0') or '0'
+    segs += [(';', 'plan'), (ANSWER_PREFIX, 'answer'), (ans, 'answer')]
+    return Trace(segs, strategy)
 
 # %% ../nbs/00_tasks.ipynb #8a83864e
 def _apply(x, op, y): return x + y if op == '+' else x - y if op == '-' else x * y
@@ -307,6 +323,7 @@ def _hit(self:Countdown, p, rng):
         if steps[-1][3] == p.meta['target'] and self._ok(steps): return steps, expr
     return self._replay(p.meta['solution']), p.meta['solution']
 
+# %% ../nbs/00_tasks.ipynb #b874bca5
 @patch
 def solve(self:Countdown, p, strategy=None, rng=None):
     strategy = strategy or self.default_strategy

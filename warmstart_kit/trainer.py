@@ -64,6 +64,7 @@ def score_rewards(task, problems:list, samples:Samples, reward_fns:list, weights
     total = torch.stack(list(per.values()), 1) @ torch.tensor(weights, dtype=torch.float)
     return per, total, torch.tensor(ground_truth(prompts=prompts, completions=samples.texts, **cols))
 
+# %% ../nbs/05a_trainer.ipynb #85be69ae
 def collect_rollout(model, tok, task, cfg:GRPOConfig, step:int, pool:list|None, reward_fns:list, weights:list, sampler)->Rollout:
     "Sample a group per prompt, score it and compute advantages (step 1 of the loop)."
     t0 = time.perf_counter()
@@ -103,6 +104,7 @@ def rollout_logprobs(model, roll:Rollout, cfg:GRPOConfig, score, tok)->torch.Ten
         out[mb.to(dev), :T] = _score_rows(score, model, roll, mb, T, cfg, tok, dev, False)[0].float()
     return out
 
+# %% ../nbs/05a_trainer.ipynb #e0f305cd
 def policy_update(model, tok, opt, roll:Rollout, cfg:GRPOConfig, score, ref=None)->dict:
     "`opt_steps_per_rollout` optimizer steps on the rollout (step 2 of the loop); returns the update's metrics."
     dev, s, G = next(model.parameters()).device, roll.samples, roll.group_size
@@ -201,6 +203,7 @@ class RunFiles:
         save_trainer_state(path, {'step': step, 'optimizer': opt.state_dict(), 'rewards': reward_states(reward_fns), 'metrics': json.dumps(rows)})
         return path
 
+# %% ../nbs/05a_trainer.ipynb #34335e11
 def check_resume(run_dir:Path, cfg:GRPOConfig)->Path:
     "The checkpoint to resume from; ConfigError naming the keys if the run's settings changed."
     ck = latest_checkpoint(run_dir)
@@ -243,6 +246,7 @@ def preflight(model, tok, cfg:GRPOConfig, problems:list|None=None):
         ev = load_eval_set(cfg.task, cfg.task_preset, n=cfg.eval_problems)
         check_sampling_args([prompt_ids(tok, p) for p in ev], cfg.eval_samples, cfg.max_new_tokens, cfg.eval_temperature, 1.0, model)
 
+# %% ../nbs/05a_trainer.ipynb #b99f6c31
 def setup_training(model, tok, cfg:GRPOConfig, files:RunFiles, dev, problems=None, resume=False, grad_mask=None)->TrainSetup:
     "Prepare a run: rewards, pool, optimizer, reference; or restore them from the latest checkpoint."
     model.to(dev, dtype=torch.bfloat16 if cfg.weights_dtype == 'bf16' else torch.float32)
