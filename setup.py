@@ -24,6 +24,7 @@ lic = licenses.get(cfg['license'].lower(), (cfg['license'], None))
 min_python = cfg['min_python']
 
 setuptools.setup(
+    **setup_cfg,
     name = cfg['lib_name'],
     license = lic[0],
     classifiers = [

@@ -2,8 +2,8 @@
 # One command for a lent GPU machine (H100 / H200; torch + transformers installed, no internet, no .venv):
 #   1. installs the wheels of tools/gpu_wheels.sh (.whl/*.whl) into $WHEEL_SITE (default /tmp/site), no index, no deps;
 #   2. runs `benchmarks/run.py --size full` alone on the GPU;
-#   3. runs the gpu-flagged notebook cells: `nbdev_test --flags gpu --path nbs/X.ipynb` for every notebook with a
-#      `#| gpu` cell (found with grep), in parallel, each under `timeout`;
+#   3. runs the gpu-flagged notebook cells: `nbdev_test --flags gpu --path nbs/X.ipynb` (called from Python) for
+#      every notebook with a `#| gpu` cell (found with grep), in parallel, each under `timeout`;
 # all inside $GPU_CHECK_BUDGET_S seconds (default 470: under 8 minutes), writing to $BENCH_OUT (default
 # benchmarks/gpu-results): gpu_check.log (environment + summary), bench.txt (the tables), bench.log (progress),
 # results-<gpu>.json, nb-<notebook>.log. At most 8 files, so that the device tool brings all of them back.
@@ -63,9 +63,10 @@ EOF
 } >>"$LOG" 2>&1
 
 # ---- 2. the benchmark, alone on the device
-SIZE=full; NB_FLAGS=(--flags gpu)
-if [ "$DRY" = 1 ]; then SIZE=tiny; NB_FLAGS=(); say "DRY RUN: --size tiny, notebooks without --flags gpu"; fi
-bt=$(( $(left) - 60 < BENCH_TIMEOUT ? $(left) - 60 : BENCH_TIMEOUT ))
+SIZE=full; NB_FLAGS=gpu
+if [ "$DRY" = 1 ]; then SIZE=tiny; NB_FLAGS=; say "DRY RUN: --size tiny, notebooks without --flags gpu"; fi
+bt=$(( $(left) - 60 )); [ "$bt" -lt 30 ] && bt=30   # leave 60 s of the budget to the notebooks (`timeout 0` = no limit)
+[ "$BENCH_TIMEOUT" -lt "$bt" ] && bt=$BENCH_TIMEOUT
 say "run.py --size $SIZE (timeout ${bt}s)"
 timeout -k 10 "$bt" "$PY" benchmarks/run.py --size "$SIZE" --json-dir "$OUT" --tmp "${TMPDIR:-/tmp}" >"$OUT/bench.txt" 2>"$OUT/bench.log"
 brc=$?
@@ -87,8 +88,9 @@ say "notebooks (${#RUN[@]}, in parallel, timeout ${nt}s each): ${RUN[*]}"
 declare -A PIDS
 for nb in "${RUN[@]}"; do
   name=$(basename "$nb" .ipynb)
-  timeout -k 10 "$nt" "$PY" -c 'import sys; sys.argv[0] = "nbdev_test"; from nbdev.test import nbdev_test; sys.exit(nbdev_test())' \
-      "${NB_FLAGS[@]}" --path "$nb" --do_print --timing >"$OUT/nb-$name.log" 2>&1 &
+  # nbdev_test called with keyword arguments: from `python -c` its command-line parsing would ignore --path
+  timeout -k 10 "$nt" "$PY" -c 'import sys; from nbdev.test import nbdev_test
+nbdev_test(path=sys.argv[1], flags=sys.argv[2], do_print=True, timing=True)' "$nb" "$NB_FLAGS" >"$OUT/nb-$name.log" 2>&1 &
   PIDS[$nb]=$!
 done
 fails=0; timeouts=0

@@ -2,7 +2,7 @@
 """Every speed benchmark of warmstart_kit in one call: a table on stdout, the same rows as JSON.
 
     python benchmarks/run.py --size tiny     # CPU smoke check, well under a minute
-    python benchmarks/run.py --size cpu      # trained shipped bases, real prompts, one CPU thread (~3-6 min)
+    python benchmarks/run.py --size cpu      # trained shipped bases, real prompts, one CPU thread (2-3 min on 2 cores)
     python benchmarks/run.py --size full     # the issue's configuration, on a GPU
 
 Benchmarks (see benchmarks/README.md for what each row means):
@@ -566,7 +566,13 @@ def _trl_grpo(make_model, tok, problems, P, G, T, steps, lr, dev, args, size, ba
     from transformers import TrainerCallback
     from warmstart_kit.rewards import ground_truth
     threads = torch.get_num_threads()
-    ds = datasets.Dataset.from_list([{'prompt': p.prompt, 'task': p.task, 'answer': p.answer, 'key': p.key} for p in problems])
+    cols = {'prompt': [p.prompt for p in problems], 'task': [p.task for p in problems],
+            'answer': [p.answer for p in problems], 'key': [p.key for p in problems]}
+    try: ds = datasets.Dataset.from_dict(cols)
+    except Exception as e:  # noqa: BLE001 - fingerprinting pickles the arrow table; some interpreter/dill pairs cannot
+        log(f'  datasets could not fingerprint the prompt table ({type(e).__name__}); building it with a fixed fingerprint')
+        from datasets.table import InMemoryTable
+        ds = datasets.Dataset(InMemoryTable.from_pydict(cols), fingerprint='warmstart-bench-prompts')
     out = tempfile.mkdtemp(prefix='trl-grpo-', dir=args.tmp)
     want = dict(output_dir=out, per_device_train_batch_size=P * G, num_generations=G, gradient_accumulation_steps=1,
                 max_completion_length=T, max_steps=steps, learning_rate=lr, lr_scheduler_type='constant', weight_decay=0.0,

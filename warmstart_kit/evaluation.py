@@ -14,7 +14,7 @@ from .sampling import Samples
 from .engine import get_sampler
 
 # %% auto #0
-__all__ = ['Graded', 'grade_samples', 'per_problem', 'evaluate', 'accuracy', 'token_roles']
+__all__ = ['Graded', 'grade_samples', 'per_problem', 'evaluate', 'accuracy', 'completion_perplexity', 'token_roles']
 
 # %% ../nbs/03c_evaluation.ipynb #9ceadf9d
 @dataclass
@@ -65,6 +65,22 @@ def evaluate(model, tok, problems:list, **kw)->tuple:
 def accuracy(model, tok, problems:list, n:int=4, **kw)->float:
     "Mean correctness of `n` samples per problem."
     return grade_samples(model, tok, problems, n=n, **kw).accuracy
+
+# %% ../nbs/03c_evaluation.ipynb #33e49f8a
+@torch.no_grad()
+def completion_perplexity(model, tok, problems:list, samples:Samples, batch_size:int=256)->torch.Tensor:
+    "[N] perplexity of each completion in `samples` (drawn for `problems`) under `model`."
+    from warmstart_kit.engine import get_scorer
+    dev = next(model.parameters()).device
+    score, P = get_scorer('auto', dev), [prompt_ids(tok, p) for p in problems]
+    out = torch.zeros(len(samples))
+    for s in range(0, len(samples), batch_size):
+        r = torch.arange(s, min(len(samples), s + batch_size))
+        T = int(samples.lengths[r].max())
+        lp, _ = score(model, P, samples.prompt_index[r], samples.tokens[r, :T].to(dev), 1.0, tok.pad_token_id)
+        m = samples.mask[r, :T].float()
+        out[r] = torch.exp(-(lp.float().cpu() * m).sum(1) / m.sum(1).clamp(min=1))
+    return out
 
 # %% ../nbs/03c_evaluation.ipynb #4b3271b0
 def token_roles(task, texts:list, T:int, finished:torch.Tensor|None=None)->torch.Tensor|None:
