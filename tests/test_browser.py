@@ -25,8 +25,8 @@ def test_report_and_chart_render(smoke_run):
         d.get((smoke_run / 'report.html').as_uri())
         WebDriverWait(d, 20).until(lambda d: d.execute_script("return document.readyState") == 'complete')
         imgs = d.execute_script("return Array.from(document.images).map(i => [i.alt, i.complete, i.naturalWidth])")
-        assert len(imgs) == 7 and all(ok and w > 100 for _, ok, w in imgs), imgs
-        assert 'crossover_k' in d.find_element('tag name', 'table').text
+        assert len(imgs) >= 6 and all(ok and w > 100 for _, ok, w in imgs), imgs
+        assert 'verdict' in d.find_element('tag name', 'table').text
         assert _errors(d) == []
         d.get((smoke_run / 'charts' / 'passk.html').as_uri())
         WebDriverWait(d, 30).until(lambda d: d.execute_script(

@@ -50,7 +50,7 @@ def test_pretrain_rl_eval_chain(cli, tmp_path):
     assert code == 0, err
     for d in ('dose-0', 'dose-1'):
         meta = json.loads((tmp_path / 'base' / d / 'warmstart.json').read_text())
-        assert meta['pretrain']['dose'] == float(d[5:]) and meta['pretrain']['steps'] == 20
+        assert meta['dose'] == float(d[5:]) and meta['pretrain']['steps'] == 20 and abs(sum(meta['pretrain']['behaviours'].values()) - 1) < 1e-9
     code, out, err = cli('rl', '--model', tmp_path / 'base' / 'dose-1', '--out', tmp_path / 'rl', '--steps', '2',
                          '--prompts-per-step', '4', '--group-size', '4', '--max-new-tokens', '16', '--task-preset', 'easy',
                          '--reward', 'format AND NOT behaviour:nocarry', '--quiet', '--device', 'cpu')

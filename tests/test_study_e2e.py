@@ -1,42 +1,47 @@
-"End to end: `warmstart study` on the smoke preset, and the shipped base checkpoints the default preset uses."
-import json, re
+"End to end: `warmstart study` on the smoke preset, and the shipped base checkpoints the default and full presets use."
+import json
+from dataclasses import asdict
 import polars as pl
 import pytest
 from warmstart_kit.study import StudyConfig, shipped_base_dir
 from warmstart_kit.checkpoints import load_checkpoint
-from dataclasses import asdict
 
 def test_smoke_study(cli, smoke_run, tmp_path):
     out = smoke_run
-    for f in ('summary', 'per_problem', 'samples', 'passk', 'grpo_metrics', 'accuracy_histogram'):
+    for f in ('summary', 'verdicts', 'per_problem', 'samples', 'passk', 'grpo_metrics', 'behaviours', 'perplexity', 'decomposition_steps'):
         assert (out / f'{f}.parquet').exists(), f
     s = pl.read_parquet(out / 'summary.parquet')
-    assert s['dose'].to_list() == [0.0, 0.5, 1.0]
-    for c in ('base_pass@1', 'rl_pass@1', 'base_pass@kmax', 'rl_pass@kmax'):
+    assert sorted(set(s['dose'])) == [0.0, 0.5] and sorted(set(s['arm'])) == ['base', 'distill', 'distill_rl', 'rl']
+    for c in ('pass@1', 'pass@kmax'):
         assert s[c].is_between(0, 1).all()
-    assert (s['base_pass@kmax'] >= s['base_pass@1']).all()
+    assert (s['pass@kmax'] >= s['pass@1']).all()
+    arms = s.filter(pl.col('arm') != 'base')
+    assert ((arms['selection'] + arms['refinement'] + arms['new_behaviour'] - arms['d1']).abs() < 1e-9).all()   # the decomposition adds up
     pp = pl.read_parquet(out / 'per_problem.parquet')
-    assert pp.height == 3 * 2 * 8 and (pp['n'] == 8).all()
+    assert (pp['n'] == 8).all() and set(zip(pp['temperature'], pp['top_p'])) == {(0.6, 0.95), (1.0, 1.0)}
     cur = pl.read_parquet(out / 'passk.parquet')
-    for (d, m), g in cur.group_by('dose', 'model'):
+    for _, g in cur.group_by('dose', 'model'):
         v = g.sort('k')['pass_at_k'].to_list(); assert all(b >= a - 1e-12 for a, b in zip(v, v[1:]))
+    v = pl.read_parquet(out / 'verdicts.parquet')
+    assert set(v['verdict']) <= {'reproduced', 'not reproduced', 'inconclusive'} and v.height >= 6
     html = (out / 'report.html').read_text()
-    assert html.count('data:image/png;base64,') == 7 and 'crossover_k' in html and '<script src' not in html
+    assert 'What this run shows' in html and 'Verdicts' in html and '<script src' not in html and 'http' not in html
     assert 'One-shot RL' in html and 'Spurious rewards' in html
-    for n in ('passk', 'accuracy_histogram', 'grpo_accuracy', 'strategy_share', 'one_shot', 'spurious', 'spurious_clipping'):
+    for n in ('passk', 'behaviours', 'decomposition', 'one_shot', 'spurious'):
         assert (out / 'charts' / f'{n}.png').read_bytes()[:4] == b'\x89PNG'
         assert 'cdn.jsdelivr' not in (out / 'charts' / f'{n}.html').read_text()
     assert not list(out.parent.glob('.run.tmp*'))
     code, _, err = cli('study', '--preset', 'smoke', '--out', out, '--quiet')
     assert code == 2 and 'already exists' in err
 
-def test_shipped_bases_match_default_study():
-    "The default study's base checkpoints exist, load, and were trained with the settings the study records."
-    cfg = StudyConfig.from_dict({'preset': 'default'})
-    for dose in cfg.doses:
-        d = shipped_base_dir(cfg, dose)
-        model, tok, meta = load_checkpoint(d)
-        want = asdict(cfg.pretrain_config(dose))
-        got = meta['pretrain']
-        for k in ('task', 'task_preset', 'dose', 'model_preset', 'steps', 'batch_size', 'lr', 'seed'):
-            assert got[k] == want[k], (dose, k, got[k], want[k])
+@pytest.mark.parametrize('preset', ['default', 'full'])
+def test_shipped_bases_match_their_study(preset):
+    "Every base the default and full studies use exists, loads, and was trained with the settings the study records."
+    cfg = StudyConfig.from_dict({'preset': preset})
+    for seed in cfg.seeds:
+        for dose in cfg.doses:
+            d = shipped_base_dir(cfg, dose, seed)
+            model, tok, meta = load_checkpoint(d)
+            want = json.loads(json.dumps(asdict(cfg.pretrain_config(dose, seed)), default=list))
+            assert meta['pretrain'] == want, (dose, seed, {k: (meta['pretrain'].get(k), v) for k, v in want.items() if meta['pretrain'].get(k) != v})
+            assert tok('1+2=').input_ids[0] == tok.bos_token_id            # shipped tokenizers add <bos> themselves

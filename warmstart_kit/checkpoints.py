@@ -100,6 +100,12 @@ def check_checkpoint(path)->Path:
     return path
 
 # %% ../nbs/01a_checkpoints.ipynb #ac66d447
+def _with_bos(tok):
+    "The toolkit's character tokenizer saved before it added `<bos>` itself is replaced by the current one (same vocabulary, plus the post-processor)."
+    ct = char_tokenizer()
+    if tok.get_vocab() == ct.get_vocab() and tok('1').input_ids[:1] != [ct.bos_token_id]: return ct
+    return tok
+
 def _vocab_check(model, tok, path, ours:bool):
     V, n = model.get_output_embeddings().weight.shape[0], len(tok)
     if V < n: raise ModelError(f"{path}: the model has {V} output ids but its tokenizer {n} tokens; ids >= {V} cannot be scored")
@@ -123,6 +129,7 @@ def load_checkpoint(path, # a local Hugging Face causal-LM folder
     has_tok = (path / 'tokenizer.json').exists() or (path / 'tokenizer_config.json').exists()
     tok = AutoTokenizer.from_pretrained(path, local_files_only=True, trust_remote_code=trust_remote_code) if has_tok else char_tokenizer()
     meta = json.loads((path / 'warmstart.json').read_text()) if (path / 'warmstart.json').exists() else {}
+    tok = _with_bos(tok)
     _vocab_check(model, tok, path, ours=(path / 'warmstart.json').exists() or not has_tok)
     return model, tok, meta
 

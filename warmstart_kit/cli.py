@@ -120,45 +120,50 @@ def _common(p):
 
 def study_parser(p):
     from warmstart_kit.study import STUDY_PRESETS
-    p.add_argument('--preset', default='default', help=f"built-in study size: {', '.join(STUDY_PRESETS)} (default: default, ≤ 5 min on 2 CPU cores)")
+    p.add_argument('--preset', default='default', help=f"built-in study: {', '.join(STUDY_PRESETS)} (default: default, ≤ 5 min on 2 CPU cores; full: the phase diagram)")
     p.add_argument('--out', default='runs/study', help='run folder to create (default runs/study)')
     p.add_argument('--overwrite', action='store_true', help='replace an existing run folder (only once the new one is complete)')
-    p.add_argument('--doses', nargs='+', help='doses of worked solutions, each in [0, 1] (or answers/traces)')
-    p.add_argument('--grpo-steps', type=int, help='GRPO steps per dose')
-    p.add_argument('--workers', type=int, help='parallel processes for independent arms (default: one per CPU core)')
+    p.add_argument('--doses', nargs='+', help='shares of the correct procedure in pretraining, each in [0, 1] (or answers/traces)')
+    p.add_argument('--seeds', nargs='+', type=int, help='base-model seeds')
+    p.add_argument('--difficulties', nargs='+', help='task presets of the RL and evaluation problems (e.g. default edge out)')
+    p.add_argument('--grpo-steps', type=int, help='GRPO steps of every RL arm')
+    p.add_argument('--workers', type=int, help='parallel processes for independent jobs (default: one per CPU core)')
 
 def cmd_study(a):
     from warmstart_kit.study import StudyConfig, run_study
     d = {'preset': a.preset}
     if a.config: d.update(read_config(a.config))
-    if a.doses: d['doses'] = a.doses
+    for k in ('doses', 'seeds', 'difficulties', 'workers'):
+        if getattr(a, k) is not None: d[k] = getattr(a, k)
     if a.device != 'auto': d['device'] = a.device
-    if a.workers is not None: d['workers'] = a.workers
     if a.grpo_steps is not None: d['grpo'] = {**d.get('grpo', {}), 'steps': a.grpo_steps}
-    run_study(StudyConfig.from_dict(d), a.out, overwrite=a.overwrite, progress=not a.quiet)
+    run_study(StudyConfig.from_dict(d), a.out, overwrite=a.overwrite, log=(lambda *x: None) if a.quiet else print)
 
 # %% ../nbs/17_cli.ipynb #e5cd40f3
 def pretrain_parser(p):
     from warmstart_kit.pretrain import PretrainConfig
     p.add_argument('--out', required=True, help='checkpoint folder to create (with several doses: one dose-D/ subfolder each)')
     p.add_argument('--overwrite', action='store_true', help='replace an existing folder at --out (only once the new one is complete)')
-    p.add_argument('--dose', nargs='+', help='one or more doses in [0, 1] (or answers/traces)')
+    p.add_argument('--dose', nargs='+', help="shares of the correct procedure (the rest: --flawed-share flawed procedure, the remainder bare answers); one base per dose")
+    p.add_argument('--flawed-share', type=parse_float, default=0.5, help='with --dose: share of the flawed procedure in the rest of the mixture (default 0.5)')
     p.add_argument('--per-dose-dirs', action='store_true', help='write dose-D/ subfolders even for one dose')
-    add_config_flags(p, PretrainConfig, skip=('dose',))
+    add_config_flags(p, PretrainConfig)
 
 def cmd_pretrain(a):
-    from warmstart_kit.core import claim_output
-    from warmstart_kit.pretrain import PretrainConfig, train_base, parse_dose
+    from warmstart_kit.core import claim_output, ConfigError
+    from warmstart_kit.pretrain import PretrainConfig, train_base, parse_dose, dose_mixture
     from warmstart_kit.models import resolve_device
-    base = read_config(a.config) if a.config else {}
-    doses = [parse_dose(x) for x in (a.dose or [base.get('dose', 1.0)])]
-    cfgs = [PretrainConfig.from_dict({**base, **flags_of(a, PretrainConfig, skip=('dose',)), 'dose': dose}) for dose in doses]   # all checked first
+    base = {**(read_config(a.config) if a.config else {}), **flags_of(a, PretrainConfig)}
+    if a.dose and 'behaviours' in base: raise ConfigError('pass either --dose (the study\'s mixtures) or --behaviours (an explicit mixture), not both')
+    task = base.get('task', 'addition')
+    mixes = [(parse_dose(x), dose_mixture(task, parse_dose(x), a.flawed_share)) for x in a.dose] if a.dose else [(None, base.get('behaviours'))]
+    cfgs = [(dose, PretrainConfig.from_dict({**base, 'behaviours': mix})) for dose, mix in mixes]   # all checked first
     dev = resolve_device(a.device)
     with claim_output(a.out, a.overwrite, what='checkpoint folder') as tmp:
-        for cfg in cfgs:
+        for dose, cfg in cfgs:
             dest = tmp / f'dose-{cfg.dose:g}' if len(cfgs) > 1 or a.per_dose_dirs else tmp
             _, curve = train_base(cfg, dest, device=dev, progress=not a.quiet)
-            print(f'dose {cfg.dose:g}: final loss {curve["loss"][-1]:.4f} ({curve["elapsed_s"][-1]:.0f} s)')
+            print(f'dose {cfg.dose:g}: final loss {curve["loss"][-1]:.4f} ({curve["elapsed_s"][-1]:.0f} s, {curve["tokens"][-1]:,} tokens)')
     print(f'saved {a.out}')
 
 # %% ../nbs/17_cli.ipynb #101cdcaa

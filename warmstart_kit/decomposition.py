@@ -11,7 +11,8 @@ from .core import WarmstartError
 from .passk import pass_at_k, pass_at_k_curve
 
 # %% auto #0
-__all__ = ['behaviour_table', 'decompose', 'decomposition_frame', 'sampling_efficiency_gap', 'ceiling_fit', 'perplexity_table']
+__all__ = ['behaviour_table', 'decompose', 'decomposition_frame', 'decomposition_over_steps', 'paired_delta', 'verdict',
+           'sampling_efficiency_gap', 'ceiling_fit', 'perplexity_table', 'phase_class', 'phase_diagram']
 
 # %% ../nbs/08_decomposition.ipynb #b3dcfb4f
 def behaviour_table(samples:pl.DataFrame, # graded samples: columns strategy, correct and the `by` columns
@@ -21,7 +22,8 @@ def behaviour_table(samples:pl.DataFrame, # graded samples: columns strategy, co
     miss = [c for c in (*by, 'strategy', 'correct') if c not in samples.columns]
     if miss: raise WarmstartError(f"behaviour_table: samples lack column(s) {miss}")
     t = samples.group_by(*by, 'strategy').agg(pl.len().alias('n'), pl.col('correct').cast(pl.Float64).mean().alias('accuracy'))
-    return t.with_columns((pl.col('n') / pl.col('n').sum().over(by)).alias('share')).sort(*by, 'strategy')
+    total = pl.col('n').sum().over(by) if by else pl.col('n').sum()
+    return t.with_columns((pl.col('n') / total).alias('share')).sort(*by, 'strategy')
 
 def decompose(before:pl.DataFrame, after:pl.DataFrame)->dict:
     "Split the accuracy change between two behaviour tables (strategy, share, accuracy) into selection, refinement and new behaviour."
@@ -52,6 +54,38 @@ def decomposition_frame(samples:pl.DataFrame, # graded samples of several models
             rows.append({**key, model_col: m, **decompose(ref, g.filter(pl.col(model_col) == m))})
     return pl.DataFrame(rows)
 
+# %% ../nbs/08_decomposition.ipynb #04763648
+def decomposition_over_steps(metrics:pl.DataFrame, # GRPO metrics: step, strategy/NAME and strategy_acc/NAME columns, and `by`
+                             by=())->pl.DataFrame:
+    "Per group and step: selection, refinement and new-behaviour terms of the rollout accuracy change since the first step."
+    by = list(by)
+    names = [c.split('/', 1)[1] for c in metrics.columns if c.startswith('strategy/')]
+    def table(r): return pl.DataFrame({'strategy': names, 'share': [r[f'strategy/{n}'] or 0.0 for n in names],
+                                       'accuracy': [r.get(f'strategy_acc/{n}') or 0.0 for n in names]}).filter(pl.col('share') > 0)
+    rows = []
+    for _, g in (metrics.group_by(by, maintain_order=True) if by else [((), metrics)]):
+        g = g.sort('step'); first = g.row(0, named=True)
+        for r in g.iter_rows(named=True):
+            rows.append({**{c: r[c] for c in by}, 'step': r['step'], **decompose(table(first), table(r))})
+    return pl.DataFrame(rows)
+
+# %% ../nbs/08_decomposition.ipynb #7a0fca9d
+def paired_delta(a:pl.DataFrame, b:pl.DataFrame, # per-problem counts (problem_id, n, c) of model a (e.g. base) and b (e.g. RL)
+                 k:int=1, n_boot:int=1000, ci:float=0.95, seed:int=0)->dict:
+    "Mean pass@k of b minus a over shared problems, with a paired bootstrap interval over problems."
+    j = a.select('problem_id', pl.col('n').alias('na'), pl.col('c').alias('ca')).join(b.select('problem_id', 'n', 'c'), on='problem_id')
+    if j.height == 0: raise WarmstartError('paired_delta: the two models share no problems')
+    d = pass_at_k(j['n'].to_numpy(), j['c'].to_numpy(), k) - pass_at_k(j['na'].to_numpy(), j['ca'].to_numpy(), k)
+    rng = np.random.default_rng(seed)
+    boot = d[rng.integers(0, len(d), (n_boot, len(d)))].mean(1)
+    lo, hi = np.quantile(boot, [(1 - ci) / 2, (1 + ci) / 2])
+    return {'k': k, 'delta': float(d.mean()), 'lo': float(lo), 'hi': float(hi), 'problems': int(len(d))}
+
+def verdict(lo:float, hi:float, direction:int=1, margin:float=0.0)->str:
+    "'reproduced' if the interval lies beyond `margin` in the published direction, 'not reproduced' if it lies on the other side, else 'inconclusive'."
+    if direction > 0: return 'reproduced' if lo > margin else 'not reproduced' if hi < -margin else 'inconclusive'
+    return 'reproduced' if hi < -margin else 'not reproduced' if lo > margin else 'inconclusive'
+
 # %% ../nbs/08_decomposition.ipynb #e82438ae
 def sampling_efficiency_gap(base_curve:pl.DataFrame, rl_curve:pl.DataFrame)->float:
     "Δ_SE = base pass@k_max - RL pass@1 (curves with columns k, pass_at_k)."
@@ -76,3 +110,30 @@ def perplexity_table(ppl:pl.DataFrame, # columns scorer (whose probabilities), s
     "Median and mean per-completion perplexity for each (scorer, samples) pair."
     return (ppl.group_by('scorer', 'sampler').agg(pl.col('ppl').median().alias('median_ppl'), pl.col('ppl').mean().alias('mean_ppl'), pl.len().alias('completions'))
             .sort('sampler', 'scorer'))
+
+# %% ../nbs/08_decomposition.ipynb #8da811ba
+def _t_interval(x:np.ndarray, ci:float=0.95):
+    from math import sqrt
+    if len(x) < 2: return float('nan'), float('nan')
+    tq = {2: 12.706, 3: 4.303, 4: 3.182, 5: 2.776, 6: 2.571, 7: 2.447, 8: 2.365, 9: 2.306, 10: 2.262}.get(len(x), 1.96) if ci == 0.95 else 1.96
+    h = tq * x.std(ddof=1) / sqrt(len(x))
+    return float(x.mean() - h), float(x.mean() + h)
+
+def phase_class(d1_lo, d1_hi, dk_lo, dk_hi)->str:
+    "What RL did in a cell of the phase diagram, from the intervals of Δpass@1 and Δpass@k_max."
+    if dk_lo > 0: return 'expands'
+    if d1_lo > 0: return 'sharpens'
+    if d1_hi < 0: return 'hurts'
+    return 'nothing'
+
+def phase_diagram(deltas:pl.DataFrame, # one row per run: dose, difficulty, seed, d1, d1_lo, d1_hi, dk, dk_lo, dk_hi
+                 )->pl.DataFrame:
+    "Per (dose, difficulty): mean Δpass@1 and Δpass@k_max over seeds, their intervals and the class of effect."
+    rows = []
+    for (dose, diff), g in deltas.group_by('dose', 'difficulty', maintain_order=True):
+        d1, dk = g['d1'].to_numpy(), g['dk'].to_numpy()
+        if len(g) >= 2: (l1, h1), (lk, hk) = _t_interval(d1), _t_interval(dk)
+        else: l1, h1, lk, hk = g['d1_lo'][0], g['d1_hi'][0], g['dk_lo'][0], g['dk_hi'][0]
+        rows.append({'dose': dose, 'difficulty': diff, 'seeds': len(g), 'd_pass1': float(d1.mean()), 'd_pass1_lo': l1, 'd_pass1_hi': h1,
+                     'd_passkmax': float(dk.mean()), 'd_passkmax_lo': lk, 'd_passkmax_hi': hk, 'effect': phase_class(l1, h1, lk, hk)})
+    return pl.DataFrame(rows).sort('difficulty', 'dose')

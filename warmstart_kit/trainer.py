@@ -28,7 +28,7 @@ from .grpo import (GRPOConfig, RESUMABLE_CHANGES, group_advantages, grpo_loss, l
 # %% auto #0
 __all__ = ['Rollout', 'reward_name', 'score_rewards', 'collect_rollout', 'micro_batches', 'rollout_logprobs', 'policy_update',
            'step_metrics', 'example_rows', 'reward_states', 'set_reward_states', 'RunFiles', 'check_resume',
-           'TrainSetup', 'preflight', 'setup_training', 'grpo_train']
+           'TrainSetup', 'preflight', 'setup_training', 'grpo_train', 'detect_collapse', 'lr_sweep']
 
 # %% ../nbs/05a_trainer.ipynb #5114fc90
 @dataclass
@@ -157,6 +157,8 @@ def step_metrics(task, roll:Rollout, upd:dict, cfg:GRPOConfig, step_time:float)-
             'truncated_frac': float((~s.finished).float().mean()),
             **{k: v for k, v in upd.items() if k.startswith('entropy')},
             **{f'strategy/{n}': sum(x == n for x in strat) / len(strat) for n in [*task.strategies, 'answer', 'other']},
+            **{f'strategy_acc/{n}': (float(np.mean([bool(c) for x, c in zip(strat, roll.correct.tolist()) if x == n])) if n in strat else None)
+               for n in [*task.strategies, 'answer', 'other']},
             'token_prob_mean': float((s.logprobs.exp() * s.mask).sum() / s.mask.sum()),
             'zero_std_frac': float((roll.rewards.view(P, G).std(1) == 0).float().mean()), 'opt_steps': cfg.opt_steps_per_rollout,
             **{k: upd[k] for k in ('clip_frac_low', 'clip_frac_high', 'ratio_mean', 'kl', 'loss', 'grad_norm')},
@@ -317,3 +319,28 @@ def grpo_train(model, tok, cfg:GRPOConfig, # policy (trained in place), tokenize
     finally:
         for h in st.hooks: h.remove()
     return pl.DataFrame(st.rows, infer_schema_length=None)
+
+# %% ../nbs/05a_trainer.ipynb #8a39c2c7
+def detect_collapse(metrics:pl.DataFrame, col:str='accuracy', floor:float=0.1, frac:float=0.5)->int|None:
+    "The step after which `col` fell below `frac` of its running best (once the best exceeded `floor`) and never recovered; None if it did not."
+    f = metrics.filter(pl.col(col).is_not_null()).sort('step')
+    steps, vals = f['step'].to_list(), f[col].to_list()
+    best, start = 0.0, None
+    for s, v in zip(steps, vals):
+        if start is None and best > floor and v < frac * best: start = s
+        elif start is not None and v >= frac * best: start = None
+        best = max(best, v)
+    return start
+
+def lr_sweep(checkpoint, # base checkpoint folder
+             cfg:GRPOConfig, # everything but the learning rate
+             lrs=(3e-5, 1e-4, 3e-4, 1e-3), device='cpu', problems:list|None=None, progress:bool=False)->pl.DataFrame:
+    "GRPO from one base at each learning rate: per-step metrics with columns lr and collapsed_at."
+    from dataclasses import replace
+    frames = []
+    for lr in lrs:
+        model, tok, _ = load_checkpoint(checkpoint, device=device)
+        m = grpo_train(model, tok, replace(cfg, lr=lr), device=device, progress=progress, problems=problems)
+        col = 'test_accuracy' if m['test_accuracy'].null_count() < m.height else 'accuracy'
+        frames.append(m.with_columns(pl.lit(lr).alias('lr'), pl.lit(detect_collapse(m, col), dtype=pl.Int64).alias('collapsed_at')))
+    return pl.concat(frames, how='diagonal_relaxed')
