@@ -9,16 +9,23 @@ from dataclasses import fields, MISSING
 from pathlib import Path
 
 # %% auto #0
-__all__ = ['SUBCOMMANDS', 'ELEMENT_TYPES', 'COMMANDS', 'top_parser', 'parse_bool', 'parse_mapping', 'parse_float',
+__all__ = ['SUBCOMMANDS', 'EXTERNAL', 'ELEMENT_TYPES', 'COMMANDS', 'top_parser', 'parse_bool', 'parse_mapping', 'parse_float',
            'add_config_flags', 'flags_of', 'read_config', 'study_parser', 'cmd_study', 'pretrain_parser',
            'cmd_pretrain', 'rl_parser', 'cmd_rl', 'eval_parser', 'cmd_eval', 'Terminated', 'command_parser', 'main']
 
 # %% ../nbs/17_cli.ipynb #27aab896
 SUBCOMMANDS = {
-    'study': 'the main job: doses of early experience → GRPO → pass@k before/after → report.html',
+    'study': 'the main job: doses of early experience → RL, distillation → what changed and why → report.html',
     'pretrain': 'train base models with a dose of early experience',
     'rl': 'run GRPO on a checkpoint',
     'eval': 'pass@k of one or more checkpoints on held-out problems',
+    'rlp': 'RLP: reinforcement as a pretraining objective (thoughts rewarded by information gain)',
+    'rlag': 'RLAG: embed knowledge by RL from augmented generation',
+    'passk': 'pass@k analysis of graded (or gradable) samples from anywhere: curves, crossover, coverage, report',
+    'sparsity': 'update sparsity between local checkpoints (any Hugging Face safetensors folders)',
+}
+EXTERNAL = {   # subcommands defined next to their method: module with `cli_parser(p)` and `cli_run(args)`
+    'rlp': 'warmstart_kit.rlp', 'rlag': 'warmstart_kit.rlag', 'passk': 'warmstart_kit.samples', 'sparsity': 'warmstart_kit.sparsity_cli',
 }
 
 class _Parser(argparse.ArgumentParser):
@@ -230,9 +237,20 @@ class Terminated(Exception): "SIGTERM, raised where the program was."
 
 def _on_sigterm(signum, frame): raise Terminated()
 
+def _command(cmd:str)->tuple:
+    "(add flags, run) of a subcommand: built in here, or `cli_parser`/`cli_run` of the module that defines the method."
+    if cmd in COMMANDS: return COMMANDS[cmd]
+    import importlib
+    try: mod = importlib.import_module(EXTERNAL[cmd])
+    except ModuleNotFoundError as e:
+        if e.name != EXTERNAL[cmd]: raise
+        print(f'warmstart: error: the {cmd} command is not available in this installation ({EXTERNAL[cmd]} is missing)', file=sys.stderr)
+        raise SystemExit(2) from None
+    return mod.cli_parser, mod.cli_run
+
 def command_parser(cmd:str)->argparse.ArgumentParser:
     "The full parser of one subcommand."
-    add, run = COMMANDS[cmd]
+    add, run = _command(cmd)
     p = _Parser(prog=f'warmstart {cmd}', description=SUBCOMMANDS[cmd])
     _common(p); add(p); p.set_defaults(fn=run)
     return p
@@ -242,7 +260,7 @@ def main(argv=None)->int:
     "Entry point of the `warmstart` console script; returns the exit code."
     argv = list(sys.argv[1:] if argv is None else argv)
     if not argv: top_parser().print_help(); return 2
-    if argv[0] not in COMMANDS:
+    if argv[0] not in SUBCOMMANDS:
         top_parser().parse_args(argv)       # --help / --version, or a one-line usage error; exits either way
         return 2
     a = command_parser(argv[0]).parse_args(argv[1:])
