@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 OUT ?= runs/demo
 PRESET ?= default
 
-.PHONY: docs browser-deps demo test env export check-export check-clean nbtest pytest bench clean bases readme
+.PHONY: docs browser-deps demo test env export check-export check-clean nbtest pytest bench clean bases readme FORCE
 
 $(VENV)/.stamp: settings.ini constraints.txt setup.py tools/setup_env.sh
 	bash tools/setup_env.sh
@@ -36,8 +36,9 @@ check-clean: env
 	  echo "FAIL: notebooks are not clean (run nbdev_clean and commit)"; exit 1; fi; \
 	echo "ok: notebooks clean"
 
-## Debian's Chromium + ChromeDriver for the real-browser test (tests/test_browser.py)
-browser-deps:
+## Debian's Chromium + ChromeDriver for the real-browser tests (tests/test_browser.py, test_jupyterlab.py, test_docs_site.py),
+## and (docs-deps) the Python packages of the docs site and of the wheel test
+browser-deps: docs-deps
 	@if command -v chromium >/dev/null && command -v chromedriver >/dev/null; then echo "ok: chromium found"; \
 	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
 	  echo "installing Debian chromium + chromium-driver for the browser test"; \
@@ -48,7 +49,7 @@ nbtest: env
 	$(BIN)/nbdev_test --n_workers 2 --do_print --timing
 
 pytest: env
-	$(BIN)/python -m pytest -q tests
+	$(BIN)/python -m pytest -q -n 2 --durations=15 tests
 
 bench: env
 	$(BIN)/python benchmarks/run.py --size tiny
@@ -69,17 +70,32 @@ bench-gpu:
 clean:
 	rm -rf _docs _proc runs
 
-## Regenerate the base checkpoints the default study ships with (≈ 5 min per dose on 2 CPU cores)
-bases: env
-	$(BIN)/warmstart pretrain --task addition --task-preset default --model-preset micro \
-	    --dose 0 0.1 1 --steps 3000 --batch-size 64 --lr 0.003 --warmup 100 --seed 0 \
-	    --device cpu --out data/base/addition-default-micro
+## Regenerate the shipped base checkpoints of the default and full studies: 3 seeds x 4 doses (about 15 min per base on one core;
+## `make -j2 bases` trains two seeds at a time). The tests run the same command at a tiny size (BASE_SIZE, BASE_DIR).
+BASE_DIR ?= data/base/addition-pretrain-micro
+BASE_SIZE ?= --model-preset micro --tokens 4000000
+BASE_FLAGS := --task addition --task-preset pretrain --dose 0 0.03 0.15 0.6 --flawed-share 0.5 --batch-size 64 --lr 0.003 --warmup 100 --device cpu --quiet
+bases: base-seed-0 base-seed-1 base-seed-2
+FORCE:
+base-seed-%: env FORCE
+	$(BIN)/warmstart pretrain $(BASE_FLAGS) $(BASE_SIZE) --seed $* --out $(BASE_DIR)/seed-$* --overwrite
 
-## Docs: `nbdev_docs` needs Quarto (uses _quarto.yml via nbs/_quarto.yml); without Quarto, render each notebook to HTML with nbconvert
-docs:
+## Docs: with Quarto, `nbdev_docs` builds the site from _quarto.yml (via nbs/_quarto.yml). Without Quarto, tools/docs_site.py runs
+## nbdev's own notebook processing (show_doc tables and all) and builds the same notebooks into a static site with mkdocs + mkdocs-jupyter
+## (mkdocs.yml); either way the site goes to _docs/
+docs: docs-deps
 	@if command -v quarto >/dev/null; then $(BIN)/nbdev_docs; else \
-	  echo "Quarto not found: rendering notebooks with nbconvert into _docs/ instead"; mkdir -p _docs; \
-	  for nb in nbs/*.ipynb; do $(BIN)/jupyter nbconvert --to html --log-level WARN "$$nb" --output-dir _docs || exit 1; done; fi
+	  echo "Quarto not found: nbdev's notebook processing + mkdocs (tools/docs_site.py) into _docs/ instead"; \
+	  $(BIN)/python tools/docs_site.py --out _docs; fi
+
+## Python packages of the docs site without Quarto (mkdocs, mkdocs-jupyter, mkdocs-material, MathJax for offline math) and of the
+## wheel test (build), installed into .venv when missing
+.PHONY: docs-deps
+DOCS_DEPS := 'mkdocs>=1.6,<2' 'mkdocs-material>=9.5,<10' 'mkdocs-jupyter>=0.25,<0.27' 'jupyter-server-mathjax>=0.2.6' 'build>=1.2'
+docs-deps: env
+	@$(BIN)/python -c "import mkdocs, material, mkdocs_jupyter, jupyter_server_mathjax, build" 2>/dev/null || \
+	  { echo "installing the docs-site and wheel-test packages into $(VENV)"; \
+	    $(BIN)/python -m pip install -q --disable-pip-version-check -c constraints.txt $(DOCS_DEPS) 2>&1 | grep -v "^WARNING: Location" || true; }
 
 ## README.md is generated from nbs/index.ipynb (nbdev_readme needs Quarto; nbconvert does the same here)
 readme: env

@@ -38,7 +38,7 @@ setuptools.setup(
     # inside wheels as warmstart_kit/data; warmstart_kit.core.data_dir() finds it either way
     package_dir = {cfg['lib_name']+'.data': 'data'},
     package_data = {cfg['lib_name']: ['templates/*.html'],
-                    cfg['lib_name']+'.data': ['*.json', '*.jsonl', '**/*.json', '**/*.jsonl', '**/*.safetensors', '**/*.md']},
+                    cfg['lib_name']+'.data': ['*.json', '*.jsonl', '**/*.json', '**/*.jsonl', '**/*.safetensors', '**/*.md', '**/*.parquet']},
     include_package_data = True,
     install_requires = requirements,
     # bench: the peer of benchmarks/run.py's GRPO rows (TRL's GRPOTrainer); pinned to the version the benchmarks were run with

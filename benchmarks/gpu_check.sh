@@ -15,7 +15,7 @@
 # cells skipped), so the plumbing can be checked on a CPU. Other knobs: PYTHON (default python3), WHEEL_DIR (.whl),
 # GPU_BENCH_TIMEOUT_S (default 240), GPU_NB_SKIP (default 16_study.ipynb: its gpu cell trains a whole study, far
 # longer than the budget, and writes a report with PNG figures, which needs vl-convert-python; set GPU_NB_SKIP= to
-# include it), GPU_NOTEBOOKS (an explicit list instead of the grep).
+# include it), GPU_NOTEBOOKS (an explicit list instead of the grep), GPU_BENCH_ONLY (run.py's --only).
 set -uo pipefail
 cd "$(dirname "$0")/.."
 REPO=$(pwd)
@@ -68,7 +68,7 @@ if [ "$DRY" = 1 ]; then SIZE=tiny; NB_FLAGS=; say "DRY RUN: --size tiny, noteboo
 bt=$(( $(left) - 60 )); [ "$bt" -lt 30 ] && bt=30   # leave 60 s of the budget to the notebooks (`timeout 0` = no limit)
 [ "$BENCH_TIMEOUT" -lt "$bt" ] && bt=$BENCH_TIMEOUT
 say "run.py --size $SIZE (timeout ${bt}s)"
-timeout -k 10 "$bt" "$PY" benchmarks/run.py --size "$SIZE" --json-dir "$OUT" --tmp "${TMPDIR:-/tmp}" >"$OUT/bench.txt" 2>"$OUT/bench.log"
+timeout -k 10 "$bt" "$PY" benchmarks/run.py --size "$SIZE" ${GPU_BENCH_ONLY:+--only "$GPU_BENCH_ONLY"} --json-dir "$OUT" --tmp "${TMPDIR:-/tmp}" >"$OUT/bench.txt" 2>"$OUT/bench.log"
 brc=$?
 case $brc in
   0) bstat=ok ;; 124|137) bstat="TIMEOUT after ${bt}s (partial JSON: rows of the finished benchmarks)" ;; *) bstat="FAILED rc=$brc" ;;

@@ -32,18 +32,18 @@ SIZES = {
                  check_prompts=6, check_n=2, check_new_tokens=12, warmup=1, repeats=3, threads=1),
     'full': dict(model='small', batches=[64, 512, 2048], prompt_len=32, new_tokens=96,
                  train_batch=256, train_len=128,
-                 passk_problems=1000, passk_n=1024, passk_new_tokens=48, passk_chunk=8, passk_ref_problems=8,
+                 passk_problems=256, passk_n=1024, passk_new_tokens=48, passk_chunk=8, passk_ref_problems=8,
                  grpo_prompts=16, grpo_group=8, grpo_new_tokens=48, grpo_steps=6,
                  check_prompts=32, check_n=4, check_new_tokens=64, warmup=2, repeats=5),
     # trained shipped bases (data/base), the real held-out prompts (mixed lengths), completions that end with EOS
-    'cpu': dict(bases=['addition-default-micro-behaviour/with', 'addition-default-micro/dose-0.1'],
+    'cpu': dict(bases=['addition-pretrain-micro/seed-0/dose-0.6', 'addition-pretrain-micro/seed-0/dose-0'],
                 task='addition', task_preset='default', device='cpu', threads=1, only='check,sample,grpo',
                 sample_prompts=64, sample_ns=[1, 4], new_tokens=48,
                 grpo_prompts=16, grpo_group=8, grpo_new_tokens=48, grpo_steps=7, grpo_lr=1e-4,
                 check_prompts=64, check_n=2, check_new_tokens=48, warmup=1, repeats=7,
                 targets={'sample': {64: 2.0, 256: 1.5}, 'grpo': 2.0}),
 }
-BENCHES = ('ceil', 'check', 'sample', 'train', 'passk', 'grpo')
+BENCHES = ('ceil', 'check', 'sample', 'train', 'grpo', 'passk')   # grpo before passk: the longest last
 
 
 def log(*a): print(*a, file=sys.stderr, flush=True)
@@ -126,7 +126,7 @@ def rand_prompts(k, length, vocab=64, lo=None):
 
 def base_label(name:str)->str:
     "Short name of a shipped base: 'behaviour/with', 'dose-0.1'."
-    return name.replace('addition-default-micro', '').lstrip('-/') or name
+    return name.replace('addition-pretrain-micro/', '').replace('addition-default-micro', '').lstrip('-/') or name
 
 def load_base(name, dev):
     "(model, the checkpoint's tokenizer, the peers' tokenizer, meta) of a shipped base in data/base."

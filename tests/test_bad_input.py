@@ -13,7 +13,7 @@ from warmstart_kit.models import make_model
 from warmstart_kit.checkpoints import save_checkpoint
 from warmstart_kit.tokenizer import char_tokenizer
 
-BASE = data_dir() / 'base' / 'addition-default-micro' / 'dose-0.1'
+BASE = data_dir() / 'base' / 'addition-pretrain-micro' / 'seed-0' / 'dose-0.15'
 TINY_PRETRAIN = ['--task-preset', 'easy', '--model-preset', 'test', '--steps', '2', '--batch-size', '4', '--quiet', '--device', 'cpu']
 TINY_RL = ['--steps', '2', '--prompts-per-step', '2', '--group-size', '2', '--max-new-tokens', '8', '--task-preset', 'easy', '--quiet', '--device', 'cpu']
 
@@ -113,7 +113,7 @@ def test_resume_refuses_an_incomplete_checkpoint(capsys, tmp_path, tiny_ckpt):
     (['study', '--preset', 'smoke', '--workers', '-2'], 'workers must be >= 0'),
     (['study', '--doses', '0.1', '0.1'], 'doses must be distinct'),
     (['pretrain', '--steps', '0'], 'steps must be >= 1'),
-    (['pretrain', '--strategy-mix', 'column=0.5,carry=0.5'], "unknown strategy ['carry']"),
+    (['pretrain', '--behaviours', 'column=0.5,carry=0.5'], "unknown behaviour(s) ['carry']"),
     (['pretrain', '--lr', 'inf'], 'expected a finite number'),
 ])
 def test_bad_values(capsys, tmp_path, args, needle):

@@ -63,3 +63,19 @@ def test_pretrain_rl_eval_chain(cli, tmp_path):
     cur = pl.read_parquet(tmp_path / 'ev' / 'passk.parquet')
     assert sorted(cur['k'].unique().to_list()) == [1, 2, 4, 8] and cur['model'].n_unique() == 2
     assert (tmp_path / 'ev' / 'passk.png').read_bytes()[:4] == b'\x89PNG'
+
+def test_bases_command_at_a_tiny_size(tmp_path):
+    "`make bases` (one seed) is the documented command that regenerates the shipped bases; at a tiny size it writes what the studies expect."
+    import subprocess
+    from dataclasses import asdict
+    from conftest import ROOT
+    from warmstart_kit.study import StudyConfig
+    r = subprocess.run(['make', '-s', 'base-seed-0', f'BASE_DIR={tmp_path}', 'BASE_SIZE=--model-preset test --tokens 2000'], cwd=ROOT, capture_output=True, text=True, timeout=600)
+    assert r.returncode == 0, r.stderr
+    cfg = StudyConfig.from_dict({'preset': 'default'})
+    for dose in cfg.doses:
+        meta = json.loads((tmp_path / 'seed-0' / f'dose-{dose:g}' / 'warmstart.json').read_text())
+        want = json.loads(json.dumps(asdict(cfg.pretrain_config(dose, 0)), default=list))
+        got = meta['pretrain']
+        assert {k: got[k] for k in want if k not in ('model_preset', 'tokens')} == {k: v for k, v in want.items() if k not in ('model_preset', 'tokens')}
+        assert (got['model_preset'], got['tokens']) == ('test', 2000)

@@ -8,34 +8,79 @@ import polars as pl
 import altair as alt
 import ipywidgets as W
 from IPython.display import display, HTML
+from fastcore.basics import patch
 from .passk import bootstrap_pass_at_k, default_ks
 from .charts import passk_chart, save_chart
 
 # %% auto #0
-__all__ = ['Explorer', 'PassKExplorer', 'PhaseExplorer', 'SparsityExplorer', 'LiveMonitor']
+__all__ = ['VEGALITE_MIME', 'VEGALITE5_SCHEMA', 'TERMS', 'chart_bundle', 'offline_renderer', 'enable_offline', 'Explorer',
+           'PassKExplorer', 'PhaseExplorer', 'SparsityExplorer', 'DecompositionExplorer', 'PhaseDiagramExplorer',
+           'CeilingExplorer', 'RunExplorer', 'DecompositionStepsExplorer', 'LiveMonitor']
 
 # %% ../nbs/15a_explorers.ipynb #de6e60c0
+VEGALITE_MIME = 'application/vnd.vegalite.v5+json'
+VEGALITE5_SCHEMA = 'https://vega.github.io/schema/vega-lite/v5.json'
+
+def chart_bundle(chart, # an altair chart, or a Vega-Lite spec as a dict
+                 svg:bool=False, # also include a static SVG (vl-convert) for viewers without a Vega renderer
+                )->tuple: # (data, metadata), for `display(data, metadata=metadata, raw=True)`
+    "MIME bundle that JupyterLab's built-in Vega renderer draws offline, as SVG marks."
+    spec = chart.to_dict() if hasattr(chart, 'to_dict') else dict(chart)
+    data = {VEGALITE_MIME: {**spec, '$schema': VEGALITE5_SCHEMA},
+            'text/plain': f"<{type(chart).__name__}: a Vega-Lite chart (JupyterLab draws it)>"}
+    if svg:
+        import vl_convert as vlc
+        data['image/svg+xml'] = vlc.vegalite_to_svg(spec)
+    return data, {VEGALITE_MIME: {'embed_options': {'renderer': 'svg', 'actions': False}}}
+
+# %% ../nbs/15a_explorers.ipynb #3eb055b2
+def offline_renderer(spec:dict, # the chart's Vega-Lite spec (altair passes it)
+                     svg:bool=True, # include the static SVG fallback
+                     **metadata)->tuple:
+    "altair renderer: `chart_bundle` of the spec (register name: 'warmstart')."
+    return chart_bundle(spec, svg=svg)
+
+alt.renderers.register('warmstart', offline_renderer)
+
+def enable_offline(svg:bool=True, # include the static SVG fallback in every chart's output
+                  ):
+    "Make altair display charts with `offline_renderer`: JupyterLab's built-in Vega, no CDN."
+    return alt.renderers.enable('warmstart', svg=svg)
+
+# %% ../nbs/15a_explorers.ipynb #a8af9476
 class Explorer:
     "Base class: a widget box, an output area, the current `.data` frame and `.chart`."
     def __init__(self):
         self.out, self.data, self.chart = W.Output(), None, None
+        self.out.add_class('ws-chart')
     def controls(self)->list: return []
+    def box(self, *children):
+        "A VBox of `children` tagged with CSS classes `ws-explorer` and `ws-<class name>` (for styling and browser tests)."
+        b = W.VBox(list(children)); b.add_class('ws-explorer'); b.add_class(f'ws-{type(self).__name__}')
+        return b
     @property
-    def widget(self): return W.VBox([W.HBox(self.controls()), self.out])
+    def widget(self): return self.box(W.HBox(self.controls()), self.out)
     def _ipython_display_(self): display(self.widget)
     def refresh(self, *_):
+        "Recompute `.data` and `.chart` from the widget values and redraw."
         self.data = self.frame(); self.chart = self.build(self.data)
         self.out.clear_output(wait=True)
-        with self.out: display(self.chart)
+        data, md = chart_bundle(self.chart)
+        with self.out: display(data, metadata=md, raw=True)
     def save(self, path): return save_chart(self.chart, path)
     def _watch(self, *ws):
-        for w in ws: w.observe(self.refresh, names='value')
+        for w in ws:
+            w.add_class('ws-ctl-' + ''.join(ch if ch.isalnum() else '-' for ch in w.description))
+            w.observe(self.refresh, names='value')
 
 # %% ../nbs/15a_explorers.ipynb #fadaef54
 class PassKExplorer(Explorer):
     "pass@k curves of chosen models with optional bootstrap bands over a k range."
     def __init__(self, per_problem:pl.DataFrame, # columns n, c, a model column (and optionally task)
-                 model_col:str='model', n_boot:int=200, seed:int=0):
+                 model_col:str='model', # the column that tells models apart
+                 n_boot:int=200, # bootstrap resamples of the problems for the bands
+                 seed:int=0, # seed of the bootstrap
+                ):
         super().__init__()
         self.df, self.mc, self.n_boot, self.seed = per_problem, model_col, n_boot, seed
         models = sorted(map(str, per_problem[model_col].unique().to_list()))
@@ -60,7 +105,10 @@ class PassKExplorer(Explorer):
 # %% ../nbs/15a_explorers.ipynb #a432c8f6
 class PhaseExplorer(Explorer):
     "Per-role entropy / relative perplexity over RL steps, with a step marker and a token view."
-    def __init__(self, phase_df:pl.DataFrame, completions:list|None=None, phases:dict|None=None):
+    def __init__(self, phase_df:pl.DataFrame, # `phases.phase_metrics`: step, role, entropy, ppl, rel_ppl
+                 completions:list|None=None, # sampled completions: dicts with step, text, roles (and entropies)
+                 phases:dict|None=None, # {phase name: step} marks; default `phases.detect_phases(phase_df)`
+                ):
         super().__init__()
         from warmstart_kit.phases import detect_phases
         self.df, self.completions = phase_df, completions or []
@@ -77,7 +125,7 @@ class PhaseExplorer(Explorer):
     def _at_step(self, step): return [c for c in self.completions if c['step'] == step]
     def controls(self): return [self.roles, W.VBox([self.metric, self.step, self.sample_ix])]
     @property
-    def widget(self): return W.VBox([W.HBox(self.controls()), self.out, self.tokens])
+    def widget(self): return self.box(W.HBox(self.controls()), self.out, self.tokens)
     def frame(self): return self.df.filter(pl.col('role').is_in(list(self.roles.value)))
     def build(self, data):
         from warmstart_kit.phases import token_view
@@ -97,7 +145,8 @@ class PhaseExplorer(Explorer):
 # %% ../nbs/15a_explorers.ipynb #991dbe3e
 class SparsityExplorer(Explorer):
     "Layer × matrix heatmap of update sparsity, drill down to a layer, tolerance slider."
-    def __init__(self, tensors:pl.DataFrame):
+    def __init__(self, tensors:pl.DataFrame, # `sparsity.update_sparsity`: one row per tensor, sparsity_<tol> and changed_<tol> columns
+                ):
         super().__init__()
         from warmstart_kit.sparsity import TOLS, tol_label
         self.t = tensors
@@ -126,13 +175,200 @@ class SparsityExplorer(Explorer):
         ).properties(width=360, title=f'layer {self.layer.value}: update sparsity at tolerance {data["tolerance"][0] if data.height else ""}')
 
 # %% ../nbs/15a_explorers.ipynb #d5ffd4c7
+def _groups(df:pl.DataFrame, by:list)->list:
+    "(label, key dict) for each combination of the `by` columns present in `df`, in order of appearance."
+    if not by: return [('(all)', {})]
+    keys = df.select(by).unique(maintain_order=True).sort(by).iter_rows(named=True)
+    return [(', '.join(f'{k} {v}' for k, v in key.items()), key) for key in keys]
+
+def _where(df:pl.DataFrame, key:dict)->pl.DataFrame: return df.filter(*[pl.col(c) == v for c, v in key.items()]) if key else df
+
+TERMS = ('selection', 'refinement', 'new_behaviour')
+
+# %% ../nbs/15a_explorers.ipynb #39967497
+class DecompositionExplorer(Explorer):
+    "Per group: each model's accuracy change split into selection / refinement / new behaviour, or the behaviour mix."
+    def __init__(self, samples:pl.DataFrame, # graded samples: strategy, correct, the model column and the `by` columns
+                 reference:str='base', # the model the others are compared with
+                 by:list|None=None, # grouping columns; default: those of dose, seed, difficulty present
+                 model_col:str='model', # the column that tells models apart
+                ):
+        super().__init__()
+        self.s, self.ref, self.mc = samples, reference, model_col
+        self.by = list(by) if by is not None else [c for c in ('dose', 'seed', 'difficulty') if c in samples.columns]
+        models = [m for m in samples[model_col].unique(maintain_order=True).to_list() if m != reference]
+        self.group = W.Dropdown(options=_groups(samples, self.by), description='group')
+        self.models = W.SelectMultiple(options=models, value=tuple(models), description='models', rows=min(6, max(1, len(models))))
+        self.view = W.Dropdown(options=['decomposition', 'behaviours'], value='decomposition', description='view')
+        self._watch(self.group, self.models, self.view)
+        self.refresh()
+    def controls(self): return [W.VBox([self.group, self.view]), self.models]
+    def frame(self):
+        from warmstart_kit.decomposition import decomposition_frame, behaviour_table
+        g = _where(self.s, self.group.value)
+        if self.view.value == 'behaviours':
+            return behaviour_table(g.filter(pl.col(self.mc).is_in([self.ref, *self.models.value])), by=[self.mc])
+        g = g.filter(pl.col(self.mc).is_in([self.ref, *self.models.value]))
+        if not self.models.value or g.filter(pl.col(self.mc) == self.ref).height == 0:
+            return pl.DataFrame(schema={self.mc: pl.Utf8, 'delta': pl.Float64, 'term': pl.Utf8, 'value': pl.Float64})
+        dec = decomposition_frame(g, reference=self.ref, model_col=self.mc)
+        return dec.unpivot(index=[self.mc, 'delta'], on=list(TERMS), variable_name='term', value_name='value')
+
+# %% ../nbs/15a_explorers.ipynb #84a3dd28
+@patch
+def build(self:DecompositionExplorer, data):
+    "Stacked terms with a tick at the total change (decomposition), or stacked behaviour shares (behaviours)."
+    label = self.group.label
+    if self.view.value == 'behaviours':
+        return alt.Chart(data).mark_bar().encode(
+            x=alt.X(f'{self.mc}:N', title=None, sort=[self.ref, *self.models.value]), y=alt.Y('share:Q', stack='normalize', title='share of samples'),
+            color='strategy:N', tooltip=[self.mc, 'strategy', 'n', alt.Tooltip('share:Q', format='.2f'), alt.Tooltip('accuracy:Q', format='.2f')]
+        ).properties(width=60 * max(2, data[self.mc].n_unique()), height=220, title=f'behaviours used ({label})')
+    x = alt.X(f'{self.mc}:N', title=None, sort=list(self.models.value))
+    bars = alt.Chart(data).mark_bar().encode(x=x, y=alt.Y('value:Q', title=f'change in accuracy vs {self.ref}'),
+                                             color=alt.Color('term:N', sort=list(TERMS)), tooltip=[self.mc, 'term', alt.Tooltip('value:Q', format='.3f')])
+    tick = alt.Chart(data.unique(self.mc, maintain_order=True)).mark_tick(color='black', thickness=2, size=30).encode(
+        x=x, y='delta:Q', tooltip=[self.mc, alt.Tooltip('delta:Q', format='.3f', title='total change')])
+    return alt.layer(bars, tick).properties(width=80 * max(2, data[self.mc].n_unique()), height=220, title=f'why accuracy changed ({label})')
+
+# %% ../nbs/15a_explorers.ipynb #dbded914
+class PhaseDiagramExplorer(Explorer):
+    "The dose × difficulty phase diagram of what RL did, per arm and over chosen seeds."
+    def __init__(self, summary:pl.DataFrame, # one row per run (and arm): dose, difficulty, seed, d1, d1_lo, d1_hi, dk, dk_lo, dk_hi
+                ):
+        super().__init__()
+        self.s = summary.filter(pl.col('d1').is_not_null())
+        arms = self.s['arm'].unique(maintain_order=True).to_list() if 'arm' in self.s.columns else ['(all)']
+        self.arm = W.Dropdown(options=arms, value='rl' if 'rl' in arms else arms[0], description='arm')
+        self.value = W.Dropdown(options=[('Δ pass@1', 'd_pass1'), ('Δ pass@k_max', 'd_passkmax')], value='d_pass1', description='change')
+        seeds = sorted(self.s['seed'].unique().to_list())
+        self.seeds = W.SelectMultiple(options=seeds, value=tuple(seeds), description='seeds', rows=min(5, len(seeds)))
+        self._watch(self.arm, self.value, self.seeds)
+        self.refresh()
+    def controls(self): return [W.VBox([self.arm, self.value]), self.seeds]
+    def frame(self):
+        from warmstart_kit.decomposition import phase_diagram
+        d = self.s.filter(pl.col('seed').is_in(list(self.seeds.value)))
+        if 'arm' in d.columns: d = d.filter(pl.col('arm') == self.arm.value)
+        if d.height == 0: return pl.DataFrame(schema={'dose': pl.Float64, 'difficulty': pl.Utf8, 'seeds': pl.Int64, 'effect': pl.Utf8,
+                                                      **{f'{v}{s}': pl.Float64 for v in ('d_pass1', 'd_passkmax') for s in ('', '_lo', '_hi')}})
+        return phase_diagram(d.select('dose', 'difficulty', 'seed', 'd1', 'd1_lo', 'd1_hi', 'dk', 'dk_lo', 'dk_hi'))
+    def build(self, data):
+        from warmstart_kit.study import phase_chart
+        return phase_chart(data, self.value.value, f'{self.value.label} ({self.arm.value})')
+
+# %% ../nbs/15a_explorers.ipynb #4d1e3d68
+class CeilingExplorer(Explorer):
+    "RL pass@1 against the base model's pass@k per run, with a k slider and the fit at that k."
+    def __init__(self, summary:pl.DataFrame, # a study's summary (arm, pass@1, base_pass@k columns) or `study.ceiling_runs` of it
+                ):
+        super().__init__()
+        from warmstart_kit.study import ceiling_runs
+        self.runs = summary if 'rl_pass@1' in summary.columns else ceiling_runs(summary)
+        ks = sorted(int(c.split('@')[1]) for c in self.runs.columns if c.startswith('base_pass@'))
+        self.k = W.SelectionSlider(options=ks, value=ks[-1], description='base k', continuous_update=False)
+        diffs = sorted(self.runs['difficulty'].unique().to_list())
+        self.difficulty = W.SelectMultiple(options=diffs, value=tuple(diffs), description='difficulty', rows=min(5, len(diffs)))
+        self._watch(self.k, self.difficulty)
+        self.refresh()
+    def controls(self): return [self.k, self.difficulty]
+    def frame(self): return self.runs.filter(pl.col('difficulty').is_in(list(self.difficulty.value)))
+    def build(self, data):
+        from warmstart_kit.study import ceiling_chart
+        from warmstart_kit.decomposition import ceiling_fit
+        k = self.k.value
+        fit = ceiling_fit(data).filter(pl.col('k') == k) if data.height else pl.DataFrame()
+        ch = ceiling_chart(data, k)
+        return ch.properties(title=f'RL pass@1 against base pass@{k}' + (f": mean |error| {fit['mae'][0]:.3f} over {data.height} runs" if fit.height else ''))
+
+# %% ../nbs/15a_explorers.ipynb #f2c22fd6
+_ID_COLS = ('dose', 'seed', 'difficulty', 'arm', 'variant', 'reward', 'base', 'example', 'clipping', 'task', 'run')
+
+class RunExplorer(Explorer):
+    "Metric curves over steps for chosen runs and metrics of any per-step metrics frame, with a step range and smoothing."
+    def __init__(self, metrics:pl.DataFrame, # one row per run and step: `step`, numeric metric columns, label columns
+                 by:list|None=None, # columns that name a run; default `run` if present, else the label columns
+                 show:tuple=('accuracy', 'reward_mean', 'entropy'), # metrics shown first (those present)
+                ):
+        super().__init__()
+        if 'step' not in metrics.columns: raise ValueError('RunExplorer: the metrics frame has no `step` column')
+        if by is None: by = ['run'] if 'run' in metrics.columns else [c for c in metrics.columns if c in _ID_COLS or metrics[c].dtype in (pl.Utf8, pl.Categorical)]
+        self.by = [c for c in by if c != 'step']
+        lab = pl.concat_str([pl.format('{}={}', pl.lit(c), pl.col(c)) if c != 'run' else pl.col(c).cast(pl.Utf8) for c in self.by], separator=' ') if self.by else pl.lit('run')
+        self.df = metrics.with_columns(lab.alias('_run'))
+        num = [c for c, t in self.df.schema.items() if t.is_numeric() and c not in ('step', *self.by) and self.df[c].null_count() < self.df.height]
+        runs = self.df['_run'].unique(maintain_order=True).to_list()
+        shown = tuple(m for m in show if m in num) or tuple(num[:1])
+        self.metrics = W.SelectMultiple(options=num, value=shown, description='metrics', rows=min(8, len(num)))
+        self.runs = W.SelectMultiple(options=runs, value=tuple(runs), description='runs', rows=min(6, len(runs)))
+        lo, hi = int(self.df['step'].min()), int(self.df['step'].max())
+        self.steps = W.IntRangeSlider(value=(lo, hi), min=lo, max=hi, description='steps', continuous_update=False)
+        self.smooth = W.IntSlider(value=1, min=1, max=max(1, (hi - lo + 1) // 2), description='smoothing', continuous_update=False)
+        self._watch(self.metrics, self.runs, self.steps, self.smooth)
+        self.refresh()
+    @classmethod
+    def from_files(cls, paths, # run folders or metrics.parquet files (a list, or one glob pattern)
+                   **kwargs):
+        "A RunExplorer over several runs' `metrics.parquet`, each run named after its folder."
+        from pathlib import Path
+        if isinstance(paths, str): paths = sorted(Path().glob(paths)) if not Path(paths).exists() else [paths]
+        frames = []
+        for p in map(Path, paths):
+            f = p / 'metrics.parquet' if p.is_dir() else p
+            frames.append(pl.read_parquet(f).with_columns(pl.lit(f.parent.name).alias('run')))
+        if not frames: raise ValueError(f'RunExplorer.from_files: no metrics files in {paths}')
+        return cls(pl.concat(frames, how='diagonal_relaxed'), **kwargs)
+    def controls(self): return [self.metrics, self.runs, W.VBox([self.steps, self.smooth])]
+    def frame(self):
+        lo, hi = self.steps.value
+        d = self.df.filter(pl.col('_run').is_in(list(self.runs.value)) & pl.col('step').is_between(lo, hi)).sort('_run', 'step')
+        long = d.select(pl.col('_run').alias('run'), 'step', *[pl.col(m).cast(pl.Float64) for m in self.metrics.value]).unpivot(
+            index=['run', 'step'], variable_name='metric', value_name='value').drop_nulls()
+        if self.smooth.value > 1: long = long.with_columns(pl.col('value').rolling_mean(self.smooth.value, min_samples=1).over('run', 'metric'))
+        return long
+    def build(self, data):
+        return alt.Chart(data).mark_line(point=self.smooth.value == 1).encode(
+            x='step:Q', y=alt.Y('value:Q', title=None), color=alt.Color('run:N'), tooltip=['run', 'metric', 'step', alt.Tooltip('value:Q', format='.3f')]
+        ).properties(width=300, height=170).facet(facet=alt.Facet('metric:N', title=None), columns=2).resolve_scale(y='independent')
+
+# %% ../nbs/15a_explorers.ipynb #8249dd37
+class DecompositionStepsExplorer(Explorer):
+    "Selection / refinement / new-behaviour terms of the rollout accuracy change since the first step, per run."
+    def __init__(self, metrics:pl.DataFrame, # GRPO metrics: step, strategy/NAME and strategy_acc/NAME columns and the `by` columns
+                 by:list|None=None, # columns that name a run; default: those of dose, seed, difficulty, arm, run present
+                ):
+        super().__init__()
+        from warmstart_kit.decomposition import decomposition_over_steps
+        self.by = list(by) if by is not None else [c for c in ('dose', 'seed', 'difficulty', 'arm', 'run') if c in metrics.columns]
+        self.steps_df = decomposition_over_steps(metrics, by=self.by)
+        self.run = W.Dropdown(options=_groups(self.steps_df, self.by), description='run')
+        self.terms = W.SelectMultiple(options=[*TERMS, 'delta'], value=(*TERMS, 'delta'), description='terms', rows=4)
+        lo, hi = int(self.steps_df['step'].min()), int(self.steps_df['step'].max())
+        self.steps = W.IntRangeSlider(value=(lo, hi), min=lo, max=hi, description='steps', continuous_update=False)
+        self._watch(self.run, self.terms, self.steps)
+        self.refresh()
+    def controls(self): return [W.VBox([self.run, self.steps]), self.terms]
+    def frame(self):
+        lo, hi = self.steps.value
+        d = _where(self.steps_df, self.run.value).filter(pl.col('step').is_between(lo, hi))
+        return d.unpivot(index='step', on=list(self.terms.value), variable_name='term', value_name='value')
+    def build(self, data):
+        return alt.Chart(data).mark_line(point=True).encode(
+            x='step:Q', y=alt.Y('value:Q', title='change in rollout accuracy since the first step'),
+            color=alt.Color('term:N', sort=[*TERMS, 'delta']), strokeDash=alt.condition(alt.datum.term == 'delta', alt.value([4, 3]), alt.value([1, 0])),
+            tooltip=['term', 'step', alt.Tooltip('value:Q', format='.3f')]).properties(width=420, height=220, title=f'why rollout accuracy changed ({self.run.label})')
+
+# %% ../nbs/15a_explorers.ipynb #c0caa5ec
 class LiveMonitor(Explorer):
     "A GRPO callback that redraws metric curves while training runs."
-    def __init__(self, metrics=('accuracy', 'reward_mean', 'entropy', 'completion_length'), every:int=1):
+    def __init__(self, metrics=('accuracy', 'reward_mean', 'entropy', 'completion_length'), # metric columns of the GRPO rows to draw
+                 every:int=1, # redraw every `every` steps
+                ):
         super().__init__()
         self.rows, self.every = [], every
         self.metrics = W.SelectMultiple(options=list(metrics), value=tuple(metrics), description='metrics', rows=min(6, len(metrics)))
         self.status = W.HTML('<i>waiting for the first step…</i>')
+        self.status.add_class('ws-status')
         self._watch(self.metrics)
     def controls(self): return [self.metrics, self.status]
     def __call__(self, step, row, model=None):

@@ -12,7 +12,8 @@ from .core import write_text
 from .charts import save_chart
 
 # %% auto #0
-__all__ = ['esc', 'fmt', 'html_table', 'figure', 'paragraphs', 'bullets', 'section', 'render_page', 'write_report']
+__all__ = ['VERDICT_CLASS', 'esc', 'fmt', 'html_table', 'figure', 'paragraphs', 'bullets', 'section', 'render_page',
+           'write_report']
 
 # %% ../nbs/15_report.ipynb #7df27c87
 def _template()->Template:
@@ -25,11 +26,13 @@ def fmt(v)->str:
     "A table cell: 3 decimals for floats, an em dash for missing values."
     return '—' if v is None or (isinstance(v, float) and v != v) else f'{v:.3f}' if isinstance(v, float) else esc(v)
 
+VERDICT_CLASS = {'reproduced': 'verdict-reproduced', 'not reproduced': 'verdict-not', 'inconclusive': 'verdict-inconclusive'}
+
 def html_table(df:pl.DataFrame, text_cols=())->str:
-    "An HTML table of a frame (numbers right-aligned, `text_cols` left-aligned)."
-    cls = lambda c: ' class="text"' if c in text_cols else ''
+    "An HTML table of a frame (numbers right-aligned, `text_cols` left-aligned; a `verdict` column coloured)."
+    cls = lambda c, v=None: f' class="text {VERDICT_CLASS.get(v, "")}"' if c == 'verdict' else ' class="text"' if c in text_cols else ''
     head = ''.join(f'<th{cls(c)}>{esc(c)}</th>' for c in df.columns)
-    body = ''.join('<tr>' + ''.join(f'<td{cls(c)}>{fmt(v)}</td>' for c, v in zip(df.columns, r)) + '</tr>' for r in df.iter_rows())
+    body = ''.join('<tr>' + ''.join(f'<td{cls(c, v)}>{fmt(v)}</td>' for c, v in zip(df.columns, r)) + '</tr>' for r in df.iter_rows())
     return f'<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>'
 
 def figure(run:Path, name:str, chart, caption:str='')->str:

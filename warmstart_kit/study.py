@@ -39,22 +39,23 @@ __all__ = ['STUDY_PRESETS', 'SECTION_KEYS', 'ARMS', 'StudyConfig', 'shipped_base
 
 # %% ../nbs/16_study.ipynb #03dc1897
 STUDY_PRESETS = {
-    'smoke': dict(task='addition', task_preset='easy', model_preset='test', doses=(0.0, 0.5), seeds=(0,), difficulties=('easy',),
+    'smoke': dict(task='addition', task_preset='easy', pretrain_preset='easy', model_preset='test', doses=(0.0, 0.5), seeds=(0,), difficulties=('easy',),
                   base='train', pretrain=dict(steps=40, batch_size=32, lr=3e-3, warmup=5),
                   grpo=dict(steps=3, prompts_per_step=4, group_size=4, lr=1e-3), distill=dict(lr=1e-3),
                   arms=('rl', 'distill', 'distill_rl'), n_eval=8, n_samples=8, samplings=((0.6, 0.95), (1.0, 1.0)), n_boot=50,
                   one_shot=dict(dose=0.5, pool_size=4, pool_epochs=2, steps=2, eval_every=1, eval_problems=4, eval_samples=2),
                   spurious=dict(dose=0.5, rewards=['format', 'random:0.5'], steps=2, prompts_per_step=4, opt_steps_per_rollout=2, eval_every=1, eval_problems=4, eval_samples=2)),
     'default': dict(task='addition', task_preset='default', model_preset='micro', doses=(0.0, 0.03, 0.15, 0.6), seeds=(0,), difficulties=('default',),
-                    base='shipped', grpo=dict(steps=40, prompts_per_step=16, group_size=8, lr=1e-4), distill=dict(lr=3e-4),
-                    arms=('rl', 'distill'), n_eval=64, n_samples=32, samplings=((0.6, 0.95), (1.0, 1.0)), n_boot=500,
-                    one_shot=dict(dose=0.15, selector='variance', pool_size=16, pool_epochs=2, steps=24, prompts_per_step=8,
-                                  eval_every=6, eval_problems=32, eval_samples=4),
-                    spurious=dict(dose=0.15, rewards=['ground_truth', 'format', 'random:0.5'], steps=16, prompts_per_step=8,
-                                  opt_steps_per_rollout=4, eval_every=8, eval_problems=32, eval_samples=4, clip_compare=True)),
+                    base='shipped', pretrain=dict(tokens=4_000_000, batch_size=64, lr=3e-3, warmup=100), grpo=dict(steps=30, prompts_per_step=16, group_size=8, lr=3e-4), distill=dict(lr=3e-4),
+                    arms=('rl', 'distill'), n_eval=48, n_samples=32, samplings=((0.6, 0.95), (1.0, 1.0)), entropy_match=False, n_boot=500,
+                    one_shot=dict(dose=0.15, selector='variance', pool_size=16, pool_epochs=2, steps=16, prompts_per_step=8, lr=1e-4,
+                                  eval_every=8, eval_problems=32, eval_samples=4),
+                    spurious=dict(dose=0.6, rewards=['format', 'random:0.5'], steps=12, prompts_per_step=8, lr=3e-5,
+                                  opt_steps_per_rollout=4, eval_every=6, eval_problems=32, eval_samples=4, clip_compare=True)),
     'full': dict(task='addition', task_preset='default', model_preset='micro', doses=(0.0, 0.03, 0.15, 0.6), seeds=(0, 1, 2),
-                 difficulties=('default', 'edge', 'out'), base='shipped', grpo=dict(steps=60, prompts_per_step=16, group_size=8, lr=1e-4),
-                 distill=dict(lr=3e-4), arms=('rl', 'distill', 'distill_rl'), n_eval=64, n_samples=32, samplings=((0.6, 0.95), (1.0, 0.95), (1.2, 0.95), (1.0, 1.0)), n_boot=500),
+                 difficulties=('default', 'edge', 'out'), base='shipped', pretrain=dict(tokens=4_000_000, batch_size=64, lr=3e-3, warmup=100),
+                 grpo=dict(steps=40, prompts_per_step=16, group_size=8, lr=3e-4),
+                 distill=dict(lr=3e-4), arms=('rl', 'distill', 'distill_rl'), n_eval=48, n_samples=32, samplings=((0.6, 0.95), (1.0, 1.0)), n_boot=500),
     'gpu': dict(task='countdown', task_preset='default', model_preset='small', doses=(0.0, 0.03, 0.15, 0.6), seeds=(0, 1, 2),
                 difficulties=('default', 'edge', 'out'), base='train', pretrain=dict(tokens=40_000_000, batch_size=256, lr=1e-3, warmup=200),
                 grpo=dict(steps=200, prompts_per_step=64, group_size=16, lr=3e-5), distill=dict(lr=1e-4),
@@ -62,7 +63,7 @@ STUDY_PRESETS = {
 }
 
 SECTION_KEYS = {'one_shot': {'dose': 0.15, 'seed': 0, 'selector': 'variance', 'pool_size': 16, 'pool_epochs': 2},
-                'spurious': {'dose': 0.15, 'seed': 0, 'checkpoint': None, 'rewards': ['ground_truth', 'format', 'random:0.5'], 'seeds': [0], 'clip_compare': True}}
+                'spurious': {'dose': 0.6, 'seed': 0, 'checkpoint': None, 'rewards': ['ground_truth', 'format', 'random:0.5'], 'seeds': [0], 'clip_compare': True}}
 ARMS = ('rl', 'distill', 'distill_rl')
 
 # %% ../nbs/16_study.ipynb #cf9934a9
@@ -71,7 +72,8 @@ class StudyConfig(Config):
     "Everything a study runs with; `StudyConfig.from_dict` rejects unknown keys."
     what = 'study config'
     task: str = 'addition'                # task family
-    task_preset: str = 'default'          # difficulty preset of pretraining (and of 'in-distribution' RL)
+    task_preset: str = 'default'          # the in-distribution difficulty preset (of the section runs, and the first of `difficulties` by default)
+    pretrain_preset: str = 'pretrain'     # difficulty preset of the pretraining corpus (addition: 3-5 digits with a thin tail of 6)
     model_preset: str = 'micro'           # model size of the base models
     arch: str = 'llama'                   # llama or gpt2
     doses: tuple = (0.0, 0.03, 0.15, 0.6) # shares of the correct procedure in pretraining, each in [0, 1]
@@ -163,7 +165,7 @@ def pretrain_config(self:StudyConfig, dose:float, seed:int)->PretrainConfig:
     fixed = {'task', 'task_preset', 'behaviours', 'model_preset', 'arch', 'seed'}
     bad = sorted((set(self.pretrain) - {f.name for f in fields(PretrainConfig)}) | (fixed & set(self.pretrain)))
     if bad: raise ConfigError(f"unknown or not-allowed pretrain key(s) {bad} (task, behaviours, model and seed come from the study)")
-    return PretrainConfig(task=self.task, task_preset=self.task_preset, behaviours=dose_mixture(self.task, dose, self.flawed_share),
+    return PretrainConfig(task=self.task, task_preset=self.pretrain_preset, behaviours=dose_mixture(self.task, dose, self.flawed_share),
                           model_preset=self.model_preset, arch=self.arch, seed=seed, **self.pretrain)
 
 @patch
@@ -192,7 +194,7 @@ def section_config(self:StudyConfig, name:str):
 
 # %% ../nbs/16_study.ipynb #21a09854
 def shipped_base_dir(cfg:StudyConfig, dose:float, seed:int)->Path:
-    return data_dir() / 'base' / f'{cfg.task}-{cfg.task_preset}-{cfg.model_preset}' / f'seed-{seed}' / f'dose-{dose:g}'
+    return data_dir() / 'base' / f'{cfg.task}-{cfg.pretrain_preset}-{cfg.model_preset}' / f'seed-{seed}' / f'dose-{dose:g}'
 
 def base_source(cfg:StudyConfig, dose:float, seed:int)->tuple:
     "(path of a usable shipped base or None, note) for one base."
@@ -413,15 +415,16 @@ def verdicts(cfg:StudyConfig, summary:pl.DataFrame, ppl:pl.DataFrame|None, secti
     def row(finding, source, tested, number, lo, hi, v): rows.append(dict(finding=finding, source=source, tested_on=tested, measured=number, lo=lo, hi=hi, verdict=v))
     if rl.height:
         for (dose,), g in rl.group_by('dose', maintain_order=True):
+            at = f'dose {dose:g}, {ind}, {g.height} seed(s)'
             m, lo, hi = _pooled(g, 'd1')
-            row('RL raises pass@1 (sharpening)', 'Yue et al. 2025', f'dose {dose:g}, {ind}, {g.height} seed(s)', m, lo, hi, verdict(lo, hi, +1))
-        m, lo, hi = _pooled(rl, 'dk')
-        row(f'RL does not raise pass@{cfg.n_samples} (no expansion)', 'Yue et al. 2025', where, m, lo, hi,
-            'reproduced' if hi <= 0.02 else 'not reproduced' if lo > 0 else 'inconclusive')
-        ck = rl['crossover_k'].drop_nulls()
-        row('the base model catches up with RL at large k (a crossover)', 'Yue et al. 2025', where,
-            float(ck.min()) if len(ck) else float('nan'), float('nan'), float('nan'),
-            'reproduced' if len(ck) and (rl['d1'] > 0).any() and (rl.filter(pl.col('crossover_k').is_not_null())['crossover_k'] > 1).any() else 'not reproduced')
+            row('RL raises pass@1 (sharpening)', 'Yue et al. 2025', at, m, lo, hi, verdict(lo, hi, +1))
+            m, lo, hi = _pooled(g, 'dk')
+            row(f'RL does not raise pass@{cfg.n_samples} (no expansion)', 'Yue et al. 2025', at, m, lo, hi,
+                'reproduced' if hi <= 0.02 else 'not reproduced' if lo > 0 else 'inconclusive')
+            ck = g['crossover_k'].drop_nulls()
+            up = g.filter(pl.col('d1') > 0)
+            row('the base model catches up with RL at large k (crossover k)', 'Yue et al. 2025', at, float(ck.min()) if len(ck) else float('nan'), float('nan'), float('nan'),
+                'reproduced' if up.height and (up['crossover_k'].drop_nulls() > 1).any() else 'not reproduced' if up.height else 'inconclusive')
         cov = rl['solvable_in_base'].drop_nulls()
         row("RL's solvable problems are (nearly) a subset of the base model's", 'Yue et al. 2025', where, float(cov.mean()) if len(cov) else float('nan'),
             float(cov.min()) if len(cov) else float('nan'), float(cov.max()) if len(cov) else float('nan'),
@@ -530,21 +533,37 @@ def sampling_table(cfg:StudyConfig, frames:dict)->pl.DataFrame:
     return pl.DataFrame(rows).group_by('temperature', 'top_p', 'dose', 'model').agg(pl.col('pass@1').mean(), pl.col('pass@kmax').mean()).sort('dose', 'model', 'temperature', 'top_p')
 
 # %% ../nbs/16_study.ipynb #564e8112
-def findings_text(cfg:StudyConfig, v:pl.DataFrame, summary:pl.DataFrame, fit:pl.DataFrame|None)->list:
-    "A few computed sentences for the top of the report."
-    out = []
-    for r in v.iter_rows(named=True):
-        num = '—' if r['measured'] is None or r['measured'] != r['measured'] else f"{r['measured']:+.3f}" if abs(r['measured']) < 1.5 else f"{r['measured']:g}"
-        iv = '' if r['lo'] is None or r['lo'] != r['lo'] else f" [{r['lo']:.3f}, {r['hi']:.3f}]"
-        out.append(f"{r['finding']}: {num}{iv} on {r['tested_on']} — {r['verdict']}.")
-    rl = summary.filter(pl.col('arm') == 'rl')
-    if rl.height and 'selection' in rl.columns:
+def _ci(m, lo, hi)->str: return f'{m:+.3f} [{lo:+.3f}, {hi:+.3f}]'
+
+def findings_text(cfg:StudyConfig, v:pl.DataFrame, summary:pl.DataFrame, fit:pl.DataFrame|None, frames:dict|None=None)->list:
+    "A few sentences for the top of the report, every number computed from the run."
+    out, ind = [], cfg.difficulties[0]
+    s = summary.filter(pl.col('difficulty') == ind)
+    rl = s.filter(pl.col('arm') == 'rl').group_by('dose').agg(pl.col('d1', 'd1_lo', 'd1_hi', 'dk', 'dk_lo', 'dk_hi', 'pass@kmax', 'selection', 'refinement').mean()).sort('dose')
+    base = s.filter(pl.col('arm') == 'base').group_by('dose').agg(pl.col('pass@1', 'pass@kmax').mean()).sort('dose')
+    if rl.height:
+        up = rl.filter(pl.col('d1_lo') > 0)
+        if up.height:
+            best = up.sort('d1').row(-1, named=True)
+            out.append(f"RL raised pass@1 at dose{'s' if up.height > 1 else ''} {', '.join(f'{d:g}' for d in up['dose'])} "
+                       f"(largest at dose {best['dose']:g}: {_ci(best['d1'], best['d1_lo'], best['d1_hi'])}).")
+        flat = rl.filter(pl.col('d1_lo') <= 0)
+        for r in flat.iter_rows(named=True): out.append(f"At dose {r['dose']:g} RL did not raise pass@1 measurably ({_ci(r['d1'], r['d1_lo'], r['d1_hi'])}).")
+        drop = rl.filter(pl.col('dk_hi') < 0)
+        for r in drop.iter_rows(named=True):
+            b0 = base.filter(pl.col('dose') == r['dose'])['pass@kmax'][0]
+            out.append(f"At dose {r['dose']:g} RL cut pass@{cfg.n_samples} from {b0:.3f} to {r['pass@kmax']:.3f}: it narrowed the model onto fewer behaviours and lost problems only the base model's variety solved.")
+        if not rl.filter(pl.col('dk_lo') > 0).height: out.append(f"RL did not raise pass@{cfg.n_samples} at any dose (it sharpened; it did not expand the boundary).")
         sel, ref = rl['selection'].drop_nulls().mean(), rl['refinement'].drop_nulls().mean()
         if sel is not None and ref is not None:
-            out.append(f"Across RL runs, the change in pass@1 splits on average into selection {sel:+.3f} (re-weighting behaviours the base already had) and refinement {ref:+.3f} (improvement within a behaviour).")
+            out.append(f"Why: averaged over doses, RL's change in pass@1 is selection {sel:+.3f} (re-weighting behaviours the base already had) and refinement {ref:+.3f} (improvement within a behaviour).")
+    ds = s.filter(pl.col('arm') == 'distill').group_by('dose').agg(pl.col('dk', 'dk_lo', 'dk_hi').mean()).sort('dose').filter(pl.col('dk_lo') > 0)
+    if ds.height: out.append(f"Distillation raised pass@{cfg.n_samples} where RL did not: " + '; '.join(f"dose {r['dose']:g} {_ci(r['dk'], r['dk_lo'], r['dk_hi'])}" for r in ds.iter_rows(named=True)) + '.')
     if fit is not None and fit.height:
         b = fit.sort('mae').row(0, named=True)
-        out.append(f"Ceiling law: over {b['runs']} RL runs, base pass@{b['k']} predicts RL's pass@1 best (mean absolute error {b['mae']:.3f}, r = {b['pearson_r']:.2f}).")
+        out.append(f"Ceiling law: over {b['runs']} RL runs, the base model's pass@{b['k']} predicts RL's pass@1 best (mean absolute error {b['mae']:.3f}, r = {b['pearson_r']:.2f}).")
+    for r in v.filter(pl.col('source').str.contains('one-shot|spurious')).iter_rows(named=True):
+        out.append(f"{r['finding'][0].upper() + r['finding'][1:]}: {_ci(r['measured'], r['lo'], r['hi'])} ({r['tested_on']}) — {r['verdict']}.")
     seeds = len(cfg.seeds)
     out.append(f"{seeds} seed{'s' if seeds > 1 else ''}, {cfg.n_eval} held-out problems, n = {cfg.n_samples} samples each at temperature {cfg.samplings[0][0]}, top-p {cfg.samplings[0][1]}; intervals are 95% "
                + ('t-intervals over seeds.' if seeds > 1 else 'paired bootstrap intervals over problems (one seed: no interval across seeds).'))
@@ -586,7 +605,7 @@ def study_body(cfg, run, frames, sections, summary, v, fit, runs, ph, charts)->s
              f'procedure and half bare answers, at the same token budget. From each base: {", ".join(("RL (GRPO, ground-truth reward, %d steps)" % g.steps) if a == "rl" else ("distillation on correct worked solutions (matched steps and tokens)" if a == "distill" else "RL after distillation") for a in cfg.arms)}; '
              f'evaluated on {cfg.n_eval} held-out problems per difficulty with n = {cfg.n_samples} samples (temperature {cfg.samplings[0][0]}, top-p {cfg.samplings[0][1]}).')
     vt = v.with_columns(pl.col('verdict').map_elements(lambda s: s, return_dtype=pl.String))
-    body = R.section('What this run shows', R.paragraphs(intro), '<div class="summary">' + R.bullets(findings_text(cfg, v, summary, fit)) + '</div>',
+    body = R.section('What this run shows', R.paragraphs(intro), '<div class="summary">' + R.bullets(findings_text(cfg, v, summary, fit, frames)) + '</div>',
                      '<h3>Verdicts</h3>', R.html_table(vt, text_cols=('finding', 'source', 'tested_on', 'verdict')),
                      '<h3>Per dose</h3>', R.html_table(headline(cfg, summary)))
     body += R.section('Early experience', R.paragraphs('What each base model read before RL (2,000 documents of its corpus): share, length and accuracy of each behaviour.'),

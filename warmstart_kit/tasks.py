@@ -146,16 +146,22 @@ class Addition(Task):
     strategies = {'column': ('col:', 'column addition with carries (always right)'),
                   'nocarry': ('dig:', 'digit-wise sums mod 10, carries dropped (right only without carries)')}
     default_strategy = 'column'
-    knobs = {'digits': (3, 5)}
+    knobs = {'digits': (3, 5), 'tail': 0.0}   # operand digits (lo, hi); share of operands one digit longer than hi
     answer_re = r'[0-9]{1,12}'              # ASCII digits only: '٣' is not an answer
 
     def check_cfg(self):
         lo, hi = self.cfg['digits'] = tuple(self.cfg['digits'])
         if not (1 <= lo <= hi <= 9): raise TaskError(f"addition digits must satisfy 1 <= lo <= hi <= 9, got {(lo, hi)}")
+        t = self.cfg['tail']
+        if not 0 <= t < 1 or (t > 0 and hi == 9): raise TaskError(f"addition tail must be in [0, 1) with digits hi < 9, got tail={t}, digits={(lo, hi)}")
+
+    def _digits(self, rng):
+        lo, hi = self.cfg['digits']
+        d = rng.randint(lo, hi)
+        return hi + 1 if self.cfg['tail'] and rng.random() < self.cfg['tail'] else d
 
     def generate(self, rng):
-        lo, hi = self.cfg['digits']
-        a, b = (rng.randint(10 ** (d - 1) if d > 1 else 0, 10 ** d - 1) for d in (rng.randint(lo, hi), rng.randint(lo, hi)))
+        a, b = (rng.randint(10 ** (d - 1) if d > 1 else 0, 10 ** d - 1) for d in (self._digits(rng), self._digits(rng)))
         return Problem(self.name, f'{a}+{b}', f'{a}+{b}=', str(a + b), {'a': a, 'b': b})
 
     def check(self, answer, label): return answer.lstrip('0') == label.lstrip('0') or (answer.strip('0') == '' and label == '0')

@@ -1,0 +1,196 @@
+#!/usr/bin/env python
+"""Build the docs site without Quarto: nbdev's notebook processing, then mkdocs + mkdocs-jupyter.
+
+1. nbdev's own processing of every notebook in nbs/ (`nbdev.processors.FilterDefaults`, what `nbdev_proc_nbs`
+   runs): directives, show_doc tables for every exported name, front matter. Cached in _proc/ by modification time,
+   like `nbdev.serve.proc_nbs`. One difference: a cell that mixes imports with other code (which nbdev warns about,
+   and whose other code then runs with only part of the notebook executed) runs only its imports, so the other code
+   cannot fail or take minutes; its stored outputs stay as they are. Those cells are listed.
+2. What Quarto would do with nbdev's output, done to a copy in _proc/site_src/: the front matter becomes the page's
+   title and description, `#| echo: false` / `output: false` / `include: false` become mkdocs-jupyter's remove tags,
+   directive comments are dropped from the code shown, widget outputs (which need a widget manager from a CDN to
+   draw) are dropped.
+3. `mkdocs build` with the top-level mkdocs.yml, plus docs_dir, site_dir and the sidebar in nbdev's order
+   (`nbdev_sidebar`), written to _proc/mkdocs.yml. MathJax 3 is copied from the PyPI package sphinx-mathjax-offline:
+   nothing on the site is fetched from outside it. Pages are named as nbdev names them (06_passk.ipynb -> passk.html), so nbdev's links
+   to names (and _modidx.py) point at them; links to the published site (doc_host) are made relative.
+
+Usage: python tools/docs_site.py [--out _docs] [--workers 2] [--force]
+"""
+from __future__ import annotations
+import argparse, ast, json, os, re, shutil, subprocess, sys, time, warnings
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+PROC = ROOT / '_proc'
+SRC = PROC / 'site_src'
+
+def _imports_only(cell)->str|None:
+    "The import statements of a cell that nbdev would run only because it imports (and that also does other things)."
+    from nbdev.processors import _ast_contains, _show_docs
+    trees = cell.parsed_()
+    if not trees or cell.directives_.keys() & {'export', 'exports', 'exporti', 'exec_doc'} or _show_docs(trees): return None
+    if not (_ast_contains(trees, (ast.Import, ast.ImportFrom)) and _ast_contains(trees, (ast.Expr, ast.Assign))): return None
+    return '\n'.join(ast.unparse(t) for t in trees if isinstance(t, (ast.Import, ast.ImportFrom)))
+
+def _patch_nbdev(mixed:list):
+    "Make nbdev's exec_show_docs run only the imports of mixed cells (and note them in `mixed`)."
+    import nbdev.processors as P
+    from fastcore.basics import str2bool
+    def __call__(self, cell):
+        if not self.nb.has_docs_ or not hasattr(self, 'k'): return
+        fm = getattr(self.nb, 'frontmatter_', {})
+        if str2bool(fm.get('skip_showdoc', False)): return
+        if P._do_eval(cell):
+            imp = _imports_only(cell)
+            if imp is None: self.k.cell(cell)
+            else: mixed.append(cell.idx_); self.k.run(imp)
+        if self.k.exc:
+            raise Exception(f"Error in notebook {fm.get('title', '')} in cell {cell.idx_}:\n{cell.source}") from self.k.exc
+    P.exec_show_docs.__call__ = __call__
+
+def proc_one(src:str, dst:str)->tuple:
+    "nbdev-process one notebook (in a fresh process): (name, seconds, cells whose imports alone ran)."
+    os.environ['IN_TEST'] = '1'
+    from execnb.nbio import read_nb, write_nb
+    from nbdev.processors import FilterDefaults
+    mixed, t0 = [], time.time()
+    _patch_nbdev(mixed)
+    with warnings.catch_warnings():
+        warnings.filterwarnings('ignore', message='Found cells containing imports')
+        nb = read_nb(src); FilterDefaults()(nb); write_nb(nb, dst)
+    return Path(src).name, time.time() - t0, mixed
+
+def nbdev_process(workers:int=2, force:bool=False)->list:
+    "Process every notebook of nbs/ into _proc/ (skipping those newer than their source); returns the sidebar order."
+    from nbdev.config import get_config
+    from nbdev.quarto import nbdev_sidebar
+    import yaml
+    cfg = get_config()
+    nbdev_sidebar.__wrapped__(force=True)            # nbs/sidebar.yml, in nbdev's order
+    order = yaml.safe_load((cfg.nbs_path / 'sidebar.yml').read_text())['website']['sidebar']['contents']
+    PROC.mkdir(exist_ok=True)
+    import nbdev.processors   # like nbdev's proc_nbs: a newer settings.ini or nbdev invalidates the cache
+    newest = max(cfg.config_file.stat().st_mtime, Path(nbdev.processors.__file__).stat().st_mtime)
+    jobs = []
+    for name in order:
+        src, dst = cfg.nbs_path / name, PROC / name
+        if force or not dst.exists() or dst.stat().st_mtime < max(src.stat().st_mtime, newest): jobs.append((str(src), str(dst)))
+    if jobs:
+        import multiprocessing as mp
+        from concurrent.futures import ProcessPoolExecutor
+        with ProcessPoolExecutor(max_workers=max(1, workers), mp_context=mp.get_context('spawn')) as ex:
+            sys.path.insert(0, str(Path(__file__).parent)); import docs_site   # workers find proc_one by module name
+            for name, secs, mixed in ex.map(docs_site.proc_one, *zip(*jobs)):
+                print(f'  nbdev processed {name} in {secs:.1f}s' + (f' (cells {mixed} mix imports with other code: only their imports ran)' if mixed else ''), flush=True)
+    return order
+
+_DIR = re.compile(r'^\s*#\|\s*([\w-]+)\s*:?\s*(.*?)\s*$')
+
+def _site_nb(nb:dict)->tuple:
+    "The notebook as Quarto would show it: (title, notebook)."
+    import yaml
+    cells, title = [], None
+    for c in nb['cells']:
+        src = ''.join(c['source']) if isinstance(c['source'], list) else c['source']
+        if c['cell_type'] == 'raw' and src.startswith('---'):          # nbdev's front matter -> title and description
+            fm = yaml.safe_load(src.strip().strip('-')) or {}
+            title = fm.get('title')
+            md = (f"# {title}\n\n" if title else '') + (f"> {fm['description']}\n" if fm.get('description') else '')
+            if md: cells.append({'cell_type': 'markdown', 'metadata': {}, 'source': md})
+            continue
+        if c['cell_type'] == 'code':
+            lines = src.splitlines()
+            dirs = {m.group(1): m.group(2).lower() for l in lines if (m := _DIR.match(l))}
+            if dirs.get('include') == 'false': continue
+            tags = c.setdefault('metadata', {}).setdefault('tags', [])
+            if dirs.get('echo') == 'false': tags.append('remove_input')
+            if dirs.get('output') == 'false': tags.append('remove_output')
+            c['source'] = '\n'.join(l for l in lines if not _DIR.match(l)).strip('\n')
+            outs = []
+            for o in c.get('outputs', []):
+                data = o.get('data')
+                if data is not None:
+                    if 'application/vnd.jupyter.widget-view+json' in data:
+                        continue   # a live widget: drawn only where a widget manager runs (the notebook's charts are shown as SVG)
+                outs.append(o)
+            c['outputs'] = outs
+            if not c['source'].strip() and not outs: continue
+        cells.append(c)
+    nb = {**nb, 'cells': cells, 'metadata': {k: v for k, v in nb.get('metadata', {}).items() if k != 'widgets'}}
+    return title, nb
+
+def page_name(nb_name:str)->str:
+    "The page a notebook becomes, named as nbdev names it (and links to it): 06_passk.ipynb -> passk.ipynb (passk.html)."
+    from nbdev.doclinks import _nbpath2html
+    return _nbpath2html(Path(nb_name)).with_suffix('.ipynb').name
+
+def _relative_links(nb:dict, prefix:str)->dict:
+    "nbdev links names to the published site (doc_host + doc_baseurl): point them at this site's pages instead."
+    def fix(x): return [l.replace(prefix, '') for l in x] if isinstance(x, list) else x.replace(prefix, '')
+    for c in nb['cells']:
+        if c['cell_type'] == 'markdown': c['source'] = fix(c['source'])
+        for o in c.get('outputs', []):
+            if 'text/markdown' in o.get('data', {}): o['data']['text/markdown'] = fix(o['data']['text/markdown'])
+    return nb
+
+def write_sources(order:list)->list:
+    "_proc/site_src/: the site's notebooks; returns the nav (sidebar) in nbdev's order."
+    from nbdev.config import get_config
+    cfg = get_config()
+    prefix = cfg.doc_host.rstrip('/') + '/' + cfg.doc_baseurl.strip('/') + '/'
+    SRC.mkdir(parents=True, exist_ok=True)
+    pages = [page_name(n) for n in order]
+    for old in SRC.glob('*.ipynb'):
+        if old.name not in pages: old.unlink()
+    nav = []
+    for name, page in zip(order, pages):
+        title, nb = _site_nb(json.loads((PROC / name).read_text()))
+        (SRC / page).write_text(json.dumps(_relative_links(nb, prefix), indent=1))
+        nav.append({('Home' if page == 'index.ipynb' else title or Path(name).stem): page})
+    return nav
+
+def build(out:Path, nav:list):
+    "mkdocs build from the top-level mkdocs.yml plus docs_dir, site_dir and nav."
+    import yaml
+    cfg = yaml.safe_load((ROOT / 'mkdocs.yml').read_text())
+    cfg.update(docs_dir=str(SRC), site_dir=str(out), nav=nav)
+    for p in cfg.get('plugins', []):
+        if isinstance(p, dict) and 'mkdocs-jupyter' in p: p['mkdocs-jupyter']['cache_dir'] = str(PROC / '.cache' / 'mkdocs-jupyter')
+    (PROC / 'mkdocs.yml').write_text(yaml.safe_dump(cfg, sort_keys=False, allow_unicode=True))
+    r = subprocess.run([sys.executable, '-m', 'mkdocs', 'build', '--clean', '-q', '-f', str(PROC / 'mkdocs.yml')], cwd=ROOT,
+                       env={**os.environ, 'NO_MKDOCS_2_WARNING': '1'})
+    if r.returncode: sys.exit(f'mkdocs build failed ({r.returncode})')
+    # MathJax 3 (one file with every TeX extension, SVG output: nothing more to fetch) from the PyPI package
+    # sphinx-mathjax-offline; mkdocs-jupyter's MathJax script tag loads this configuration, which loads MathJax
+    from importlib.metadata import distribution
+    mj = next(p for p in distribution('sphinx-mathjax-offline').files if p.name == 'tex-svg-full.js').locate()
+    (out / 'assets' / 'mathjax').mkdir(parents=True, exist_ok=True)
+    shutil.copy2(mj, out / 'assets' / 'mathjax' / 'tex-svg-full.js')
+    (out / 'assets' / 'javascripts' / 'mathjax-offline.js').write_text(MATHJAX_LOADER)
+
+MATHJAX_LOADER = """// MathJax 3 from this site, with the delimiters Jupyter notebooks use
+window.MathJax = {tex: {inlineMath: [['$', '$'], ['\\\\(', '\\\\)']], displayMath: [['$$', '$$'], ['\\\\[', '\\\\]']], processEscapes: true},
+                  svg: {fontCache: 'global'}, options: {menuOptions: {settings: {zoom: 'NoZoom'}}}};
+(function () {
+  var s = document.createElement('script');
+  s.src = new URL('../mathjax/tex-svg-full.js', document.currentScript.src).href; s.async = true;
+  document.head.appendChild(s);
+})();
+"""
+
+def main(argv=None):
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument('--out', default=str(ROOT / '_docs'), help='where the site goes')
+    ap.add_argument('--workers', type=int, default=2, help='notebooks processed at a time')
+    ap.add_argument('--force', action='store_true', help='process every notebook again')
+    a = ap.parse_args(argv)
+    t0 = time.time()
+    os.chdir(ROOT)
+    order = nbdev_process(a.workers, a.force)
+    t1 = time.time()
+    nav = write_sources(order)
+    build(Path(a.out).resolve(), nav)
+    print(f'docs site: {Path(a.out).resolve()}/index.html ({len(order)} pages; nbdev processing {t1 - t0:.0f}s, mkdocs {time.time() - t1:.0f}s)')
+
+if __name__ == '__main__': main()
