@@ -16,8 +16,16 @@ def cli(): return run_cli
 
 @pytest.fixture(scope='session')
 def smoke_run(tmp_path_factory):
-    "One `warmstart study --preset smoke` run folder, shared by the end-to-end and browser tests."
-    out = tmp_path_factory.mktemp('study') / 'run'
-    code, stdout, err = run_cli('study', '--preset', 'smoke', '--out', out, '--quiet', '--device', 'cpu')
-    assert code == 0, err
+    """One `warmstart study --preset smoke` run folder, shared by the end-to-end and browser tests -- and, under
+    pytest-xdist (`make test` runs two workers), by both workers: the first to take the lock runs the study, the other
+    waits for it and reads the same folder (the tests only read it)."""
+    from filelock import FileLock
+    shared = tmp_path_factory.getbasetemp()
+    if os.environ.get('PYTEST_XDIST_WORKER'): shared = shared.parent          # the folder all workers of this session share
+    out = shared / 'smoke-study' / 'run'
+    with FileLock(str(shared / 'smoke-study.lock')):
+        if not (out / 'report.html').exists():
+            out.parent.mkdir(parents=True, exist_ok=True)
+            code, stdout, err = run_cli('study', '--preset', 'smoke', '--out', out, '--quiet', '--device', 'cpu')
+            assert code == 0, err
     return out
