@@ -91,7 +91,12 @@ def world_config(self:RLAGConfig)->KnowledgeConfig:
 # %% ../nbs/05d_rlag.ipynb #7d38f50f
 def _ids(tok, s:str)->list: return tok(s, add_special_tokens=False).input_ids
 
-def segment_logprobs(model, tok, contexts:list, segments:list, score=None)->tuple:
+def segment_logprobs(model, # the model that scores (gradients flow when enabled)
+                     tok, # its character tokenizer
+                     contexts:list, # N strings written after <bos> ('' : none)
+                     segments:list, # N non-empty strings scored after their context
+                     score=None # teacher-forced scorer (`engine.get_scorer`; None: 'auto' on the model's device)
+                    )->tuple:
     "(summed log-prob [N], length [N]) of each `segments[i]` after `<bos> contexts[i]` (strings), teacher-forced."
     dev = next(model.parameters()).device
     score = score or get_scorer('auto', dev)
@@ -105,12 +110,21 @@ def segment_logprobs(model, tok, contexts:list, segments:list, score=None)->tupl
     m = m.to(lp.device)
     return (lp.float() * m).sum(1), m.sum(1)
 
-def norm_logprob(total:torch.Tensor, n:torch.Tensor, how:str)->torch.Tensor:
+def norm_logprob(total:torch.Tensor, # summed log-probs
+                 n:torch.Tensor, # token counts, the same shape
+                 how:str # 'mean': divide by n; anything else ('sum'): the sum as is
+                )->torch.Tensor:
     "The summed log-prob, or its mean per token."
     return total / n if how == 'mean' else total
 
 @torch.no_grad()
-def choose_options(model, tok, questions:list, snippets:list|None=None, norm:str='mean', score=None)->list:
+def choose_options(model, # the model that scores the options
+                   tok, # its character tokenizer
+                   questions:list, # `Question`s
+                   snippets:list|None=None, # per question, the snippets put in context (None: no snippets)
+                   norm:str='mean', # rank options by 'mean' (per token) or 'sum' of their log-probs
+                   score=None # teacher-forced scorer (`engine.get_scorer`; None: 'auto' on the model's device)
+                  )->list:
     "Index of the best option of each question by its (mean or summed) log-prob, after the question prompt (with `snippets[i]` in context if given)."
     ctx, segs = [], []
     for i, q in enumerate(questions):
@@ -124,7 +138,15 @@ def choose_options(model, tok, questions:list, snippets:list|None=None, norm:str
     return out
 
 # %% ../nbs/05d_rlag.ipynb #481bdb3b
-def rlag_terms(z_sum, z_len, w_sum, w_len, l_sum, l_len, same, cfg:RLAGConfig)->dict:
+def rlag_terms(z_sum, # [B, S] summed log-prob of each snippet
+               z_len, # [B, S] snippet lengths in tokens (0: no snippet in that slot)
+               w_sum, # [B] summed log-prob of y_w after snippets and prompt
+               w_len, # [B] its length in tokens
+               l_sum, # [B] summed log-prob of y_l after the prompt alone
+               l_len, # [B] its length in tokens
+               same, # [B] bool: y_w = y_l or a knowledge-only item (beta_D_same, answer terms dropped)
+               cfg:RLAGConfig # beta_D, beta_A, gamma, eps1/eps2, clip and the norms
+              )->dict:
     "The terms r_z, r_c, r_l [B] and the logit r_z + r_c - r_l - gamma, with per-item beta_D and beta_A."
     same = same.bool()
     bD = torch.where(same, torch.full_like(w_sum, cfg.beta_D_same), torch.full_like(w_sum, cfg.beta_D))
@@ -141,7 +163,15 @@ def rlag_terms(z_sum, z_len, w_sum, w_len, l_sum, l_len, same, cfg:RLAGConfig)->
     rz = bD * z
     return {'r_z': rz, 'r_c': rc, 'r_l': rl, 'logit': rz + rc - rl - cfg.gamma}
 
-def rlag_loss(z_sum, z_len, w_sum, w_len, l_sum, l_len, same, cfg:RLAGConfig)->tuple:
+def rlag_loss(z_sum, # [B, S] summed log-prob of each snippet
+              z_len, # [B, S] snippet lengths in tokens (0: no snippet in that slot)
+              w_sum, # [B] summed log-prob of y_w after snippets and prompt
+              w_len, # [B] its length in tokens
+              l_sum, # [B] summed log-prob of y_l after the prompt alone
+              l_len, # [B] its length in tokens
+              same, # [B] bool: y_w = y_l or a knowledge-only item (beta_D_same, answer terms dropped)
+              cfg:RLAGConfig # beta_D, beta_A, gamma, eps1/eps2, clip and the norms
+             )->tuple:
     "(mean of -log sigmoid(r_z + r_c - r_l - gamma) over the batch, the terms)."
     t = rlag_terms(z_sum, z_len, w_sum, w_len, l_sum, l_len, same, cfg)
     return -F.logsigmoid(t['logit']).mean(), t
@@ -150,11 +180,13 @@ def rlag_loss(z_sum, z_len, w_sum, w_len, l_sum, l_len, same, cfg:RLAGConfig)->t
 @dataclass(frozen=True)
 class Item:
     "A training item: a question with its snippets, or a knowledge-only fact (question None)."
-    key: str
-    question: Question|None
-    snippets: tuple
+    key: str                  # the question's qid, or the fact's fid for a knowledge-only item
+    question: Question|None   # the training question (None: knowledge-only item)
+    snippets: tuple           # snippet strings of its context Z_x: its own fact's first
 
-def rlag_items(world:World, cfg:RLAGConfig)->list:
+def rlag_items(world:World, # the world to teach
+               cfg:RLAGConfig # context, heldout_items and seed
+              )->list:
     "Training questions with their snippets, then (with heldout_items) knowledge-only held-out facts; shuffled by the seed."
     items = [Item(q.qid, q, tuple(context_snippets(world, q, cfg.context, cfg.seed))) for q in world.by_split('train')]
     if cfg.heldout_items:
@@ -162,13 +194,19 @@ def rlag_items(world:World, cfg:RLAGConfig)->list:
     random.Random(mix_seed('rlag-items', cfg.seed)).shuffle(items)
     return items
 
-def chunk_plan(n_items:int, cfg:RLAGConfig)->list:
+def chunk_plan(n_items:int, # how many items there are
+               cfg:RLAGConfig # chunks and steps
+              )->list:
     "[(first step, last step + 1, item indices)] of each chunk: items split evenly, steps split evenly."
     bounds = np.linspace(0, n_items, cfg.chunks + 1).round().astype(int)
     sb = np.linspace(0, cfg.steps, cfg.chunks + 1).round().astype(int)
     return [(int(sb[c]), int(sb[c + 1]), list(range(bounds[c], bounds[c + 1]))) for c in range(cfg.chunks)]
 
-def epoch_batch(pool:list, k:int, n:int, seed)->list:
+def epoch_batch(pool:list, # what to draw from (items or documents)
+                k:int, # batch index (0-based) within this pool's run
+                n:int, # batch size
+                seed # anything `mix_seed` takes: with the epoch number, seeds each epoch's shuffle
+               )->list:
     "Batch `k` of size `n` from `pool` visited in epochs, reshuffled each epoch (a pure function of k)."
     out, perms = [], {}
     for j in range(k * n, k * n + n):
@@ -178,7 +216,13 @@ def epoch_batch(pool:list, k:int, n:int, seed)->list:
     return out
 
 # %% ../nbs/05d_rlag.ipynb #62c16c69
-def rlag_batch_loss(model, tok, items:list, choice:dict, cfg:RLAGConfig, score=None)->tuple:
+def rlag_batch_loss(model, # the model being trained (gradients flow)
+                    tok, # its character tokenizer
+                    items:list, # the batch's `Item`s
+                    choice:dict, # {question key: (y_w index, y_l index)} for every item with a question
+                    cfg:RLAGConfig, # the loss settings
+                    score=None # teacher-forced scorer (`engine.get_scorer`; None: 'auto' on the model's device)
+                   )->tuple:
     "(loss, terms, same mask) of a batch of items; `choice[key] = (w, l)` are the option indices chosen for its question."
     B, S = len(items), max(len(it.snippets) for it in items)
     ctx, segs, where = [], [], []          # (kind, item, slot)
@@ -203,18 +247,28 @@ def rlag_batch_loss(model, tok, items:list, choice:dict, cfg:RLAGConfig, score=N
     return loss, t, same
 
 # %% ../nbs/05d_rlag.ipynb #62360796
-def lm_example(tok, prompt:str, completion:str)->dict:
+def lm_example(tok, # the character tokenizer
+               prompt:str, # text before the completion, without loss ('' : none)
+               completion:str # text the loss is on (<eos> appended)
+              )->dict:
     "`<bos> prompt completion <eos>` with the loss on the completion, as `pretrain.collate` expects."
     p, c = _ids(tok, prompt), _ids(tok, completion)
     ids = [tok.bos_token_id] + p + c + [tok.eos_token_id]
     return {'input_ids': ids, 'roles': [0] * len(ids), 'start': 1 + len(p)}
 
-def baseline_docs(world:World, kind:str, explanation:bool=True)->list:
+def baseline_docs(world:World, # the world to teach
+                  kind:str, # 'cpt': every fact's snippet; anything else ('sft'): the training questions
+                  explanation:bool=True # sft: the answer followed by its explanation (False: the answer alone)
+                 )->list:
     "(prompt, completion) documents of a baseline: cpt (every snippet) or sft (training questions -> answer [+ explanation])."
     if kind == 'cpt': return [('', f.snippet) for f in world.facts]
     return [(question_prompt(q), full_answer(q) if explanation else q.answer_text) for q in world.by_split('train')]
 
-def lm_batch_loss(model, tok, docs:list, fwd)->torch.Tensor:
+def lm_batch_loss(model, # the model being trained
+                  tok, # its character tokenizer
+                  docs:list, # (prompt, completion) string pairs
+                  fwd # training forward `fwd(model, ids)` -> logits
+                 )->torch.Tensor:
     "Mean next-token loss over the completions of a batch of (prompt, completion) documents."
     dev = next(model.parameters()).device
     b = collate([lm_example(tok, p, c) for p, c in docs], tok.pad_token_id, completion_only=True)
@@ -225,7 +279,9 @@ def lm_batch_loss(model, tok, docs:list, fwd)->torch.Tensor:
 def _fwd(cfg, model):
     return engine_logits if cfg.forward == 'auto' and engine_ok(model) else (lambda m, x: m(input_ids=x).logits)
 
-def check_rlag_resume(run_dir:Path, cfg:RLAGConfig)->Path:
+def check_rlag_resume(run_dir:Path, # the run folder to resume
+                      cfg:RLAGConfig # the settings of the resumed run (compared with the checkpoint's, RLAG_RESUMABLE aside)
+                     )->Path:
     "The checkpoint to resume from; ConfigError naming the keys if the settings changed."
     ck = latest_checkpoint(run_dir)
     if ck is None: raise ModelError(f"nothing to resume in {run_dir}: no complete checkpoints/step-N (save them with checkpoint_every)")
@@ -239,11 +295,16 @@ def _save(root, name, model, tok, opt, step, cfg, rows, choice):
     save_trainer_state(path, {'step': step, 'optimizer': opt.state_dict(), 'metrics': json.dumps(rows), 'choice': json.dumps(choice)})
 
 # %% ../nbs/05d_rlag.ipynb #2cd44e85
-def rlag_train(model, tok, cfg:RLAGConfig, # model (trained in place), tokenizer, settings
+def rlag_train(model, # the model, trained in place
+               tok, # its character tokenizer
+               cfg:RLAGConfig, # the run's settings
                world:World|None=None, # the world to teach (default: make_world(cfg.knowledge))
-               run_dir=None, device='auto', progress:bool=True,
+               run_dir=None, # where metrics and checkpoints go (None: nothing written)
+               device='auto', # 'auto', 'cpu', 'cuda' or 'cuda:N'
+               progress:bool=True, # show a progress bar
                callback=None, # called as callback(step, metrics_row, model) after each step
-               resume:bool=False)->pl.DataFrame:
+               resume:bool=False # continue from the latest checkpoint in run_dir
+              )->pl.DataFrame:
     "Embed `world`'s knowledge in `model` with RLAG or a baseline; returns the per-step metrics frame."
     dev = resolve_device(device); model.to(dev)
     world = world or make_world(cfg.world_config())
@@ -327,7 +388,11 @@ class KnowledgeBaseConfig(Config):
             if getattr(self, k) < 1: raise ConfigError(f"{k} must be >= 1, got {getattr(self, k)}")
         KnowledgeConfig.from_dict(self.knowledge)
 
-def train_knowledge_base(cfg:KnowledgeBaseConfig, out, device='auto', progress:bool=True)->Path:
+def train_knowledge_base(cfg:KnowledgeBaseConfig, # the base's settings
+                         out, # checkpoint folder to write
+                         device='auto', # 'auto', 'cpu', 'cuda' or 'cuda:N'
+                         progress:bool=True # show a progress bar
+                        )->Path:
     "Pretrain a base model on the base world (the target world's names avoided) and save it to `out`."
     dev = resolve_device(device); tok = char_tokenizer()
     model = make_model(cfg.model_preset, vocab_size=len(tok), seed=cfg.seed).to(dev)
@@ -349,8 +414,17 @@ def train_knowledge_base(cfg:KnowledgeBaseConfig, out, device='auto', progress:b
 
 # %% ../nbs/05d_rlag.ipynb #ef4a39e1
 @torch.no_grad()
-def evaluate_knowledge(model, tok, world:World, splits=('train', 'test', 'heldout'), norm:str='mean', explain:bool=True,
-                       with_snippets:bool=False, context:int=1, seed:int=0, max_new_tokens:int=64)->pl.DataFrame:
+def evaluate_knowledge(model, # the model to test
+                       tok, # its character tokenizer
+                       world:World, # the world the questions come from
+                       splits=('train', 'test', 'heldout'), # question splits to evaluate
+                       norm:str='mean', # rank options by 'mean' (per token) or 'sum' of their log-probs
+                       explain:bool=True, # also generate and check the explanations
+                       with_snippets:bool=False, # put the question's snippets in context (reading accuracy)
+                       context:int=1, # with_snippets: snippets in context, the question's own first
+                       seed:int=0, # with_snippets: picks the other snippets and their order
+                       max_new_tokens:int=64 # longest explanation in tokens
+                      )->pl.DataFrame:
     "One row per question: split, attribute, chosen option, correct, and (with `explain`) the generated explanation and whether it is right."
     qs = [q for s in splits for q in world.by_split(s)]
     if not qs: raise TaskError(f"no questions in splits {list(splits)}")
@@ -366,7 +440,9 @@ def evaluate_knowledge(model, tok, world:World, splits=('train', 'test', 'heldou
     first = [t[:t.find('.') + 1] if '.' in t else t for t in s.texts]
     return f.with_columns(pl.Series('explanation', first), pl.Series('explanation_correct', [e == q.explanation for e, q in zip(first, qs)]))
 
-def knowledge_summary(ev:pl.DataFrame, by=('split',))->pl.DataFrame:
+def knowledge_summary(ev:pl.DataFrame, # `evaluate_knowledge` rows
+                      by=('split',) # columns to group by
+                     )->pl.DataFrame:
     "Accuracy, P(correct and explanation correct) and P(explanation correct | correct) per group."
     by = list(by)
     aggs = [pl.len().alias('questions'), pl.col('correct').mean().alias('accuracy')]
@@ -401,7 +477,7 @@ class RLAGStudyConfig(Config):
     workers: int = 0                  # parallel processes (0: one per CPU core; 1 on CUDA)
 
     @classmethod
-    def from_dict(cls, d:dict):
+    def from_dict(cls, d:dict): # study settings; 'preset' (a key of RLAG_PRESETS) gives the defaults
         "A study config from a dict; `preset` names a built-in preset that the other keys override (nested dicts merged)."
         from warmstart_kit.core import check_keys
         from dataclasses import fields as _fields
@@ -458,7 +534,13 @@ def _eval_both(model, tok, c:RLAGStudyConfig, world:World, r:RLAGConfig, path:Pa
     b = evaluate_knowledge(model, tok, world, norm=r.select_norm, explain=False, with_snippets=True, context=r.context, seed=r.seed).with_columns(pl.lit(True).alias('with_snippets'))
     write_parquet(pl.concat([a, b], how='diagonal_relaxed'), path)
 
-def rlag_method_job(cfg:dict, method:str, seed:int, base:str, run_dir:str, device:str='cpu')->dict:
+def rlag_method_job(cfg:dict, # the study config as a plain dict (for `RLAGStudyConfig.from_dict`)
+                    method:str, # one of METHODS, or 'base': evaluate the base untrained
+                    seed:int, # the method's seed (chunking, order of items and documents)
+                    base:str, # checkpoint folder every method starts from
+                    run_dir:str, # the study's methods folder; the job writes `{method}-seed{seed}/` in it
+                    device:str='cpu' # 'cpu', 'cuda' or 'cuda:N'
+                   )->dict:
     "One method of one seed (or the base, method='base'): train from the base, evaluate; returns its folder."
     c = RLAGStudyConfig.from_dict(cfg)
     r = c.method_config('rlag' if method == 'base' else method, seed)
@@ -480,7 +562,9 @@ def _mean_ci(x:np.ndarray, per_q:list|None, n_boot:int, seed:int=0)->tuple:
     b = v[rng.integers(0, len(v), (n_boot, len(v)))].mean(1)
     return float(v.mean()), float(np.quantile(b, 0.025)), float(np.quantile(b, 0.975))
 
-def summary_table(ev:pl.DataFrame, c:RLAGStudyConfig)->pl.DataFrame:
+def summary_table(ev:pl.DataFrame, # evaluation rows of every job (with method, seed, with_snippets)
+                  c:RLAGStudyConfig # the study's settings (n_boot)
+                 )->pl.DataFrame:
     "Per method and split (without snippets; with snippets as reading accuracy): means over seeds with 95% intervals."
     rows = []
     for (method, split), g in ev.group_by('method', 'split', maintain_order=True):
@@ -501,7 +585,9 @@ def summary_table(ev:pl.DataFrame, c:RLAGStudyConfig)->pl.DataFrame:
     order = {m: i for i, m in enumerate(('base', *METHODS))}; sp = {'train': 0, 'test': 1, 'heldout': 2}
     return pl.DataFrame(rows).sort(pl.col('method').replace_strict(order, default=9), pl.col('split').replace_strict(sp, default=9))
 
-def versus_table(ev:pl.DataFrame, c:RLAGStudyConfig)->pl.DataFrame:
+def versus_table(ev:pl.DataFrame, # evaluation rows of every job (with method, seed, with_snippets)
+                 c:RLAGStudyConfig # the study's settings (methods, seeds, n_boot)
+                )->pl.DataFrame:
     "RLAG minus each baseline per split (accuracy without snippets), paired by seed, with 95% intervals."
     from warmstart_kit.decomposition import _t_interval
     rows = []
@@ -525,7 +611,9 @@ def versus_table(ev:pl.DataFrame, c:RLAGStudyConfig)->pl.DataFrame:
             rows.append({'versus': other, 'split': split, 'rlag - method': float(d.mean()), 'lo': lo, 'hi': hi, 'seeds favouring rlag': f'{int((d > 0).sum())}/{len(d)}'})
     return pl.DataFrame(rows)
 
-def rlag_verdict(vs:pl.DataFrame, summ:pl.DataFrame)->list:
+def rlag_verdict(vs:pl.DataFrame, # `versus_table` output
+                 summ:pl.DataFrame # `summary_table` output
+                )->list:
     "Plain sentences: RLAG against each baseline on new questions about seen facts and on snippet-only facts."
     from warmstart_kit.decomposition import verdict
     out = []
@@ -540,7 +628,8 @@ def rlag_verdict(vs:pl.DataFrame, summ:pl.DataFrame)->list:
     return out
 
 # %% ../nbs/05d_rlag.ipynb #acfd8ff3
-def accuracy_chart(summ:pl.DataFrame):
+def accuracy_chart(summ:pl.DataFrame # `summary_table` output
+                  ):
     "Accuracy per method and split (without snippets), with 95% intervals; dashed: chance (4 options)."
     import altair as alt
     base = alt.Chart().encode(x=alt.X('method:N', sort=['base', *METHODS], title=None), color='method:N')
@@ -551,7 +640,8 @@ def accuracy_chart(summ:pl.DataFrame):
     return alt.layer(bars, err, chance, data=summ.select('method', 'split', 'accuracy', 'accuracy_lo', 'accuracy_hi')).properties(width=170, height=200).facet(
         column=alt.Column('split:N', sort=['train', 'test', 'heldout'], title=None))
 
-def rlag_curves_chart(metrics:pl.DataFrame):
+def rlag_curves_chart(metrics:pl.DataFrame # RLAG's per-step metrics of every seed (with a seed column)
+                     ):
     "RLAG's loss and terms over steps, and at each chunk start how often y_w and y_l were right (per seed)."
     import altair as alt
     cols = [c for c in ('loss', 'r_z', 'r_c', 'r_l', 'same_frac', 'chosen_correct', 'rejected_correct') if c in metrics.columns]
@@ -561,7 +651,11 @@ def rlag_curves_chart(metrics:pl.DataFrame):
             .properties(width=200, height=130).facet(facet=alt.Facet('metric:N', title=None), columns=4).resolve_scale(y='independent'))
 
 # %% ../nbs/05d_rlag.ipynb #ad37ed0d
-def rlag_base(c:RLAGStudyConfig, run:Path, dev, log=print)->Path:
+def rlag_base(c:RLAGStudyConfig, # the study's settings (base, base_pretrain, knowledge)
+              run:Path, # the study folder; a trained base goes to its base/
+              dev, # torch device to pretrain on
+              log=print # called with a line when pretraining starts
+             )->Path:
     "The base checkpoint: the shipped one, a given folder, or one pretrained into the run folder (once)."
     if c.base == 'shipped':
         p = base_checkpoint()
@@ -573,7 +667,14 @@ def rlag_base(c:RLAGStudyConfig, run:Path, dev, log=print)->Path:
         log('pretraining the base'); train_knowledge_base(c.base_config(), dest, device=dev, progress=False)
     return dest
 
-def write_rlag_report(run:Path, c:RLAGStudyConfig, ev:pl.DataFrame, summ:pl.DataFrame, vs:pl.DataFrame, metrics:pl.DataFrame, elapsed:float)->Path:
+def write_rlag_report(run:Path, # the study folder; report.html and its charts go there
+                      c:RLAGStudyConfig, # the study's settings
+                      ev:pl.DataFrame, # evaluation rows of every job (with method, seed, with_snippets)
+                      summ:pl.DataFrame, # `summary_table` output
+                      vs:pl.DataFrame, # `versus_table` output (may be empty)
+                      metrics:pl.DataFrame, # RLAG's per-step metrics of every seed (empty: no RLAG section)
+                      elapsed:float # wall-clock seconds of the study, for the provenance line
+                     )->Path:
     "report.html of an RLAG study folder."
     from warmstart_kit import report as R
     r0 = c.method_config('rlag', c.seeds[0]); w = make_world(r0.world_config())
@@ -592,7 +693,12 @@ def write_rlag_report(run:Path, c:RLAGStudyConfig, ev:pl.DataFrame, summ:pl.Data
     return R.write_report(run / 'report.html', 'RLAG vs CPT, SFT and CPT + SFT at matched steps', body, prov)
 
 def run_rlag_study(cfg:RLAGStudyConfig|dict|str='default', # a config, a dict for from_dict, or a preset name
-                   out='runs/rlag', overwrite:bool=False, resume:bool=False, log=print, report:bool=True)->Path:
+                   out='runs/rlag', # the study folder to create
+                   overwrite:bool=False, # replace an existing `out`
+                   resume:bool=False, # continue the study in `out` (its settings must match, workers and device aside)
+                   log=print, # called with progress lines
+                   report:bool=True # also write report.html (its PNG charts take a while)
+                  )->Path:
     "Run (or resume) an RLAG study into `out`: every method per seed from one base, evaluations, parquet tables and report.html."
     from warmstart_kit.core import claim_output, Job, run_jobs, n_workers
     c = cfg if isinstance(cfg, RLAGStudyConfig) else RLAGStudyConfig.from_dict({'preset': cfg} if isinstance(cfg, str) else cfg)
@@ -626,7 +732,7 @@ def run_rlag_study(cfg:RLAGStudyConfig|dict|str='default', # a config, a dict fo
     return out
 
 # %% ../nbs/05d_rlag.ipynb #9ff5f7bf
-def cli_parser(p):
+def cli_parser(p): # the argparse (sub)parser to add the flags to
     "Flags of `warmstart rlag`."
     from warmstart_kit.cli import add_config_flags
     p.add_argument('--out', default='runs/rlag', help='study folder to create (default runs/rlag); with --make-base, the base checkpoint folder')
@@ -642,7 +748,7 @@ def cli_parser(p):
     p.add_argument('--base-steps', type=int, help='with --make-base: optimizer steps of the base (default 3000)')
     add_config_flags(p, RLAGConfig, skip=('method', 'knowledge', 'seed'), title='settings shared by every method (RLAG terms, steps, optimizer)')
 
-def cli_run(a):
+def cli_run(a): # the parsed arguments (argparse Namespace)
     "Run `warmstart rlag`."
     from warmstart_kit.cli import read_config, flags_of
     from warmstart_kit.core import claim_output

@@ -102,12 +102,18 @@ def behaviours(self:RLPConfig)->dict:
     return dose_mixture(get_task(self.task, preset=self.task_preset), self.dose, self.flawed_share)
 
 # %% ../nbs/05c_rlp.ipynb #436d4636
-def step_documents(cfg:RLPConfig, step:int)->list:
+def step_documents(cfg:RLPConfig, # the run's settings (task, dose mixture, batch_size, seed)
+                   step:int # optimizer step (0-based): the documents are a pure function of (seed, step)
+                  )->list:
     "The `batch_size` (Problem, Trace) documents of step `step` (the same for every arm with this seed)."
     stream = experience_stream(get_task(cfg.task, preset=cfg.task_preset), cfg.behaviours(), seed=mix_seed('rlp-docs', cfg.seed, step))
     return [next(stream) for _ in range(cfg.batch_size)]
 
-def rlp_position(ex:dict, tok, mode:str='answer', rng:random.Random|None=None)->int:
+def rlp_position(ex:dict, # an `encode_example` dict (input_ids, start of the completion)
+                 tok, # the character tokenizer
+                 mode:str='answer', # 'answer': the start of the last answer line; 'random': a uniform completion position
+                 rng:random.Random|None=None # draws the 'random' position (None: random.Random(0))
+                )->int:
     "Index t into `ex['input_ids']` where a thought goes: the start of the last answer line, or a uniform completion position."
     ids, start = ex['input_ids'], ex['start']
     if mode == 'answer':
@@ -117,7 +123,11 @@ def rlp_position(ex:dict, tok, mode:str='answer', rng:random.Random|None=None)->
         return hits[-1]
     return (rng or random.Random(0)).randrange(start, len(ids))   # the last index is <eos>: at least one next token
 
-def rlp_targets(exs:list, tok, cfg:RLPConfig, step:int)->tuple:
+def rlp_targets(exs:list, # `encode_example` dicts of the step's documents (only the first `cfg.rlp_docs` are used)
+                tok, # the character tokenizer
+                cfg:RLPConfig, # position, target_len, rlp_docs and seed
+                step:int # optimizer step: with the seed and document index, seeds the 'random' positions
+               )->tuple:
     "(contexts x_<t, next tokens x_t.. ) of the first `rlp_docs` documents: token-id lists."
     ctx, tgt = [], []
     for i, ex in enumerate(exs[:cfg.rlp_docs]):
@@ -149,7 +159,10 @@ class Thoughts:
 def _char_id(tok, ch:str)->int|None:
     return None if not ch else tok.convert_tokens_to_ids(ch)
 
-def cut_thoughts(tokens:torch.Tensor, close_id:int|None, eos_id:int)->tuple:
+def cut_thoughts(tokens:torch.Tensor, # [N, T] sampled token ids
+                 close_id:int|None, # token id of `think_close` (None: only eos or the length limit end a thought)
+                 eos_id:int # the tokenizer's <eos> id
+                )->tuple:
     "([N, T] bool span mask, per-row end kind) of thoughts: up to and including the first close or eos token."
     N, T = tokens.shape
     stop = tokens == eos_id
@@ -160,7 +173,14 @@ def cut_thoughts(tokens:torch.Tensor, close_id:int|None, eos_id:int)->tuple:
     ended = ['length' if not h else ('eos' if int(tokens[i, f]) == eos_id else 'close') for i, (h, f) in enumerate(zip(hit.tolist(), first.tolist()))]
     return mask, ended
 
-def sample_thoughts(model, tok, contexts:list, targets:list, cfg:RLPConfig, seed:int, sampler=None)->Thoughts:
+def sample_thoughts(model, # the policy that writes the thoughts
+                    tok, # its character tokenizer
+                    contexts:list, # D token-id lists x_<t
+                    targets:list, # D token-id lists of next tokens x_t.. (stored in the result, not sampled)
+                    cfg:RLPConfig, # G, thought_len, think_open/think_close, temperature, sampler
+                    seed:int, # sampling seed: a thought is a pure function of it, its position and its index in the group
+                    sampler=None # an `engine.get_sampler` function (None: `get_sampler(cfg.sampler, device)`)
+                   )->Thoughts:
     "`cfg.G` thoughts after each `context · think_open`, cut at the first `think_close` or `<eos>` (inclusive), at most `thought_len` tokens."
     dev = next(model.parameters()).device
     sampler = sampler or get_sampler(cfg.sampler, dev)
@@ -171,7 +191,9 @@ def sample_thoughts(model, tok, contexts:list, targets:list, cfg:RLPConfig, seed
     return Thoughts(list(contexts), open_ids, list(targets), s.prompt_index, s.tokens, mask, s.logprobs * mask, ended, texts)
 
 # %% ../nbs/05c_rlp.ipynb #83cdcedf
-def thought_rows(th:Thoughts, pad_id:int=0)->tuple:
+def thought_rows(th:Thoughts, # the sampled thoughts, their contexts and next tokens
+                 pad_id:int=0 # token id of the right padding
+                )->tuple:
     "(rows [N, T'] = thought then next tokens, thought mask, next-token mask) for `score(model, th.prompts(), th.index, rows)`."
     L = th.lengths.tolist(); tl = [len(th.targets[i]) for i in th.index.tolist()]
     T = max(l + t for l, t in zip(L, tl))
@@ -183,7 +205,9 @@ def thought_rows(th:Thoughts, pad_id:int=0)->tuple:
         tmask[r, :l] = True; gmask[r, l:l + len(g)] = True
     return rows, tmask, gmask
 
-def target_rows(targets:list, pad_id:int=0)->tuple:
+def target_rows(targets:list, # D token-id lists of next tokens
+                pad_id:int=0 # token id of the right padding
+               )->tuple:
     "(rows [D, T'] of next tokens alone, their mask): the no-think baseline's completions."
     T = max(len(g) for g in targets)
     rows = torch.full((len(targets), T), pad_id, dtype=torch.long); m = torch.zeros(len(targets), T, dtype=torch.bool)
@@ -192,7 +216,13 @@ def target_rows(targets:list, pad_id:int=0)->tuple:
 
 # %% ../nbs/05c_rlp.ipynb #59ac1737
 @torch.no_grad()
-def rlp_rewards(model, ema, th:Thoughts, score, pad_id:int=0, norm:str='mean')->dict:
+def rlp_rewards(model, # the policy theta (scores next tokens after the thought)
+                ema, # the no-think baseline phi (scores next tokens without one)
+                th:Thoughts, # the thoughts to reward
+                score, # teacher-forced scorer `score(model, prompts, prompt_index, tokens, temperature, pad_id)` (`engine.get_scorer`)
+                pad_id:int=0, # token id of the right padding
+                norm:str='mean' # 'mean': log-likelihoods per next token; 'sum': of all next tokens together
+               )->dict:
     "Information gain r [N] of each thought: log p_theta(next | context, thought) - log p_phi(next | context) (per next token with `norm='mean'`), and both terms."
     dev = next(model.parameters()).device
     rows, _, gm = thought_rows(th, pad_id)
@@ -206,7 +236,9 @@ def rlp_rewards(model, ema, th:Thoughts, score, pad_id:int=0, norm:str='mean')->
         with_thought, baseline = with_thought / n[th.index], baseline / n
     return {'reward': with_thought - baseline[th.index], 'logp_thought': with_thought, 'logp_baseline': baseline}
 
-def rlp_advantages(rewards:torch.Tensor, G:int)->torch.Tensor:
+def rlp_advantages(rewards:torch.Tensor, # [N] rewards, groups of G consecutive rows
+                   G:int # thoughts per group (>= 2)
+                  )->torch.Tensor:
     "A_i = G/(G-1) (r_i - mean of its group): the leave-one-out baseline, no division by a std."
     r = rewards.float().view(-1, G)
     return (G / (G - 1) * (r - r.mean(1, keepdim=True))).view(-1)
@@ -216,20 +248,30 @@ def rlp_advantages(rewards:torch.Tensor, G:int)->torch.Tensor:
 def _clip_config(eps_low:float, eps_high:float)->GRPOConfig:
     return GRPOConfig(loss_agg='grpo', eps_low=eps_low, eps_high=eps_high)
 
-def rlp_loss(logp:torch.Tensor, old_logp:torch.Tensor, adv:torch.Tensor, mask:torch.Tensor, # [N, T], [N, T], [N], [N, T] thought span
-             eps_low:float=0.2, eps_high:float=0.2, n_rows:int|None=None)->tuple:
+def rlp_loss(logp:torch.Tensor, # [N, T] log-probs of the thought tokens under the current policy (with gradients)
+             old_logp:torch.Tensor, # [N, T] their log-probs before this batch's first optimizer step
+             adv:torch.Tensor, # [N] advantage of each thought
+             mask:torch.Tensor, # [N, T] bool: the thought span
+             eps_low:float=0.2, # lower ratio clip (ratio >= 1 - eps_low)
+             eps_high:float=0.2, # upper ratio clip (ratio <= 1 + eps_high)
+             n_rows:int|None=None # rows to average over (None: N)
+            )->tuple:
     "(loss, metric sums): the clipped ratio objective over thought tokens, averaged per thought, then over rows."
     return grpo_loss(logp, old_logp, adv, mask, _clip_config(float(eps_low), float(eps_high)), n_rows=n_rows)
 
 # %% ../nbs/05c_rlp.ipynb #e8b5c13b
 @torch.no_grad()
-def ema_update(ema, model, tau:float):
+def ema_update(ema, # the baseline phi, updated in place
+               model, # the policy theta (same architecture)
+               tau:float # decay in [0, 1]: 1 keeps phi, 0 copies theta
+              ):
     "phi <- tau * phi + (1 - tau) * theta, in place, for every parameter and floating-point buffer."
     for pe, p in zip(ema.parameters(), model.parameters()): pe.mul_(tau).add_(p.detach(), alpha=1 - tau)
     for be, b in zip(ema.buffers(), model.buffers()):
         if be.is_floating_point(): be.mul_(tau).add_(b, alpha=1 - tau)
 
-def make_ema(model):
+def make_ema(model # the policy theta to copy
+            ):
     "phi, initialised from theta: a frozen copy."
     return copy.deepcopy(model).eval().requires_grad_(False)
 
@@ -242,7 +284,17 @@ def _strategy_shares(task, texts:list)->dict:
     got = [task.strategy_of(t) for t in texts]
     return {f'thought/{n}': (sum(g == n for g in got) / len(got) if got else None) for n in names}
 
-def rlp_step(model, ema, tok, opt, cfg:RLPConfig, step:int, sampler, score, fwd, task=None)->tuple:
+def rlp_step(model, # the policy, trained in place
+             ema, # the no-think baseline phi, updated after each optimizer step (None with rlp_weight=0)
+             tok, # the character tokenizer
+             opt, # the torch optimizer of `model`
+             cfg:RLPConfig, # the run's settings
+             step:int, # optimizer step (0-based): picks the documents, positions, thoughts and learning rate
+             sampler, # thought sampler (`engine.get_sampler`)
+             score, # teacher-forced scorer (`engine.get_scorer`)
+             fwd, # training forward `fwd(model, ids)` -> logits
+             task=None # the `Task` of cfg.task (None: looked up)
+            )->tuple:
     "One RLP (or next-token-only) step: (metrics row, example rows)."
     dev, pad = next(model.parameters()).device, tok.pad_token_id
     task = task or get_task(cfg.task, preset=cfg.task_preset)
@@ -311,23 +363,39 @@ def rlp_step(model, ema, tok, opt, cfg:RLPConfig, step:int, sampler, score, fwd,
 @dataclass
 class RLPFiles:
     "The files of one RLP run folder (nothing is written when `root` is None)."
-    root: Path|None
+    root: Path|None   # the run folder (None: write nothing)
 
-    def start(self, cfg:RLPConfig):
+    def start(self, cfg:RLPConfig): # the run's settings, written as rlp_config.json
+        "Create the folder and write rlp_config.json."
         if self.root is None: return
         self.root.mkdir(parents=True, exist_ok=True); write_text(self.root / 'rlp_config.json', json.dumps(asdict(cfg), indent=1))
-    def tables(self, rows:list, examples:list):
+    def tables(self,
+               rows:list, # per-step metrics dicts, written as metrics.parquet
+               examples:list # thought example dicts, written as examples.parquet (when any)
+              ):
+        "Rewrite metrics.parquet and examples.parquet atomically."
         if self.root is None: return
         write_parquet(pl.DataFrame(rows, infer_schema_length=None), self.root / 'metrics.parquet')
         if examples: write_parquet(pl.DataFrame(examples), self.root / 'examples.parquet')
-    def checkpoint(self, name:str, model, ema, tok, opt, step:int, cfg:RLPConfig, rows:list)->Path|None:
+    def checkpoint(self,
+                   name:str, # folder under checkpoints/: 'step-N' or 'final'
+                   model, # the policy to save
+                   ema, # the EMA baseline, saved in trainer_state.pt (None: no EMA)
+                   tok, # the tokenizer to save
+                   opt, # the optimizer, saved in trainer_state.pt
+                   step:int, # optimizer steps done
+                   cfg:RLPConfig, # the run's settings, saved in warmstart.json
+                   rows:list # the metrics rows so far
+                  )->Path|None:
         "Model + tokenizer, then `trainer_state.pt` (optimizer, step, EMA weights, metrics), written last."
         if self.root is None: return None
         path = save_checkpoint(model, tok, self.root / 'checkpoints' / name, meta={'kind': 'rlp' if cfg.rlp_weight > 0 else 'ntp', 'step': step, 'rlp': asdict(cfg)})
         save_trainer_state(path, {'step': step, 'optimizer': opt.state_dict(), 'ema': ema.state_dict() if ema is not None else {}, 'metrics': json.dumps(rows)})
         return path
 
-def check_rlp_resume(run_dir:Path, cfg:RLPConfig)->Path:
+def check_rlp_resume(run_dir:Path, # the run folder to resume
+                     cfg:RLPConfig # the settings of the resumed run (compared with the checkpoint's, RLP_RESUMABLE aside)
+                    )->Path:
     "The checkpoint to resume from; ConfigError naming the keys if the run's settings changed."
     ck = latest_checkpoint(run_dir)
     if ck is None: raise ModelError(f"nothing to resume in {run_dir}: no complete checkpoints/step-N (save them with checkpoint_every)")
@@ -337,9 +405,12 @@ def check_rlp_resume(run_dir:Path, cfg:RLPConfig)->Path:
     return ck
 
 # %% ../nbs/05c_rlp.ipynb #cf42e86d
-def rlp_train(model, tok, cfg:RLPConfig, # policy (trained in place), tokenizer, settings
+def rlp_train(model, # the policy, trained in place
+              tok, # its character tokenizer
+              cfg:RLPConfig, # the run's settings
               run_dir=None, # where metrics, examples and checkpoints go (None: nothing written)
-              device='auto', progress:bool=True,
+              device='auto', # 'auto', 'cpu', 'cuda' or 'cuda:N'
+              progress:bool=True, # show a progress bar
               callback=None, # called as callback(step, metrics_row, model) after each step
               resume:bool=False, # continue from the latest checkpoint in run_dir
              )->pl.DataFrame:
@@ -384,8 +455,16 @@ def rlp_train(model, tok, cfg:RLPConfig, # policy (trained in place), tokenizer,
 
 # %% ../nbs/05c_rlp.ipynb #41156de5
 @torch.no_grad()
-def thought_probe(model, tok, problems:list, n:int=8, temperature:float=1.0, max_new_tokens:int=64, seed:int=0,
-                  reward_norm:str='mean', think_open:str='')->pl.DataFrame:
+def thought_probe(model, # the model to probe (it also scores itself as phi)
+                  tok, # its character tokenizer
+                  problems:list, # `Problem`s of one task
+                  n:int=8, # samples per problem
+                  temperature:float=1.0, # sampling temperature (1: the policy's own distribution)
+                  max_new_tokens:int=64, # longest completion in tokens
+                  seed:int=0, # sampling seed
+                  reward_norm:str='mean', # 'mean': log-likelihoods per gold token; 'sum': of the whole gold answer line
+                  think_open:str='' # characters scored between the prompt and the thought ('' : none)
+                 )->pl.DataFrame:
     "One row per sampled completion: its thought (the text before the answer line), strategy, correctness and the thought's information gain on the gold answer."
     from warmstart_kit.evaluation import grade_samples
     task = get_task(problems[0].task)
@@ -411,7 +490,8 @@ def thought_probe(model, tok, problems:list, n:int=8, temperature:float=1.0, max
         pl.Series('strategy', [task.strategy_of(t) for t in texts]), pl.Series('reward', reward.tolist()),
         pl.Series('logp_gold_with', (rw['logp_thought']).tolist()), pl.Series('logp_gold_without', rw['logp_baseline'][th.index].tolist()))
 
-def reward_correlation(probe:pl.DataFrame)->dict:
+def reward_correlation(probe:pl.DataFrame # `thought_probe` rows (problem_id, reward, correct, thought_length)
+                      )->dict:
     "Pearson r between the reward and correctness: over all samples, within problems (both demeaned by problem) and among samples with a thought."
     def r(x, y):
         x, y = np.asarray(x, float), np.asarray(y, float)
@@ -461,7 +541,7 @@ class RLPStudyConfig(Config):
     workers: int = 0                  # parallel processes for the arms (0: one per CPU core; 1 on CUDA)
 
     @classmethod
-    def from_dict(cls, d:dict):
+    def from_dict(cls, d:dict): # study settings; 'preset' (a key of RLP_PRESETS) gives the defaults
         "A study config from a dict; `preset` names a built-in preset that the other keys override (nested dicts merged)."
         from warmstart_kit.core import check_keys
         from dataclasses import fields as _fields
@@ -538,7 +618,13 @@ def _evaluate(model, tok, c:RLPStudyConfig, r:RLPConfig, seed:int, folder:Path, 
     write_parquet(g.frame.drop('text'), folder / 'samples.parquet')
     write_parquet(probe, pr); write_parquet(g.per_problem(), pp)
 
-def rlp_arm_job(cfg:dict, arm:str, seed:int, base:str, run_dir:str, device:str='cpu')->dict:
+def rlp_arm_job(cfg:dict, # the study config as a plain dict (for `RLPStudyConfig.from_dict`)
+                arm:str, # 'ntp' (rlp_weight=0) or 'rlp'
+                seed:int, # the arm's seed (documents, thoughts, GRPO, evaluation)
+                base:str, # checkpoint folder the arm starts from
+                run_dir:str, # the study's arms folder; the arm writes `{arm}-seed{seed}/` in it
+                device:str='cpu' # 'cpu', 'cuda' or 'cuda:N'
+               )->dict:
     "One arm of one seed: continued pretraining (ntp or rlp), evaluation, identical GRPO, evaluation; returns its folder."
     from warmstart_kit.trainer import grpo_train
     c = RLPStudyConfig.from_dict(cfg); r = c.rlp_config(seed, arm); g = c.grpo_config(seed)
@@ -554,7 +640,9 @@ def rlp_arm_job(cfg:dict, arm:str, seed:int, base:str, run_dir:str, device:str='
     return {'arm': arm, 'seed': seed, 'folder': str(out)}
 
 # %% ../nbs/05c_rlp.ipynb #ded15fa9
-def gather_frames(run:Path, c:RLPStudyConfig)->dict:
+def gather_frames(run:Path, # the study folder (holding arms/)
+                  c:RLPStudyConfig # the study's settings (its seeds)
+                 )->dict:
     "Frames of a study folder: per_problem, samples, probe, pretrain metrics, grpo metrics, thought examples (each with arm and seed)."
     out = {k: [] for k in ('per_problem', 'samples', 'probe', 'pretrain', 'grpo', 'examples')}
     for arm in RLP_ARMS:
@@ -570,7 +658,9 @@ def gather_frames(run:Path, c:RLPStudyConfig)->dict:
     return {k: pl.concat(v, how='diagonal_relaxed') if v else pl.DataFrame() for k, v in out.items()}
 
 # %% ../nbs/05c_rlp.ipynb #d1bf3b76
-def passk_table(frames:dict, c:RLPStudyConfig)->pl.DataFrame:
+def passk_table(frames:dict, # `gather_frames` output (uses per_problem)
+                c:RLPStudyConfig # the study's settings (n_samples, n_boot)
+               )->pl.DataFrame:
     "pass@k with bootstrap bands for every arm, seed and stage."
     from warmstart_kit.passk import bootstrap_pass_at_k, default_ks
     return bootstrap_pass_at_k(frames['per_problem'].select('arm', 'seed', 'stage', 'problem_id', 'n', 'c'), ks=default_ks(c.n_samples),
@@ -580,7 +670,9 @@ def _interval(x:np.ndarray, lo1:float, hi1:float)->tuple:
     from warmstart_kit.decomposition import _t_interval
     return (lo1, hi1) if len(x) == 1 else _t_interval(x)
 
-def comparison_table(frames:dict, c:RLPStudyConfig)->pl.DataFrame:
+def comparison_table(frames:dict, # `gather_frames` output (uses per_problem and probe)
+                     c:RLPStudyConfig # the study's settings (seeds, n_samples, n_boot)
+                    )->pl.DataFrame:
     "Per stage and k in (1, k_max): each arm's pass@k (mean over seeds) and the paired difference rlp - ntp with its interval."
     from warmstart_kit.decomposition import paired_delta
     pp, rows = frames['per_problem'], []
@@ -602,7 +694,8 @@ def comparison_table(frames:dict, c:RLPStudyConfig)->pl.DataFrame:
                          'thinking share ntp': thinking['ntp'], 'thinking share rlp': thinking['rlp']})
     return pl.DataFrame(rows)
 
-def thought_table(frames:dict)->pl.DataFrame:
+def thought_table(frames:dict # `gather_frames` output (uses probe)
+                 )->pl.DataFrame:
     "Per arm, stage and strategy: share of probe samples, accuracy, mean thought length and mean reward."
     p = frames['probe']
     tot = p.group_by('arm', 'stage').agg(pl.len().alias('n'))
@@ -611,7 +704,8 @@ def thought_table(frames:dict)->pl.DataFrame:
              .join(tot, on=['arm', 'stage']).with_columns((pl.col('samples') / pl.col('n')).alias('share')).drop('n')
              .sort('stage', 'arm', 'strategy', descending=[True, False, False]).select('stage', 'arm', 'strategy', 'share', 'accuracy', 'thought_length', 'reward'))
 
-def correlation_table(frames:dict)->pl.DataFrame:
+def correlation_table(frames:dict # `gather_frames` output (uses probe)
+                     )->pl.DataFrame:
     "Pearson r of the RLP reward with correctness per arm and stage (all samples, within problems, samples with a thought)."
     rows = []
     for (arm, stage), g in frames['probe'].group_by('arm', 'stage', maintain_order=True):
@@ -619,7 +713,8 @@ def correlation_table(frames:dict)->pl.DataFrame:
     return pl.DataFrame(rows).sort('stage', 'arm', descending=[True, False])
 
 # %% ../nbs/05c_rlp.ipynb #230dcad7
-def curves_chart(frames:dict):
+def curves_chart(frames:dict # `gather_frames` output (uses pretrain)
+                ):
     "Continued-pretraining curves per arm and seed: next-token loss; RLP's reward, thought length and share of column thoughts."
     import altair as alt
     f = frames['pretrain'].with_columns((pl.col('arm') + ' s' + pl.col('seed').cast(pl.String)).alias('run'))
@@ -630,14 +725,16 @@ def curves_chart(frames:dict):
                                                tooltip=['run', 'step', alt.Tooltip('value:Q', format='.3f')])
             .properties(width=230, height=150).facet(facet=alt.Facet('metric:N', title=None), columns=4).resolve_scale(y='independent'))
 
-def passk_curves_chart(pk:pl.DataFrame):
+def passk_curves_chart(pk:pl.DataFrame # `passk_table` output
+                      ):
     "pass@k of each arm before and after RL (mean over seeds)."
     from warmstart_kit.charts import passk_chart
     m = (pk.group_by('arm', 'stage', 'k').agg(pl.col('pass_at_k').mean(), pl.col('lo').mean(), pl.col('hi').mean())
            .with_columns((pl.col('arm') + (pl.when(pl.col('stage') == 'after').then(pl.lit(' after RL')).otherwise(pl.lit(' before RL')))).alias('model')).sort('model', 'k'))
     return passk_chart(m, color='model', title='pass@k (mean over seeds; band: mean of the per-seed bootstrap bands)')
 
-def grpo_chart(frames:dict):
+def grpo_chart(frames:dict # `gather_frames` output (uses grpo)
+              ):
     "The identical GRPO stage: training accuracy and completion length per step, per arm (mean over seeds)."
     import altair as alt
     g = frames['grpo'].group_by('arm', 'step').agg(pl.col('accuracy').mean(), pl.col('completion_length').mean()).sort('arm', 'step')
@@ -646,7 +743,8 @@ def grpo_chart(frames:dict):
                                                tooltip=['arm', 'step', alt.Tooltip('value:Q', format='.3f')])
             .properties(width=260, height=160).facet(facet=alt.Facet('metric:N', title=None), columns=2).resolve_scale(y='independent'))
 
-def reward_chart(frames:dict):
+def reward_chart(frames:dict # `gather_frames` output (uses probe)
+                ):
     "Accuracy of probe samples by reward decile, per arm and stage (samples with a thought)."
     import altair as alt
     p = frames['probe'].filter(pl.col('thought_length') > 0)
@@ -658,14 +756,21 @@ def reward_chart(frames:dict):
             .properties(width=360, height=220, title='do thoughts with a higher reward end in right answers?'))
 
 # %% ../nbs/05c_rlp.ipynb #ee4eac7f
-def thought_examples(frames:dict, arm:str='rlp', stage:str='before', n:int=4, seed:int=0)->list:
+def thought_examples(frames:dict, # `gather_frames` output (uses probe)
+                     arm:str='rlp', # 'ntp' or 'rlp'
+                     stage:str='before', # 'before' or 'after' RL
+                     n:int=4, # how many: the (n+1)//2 highest rewards, then the n//2 lowest
+                     seed:int=0 # unused: samples of all seeds are ranked together
+                    )->list:
     "(text, reward, correct) of `n` probe samples with a thought: the highest and lowest rewards."
     p = frames['probe'].filter((pl.col('arm') == arm) & (pl.col('stage') == stage) & (pl.col('thought_length') > 0)).sort('reward', descending=True)
     if p.height == 0: return []
     pick = pl.concat([p.head((n + 1) // 2), p.tail(n // 2)]).unique(maintain_order=True)
     return [(r['text'], r['reward'], r['correct']) for r in pick.iter_rows(named=True)]
 
-def examples_html(examples:list, task:str='addition')->str:
+def examples_html(examples:list, # (text, reward, correct) tuples, as `thought_examples` returns
+                  task:str='addition' # task family whose roles colour the tokens
+                 )->str:
     "token_view of each example with its reward and correctness."
     from warmstart_kit.phases import token_view
     import html as _h
@@ -675,7 +780,11 @@ def examples_html(examples:list, task:str='addition')->str:
     return ''.join(out)
 
 # %% ../nbs/05c_rlp.ipynb #cbcff516
-def study_base(c:RLPStudyConfig, run:Path, dev, log=print)->Path:
+def study_base(c:RLPStudyConfig, # the study's settings (base, pretrain)
+               run:Path, # the study folder; a trained base goes to its base/
+               dev, # torch device to pretrain on
+               log=print # called with a line when pretraining starts
+              )->Path:
     "The base checkpoint: the shipped one, a given folder, or one pretrained into the run folder (once)."
     if c.base == 'shipped':
         from warmstart_kit.core import data_dir
@@ -687,7 +796,9 @@ def study_base(c:RLPStudyConfig, run:Path, dev, log=print)->Path:
         log('pretraining the base'); train_base(c.pretrain_config(), dest, device=dev, progress=False)
     return dest
 
-def verdict_text(cmp:pl.DataFrame, c:RLPStudyConfig)->list:
+def verdict_text(cmp:pl.DataFrame, # `comparison_table` output
+                 c:RLPStudyConfig # the study's settings (seeds, n_samples)
+                )->list:
     "Plain sentences: what the comparison after RL says, with numbers and intervals."
     from warmstart_kit.decomposition import verdict
     out = []
@@ -705,7 +816,12 @@ def verdict_text(cmp:pl.DataFrame, c:RLPStudyConfig)->list:
     return out
 
 # %% ../nbs/05c_rlp.ipynb #b7dd558c
-def write_rlp_report(run:Path, c:RLPStudyConfig, frames:dict, tables:dict, elapsed:float)->Path:
+def write_rlp_report(run:Path, # the study folder; report.html and its charts go there
+                     c:RLPStudyConfig, # the study's settings
+                     frames:dict, # `gather_frames` output
+                     tables:dict, # {'passk', 'comparison', 'thoughts', 'correlation'}: the study's tables
+                     elapsed:float # wall-clock seconds of the study, for the provenance line
+                    )->Path:
     "report.html of a study folder."
     from warmstart_kit import report as R
     cmp = tables['comparison']
@@ -731,7 +847,12 @@ def write_rlp_report(run:Path, c:RLPStudyConfig, frames:dict, tables:dict, elaps
 
 # %% ../nbs/05c_rlp.ipynb #b7a01865
 def run_rlp_study(cfg:RLPStudyConfig|dict|str='default', # a config, a dict for from_dict, or a preset name
-                  out='runs/rlp', overwrite:bool=False, resume:bool=False, log=print, report:bool=True)->Path:
+                  out='runs/rlp', # the study folder to create
+                  overwrite:bool=False, # replace an existing `out`
+                  resume:bool=False, # continue the study in `out` (its settings must match, workers and device aside)
+                  log=print, # called with progress lines
+                  report:bool=True # also write report.html (its PNG charts take a while)
+                 )->Path:
     "Run (or resume) an RLP study into `out`: both arms per seed, identical GRPO, evaluations, parquet tables and report.html."
     from warmstart_kit.core import claim_output, Job, run_jobs, n_workers
     c = cfg if isinstance(cfg, RLPStudyConfig) else RLPStudyConfig.from_dict({'preset': cfg} if isinstance(cfg, str) else cfg)
@@ -758,7 +879,7 @@ def run_rlp_study(cfg:RLPStudyConfig|dict|str='default', # a config, a dict for 
     return out
 
 # %% ../nbs/05c_rlp.ipynb #248aed4d
-def cli_parser(p):
+def cli_parser(p): # the argparse (sub)parser to add the flags to
     "Flags of `warmstart rlp`."
     from warmstart_kit.cli import add_config_flags, parse_float
     p.add_argument('--out', default='runs/rlp', help='study folder to create (default runs/rlp): report.html, parquet tables, arms/')
@@ -775,7 +896,7 @@ def cli_parser(p):
     p.add_argument('--no-report', action='store_true', help='write the parquet tables but not report.html')
     add_config_flags(p, RLPConfig, skip=('seed',), title='RLP settings (both arms; the ntp arm sets rlp_weight to 0)')
 
-def cli_run(a):
+def cli_run(a): # the parsed arguments (argparse Namespace)
     "Run `warmstart rlp`."
     from warmstart_kit.cli import read_config, flags_of
     d = {'preset': a.preset}
