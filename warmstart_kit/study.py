@@ -96,7 +96,9 @@ class StudyConfig(Config):
     spurious: dict | None = None          # spurious-reward section: dose, seed or checkpoint, rewards, seeds, clip_compare + GRPO overrides
 
     @classmethod
-    def from_dict(cls, d:dict):
+    def from_dict(cls,
+                  d:dict # StudyConfig fields, plus optional 'preset' (a STUDY_PRESETS name) that they override; pretrain/grpo/distill dicts merge key by key
+                 ):
         "A study config from a dict; `preset` names a built-in preset that the other keys override."
         check_keys(d, [f.name for f in fields(cls)] + ['preset'], cls.what)
         d = dict(d); preset = d.pop('preset', None)
@@ -111,6 +113,7 @@ class StudyConfig(Config):
 # %% ../nbs/16_study.ipynb #b2e48e74
 @patch
 def __post_init__(self:StudyConfig):
+    "Normalise the sequences and parse the doses, then validate every field and nested config before any work."
     for k in ('doses', 'seeds', 'difficulties', 'arms', 'samplings'):
         v = getattr(self, k); setattr(self, k, tuple(v) if isinstance(v, (list, tuple)) else (v,))
     self.doses = tuple(parse_dose(d) for d in self.doses)
@@ -154,14 +157,20 @@ def preflight(self:StudyConfig):
 
 # %% ../nbs/16_study.ipynb #700e92c7
 @patch
-def budget(self:StudyConfig, difficulty:str)->int:
+def budget(self:StudyConfig,
+           difficulty:str # task preset of the problems (e.g. default, edge, out)
+          )->int:
     "max_new_tokens for problems of `difficulty`: the longest worked solution of any strategy on 200 of its problems, plus room, rounded up to 8."
     task = get_task(self.task, preset=difficulty)
     longest = max(len(task.solve(p, s).text) for p in task.sample(200, 'test', seed=0) for s in task.strategies)
     return int(math.ceil((longest + 6) / 8) * 8)
 
 @patch
-def pretrain_config(self:StudyConfig, dose:float, seed:int)->PretrainConfig:
+def pretrain_config(self:StudyConfig,
+                    dose:float, # share of the correct procedure in the pretraining mixture, in [0, 1]
+                    seed:int # base-model seed
+                   )->PretrainConfig:
+    "PretrainConfig of the base at `dose` and `seed`: the study's task, pretraining preset, mixture and model, plus its `pretrain` overrides."
     fixed = {'task', 'task_preset', 'behaviours', 'model_preset', 'arch', 'seed'}
     bad = sorted((set(self.pretrain) - {f.name for f in fields(PretrainConfig)}) | (fixed & set(self.pretrain)))
     if bad: raise ConfigError(f"unknown or not-allowed pretrain key(s) {bad} (task, behaviours, model and seed come from the study)")
@@ -169,17 +178,28 @@ def pretrain_config(self:StudyConfig, dose:float, seed:int)->PretrainConfig:
                           model_preset=self.model_preset, arch=self.arch, seed=seed, **self.pretrain)
 
 @patch
-def grpo_config(self:StudyConfig, difficulty:str, seed:int, **over)->GRPOConfig:
+def grpo_config(self:StudyConfig,
+                difficulty:str, # task preset of the RL problems
+                seed:int, # RL seed
+                **over # GRPOConfig fields that override the study's `grpo` settings
+               )->GRPOConfig:
+    "GRPOConfig of an RL arm on `difficulty`: the study's `grpo` settings, max_new_tokens from `budget`, then `over`."
     d = {'task': self.task, 'task_preset': difficulty, 'seed': seed, 'max_new_tokens': self.budget(difficulty), **self.grpo, **over}
     return GRPOConfig.from_dict(d)
 
 @patch
-def distill_config(self:StudyConfig, difficulty:str, seed:int)->DistillConfig:
+def distill_config(self:StudyConfig,
+                   difficulty:str, # task preset of the worked solutions to distil
+                   seed:int # distillation seed
+                  )->DistillConfig:
+    "DistillConfig matched to the RL arm on `difficulty` (same steps, batch = prompts x group size), then the study's `distill` overrides."
     g = self.grpo_config(difficulty, seed)
     return DistillConfig.from_dict({'task': self.task, 'task_preset': difficulty, 'steps': g.steps, 'batch_size': g.prompts_per_step * g.group_size, 'seed': seed, **self.distill})
 
 @patch
-def section_config(self:StudyConfig, name:str):
+def section_config(self:StudyConfig,
+                   name:str # 'one_shot' or 'spurious'
+                  ):
     "(section settings, GRPOConfig) of the one_shot or spurious section (in distribution); unknown keys fail."
     d = dict(getattr(self, name) or {})
     own = {k: d.pop(k, v) for k, v in SECTION_KEYS[name].items()}
@@ -193,10 +213,17 @@ def section_config(self:StudyConfig, name:str):
     return own, g
 
 # %% ../nbs/16_study.ipynb #21a09854
-def shipped_base_dir(cfg:StudyConfig, dose:float, seed:int)->Path:
+def shipped_base_dir(cfg:StudyConfig, # the study (task, pretraining preset and model size name the folder)
+                     dose:float, # share of the correct procedure in pretraining, in [0, 1]
+                     seed:int # base-model seed
+                    )->Path:
+    "Folder of the shipped base for `dose` and `seed` under data/base (it may not exist)."
     return data_dir() / 'base' / f'{cfg.task}-{cfg.pretrain_preset}-{cfg.model_preset}' / f'seed-{seed}' / f'dose-{dose:g}'
 
-def base_source(cfg:StudyConfig, dose:float, seed:int)->tuple:
+def base_source(cfg:StudyConfig, # the study; base='train' never uses a shipped base
+                dose:float, # share of the correct procedure in pretraining, in [0, 1]
+                seed:int # base-model seed
+               )->tuple:
     "(path of a usable shipped base or None, note) for one base."
     src = shipped_base_dir(cfg, dose, seed)
     if cfg.base != 'shipped' or not (src / 'config.json').exists(): return None, ''
@@ -209,7 +236,16 @@ def base_source(cfg:StudyConfig, dose:float, seed:int)->tuple:
 def _grade(c:StudyConfig, model, tok, problems, T:float, top_p:float, budget:int, seed:int):
     return grade_samples(model, tok, problems, n=c.n_samples, temperature=T, top_p=top_p, max_new_tokens=budget, seed=mix_seed('study-eval', seed))
 
-def matched_temperature(model, tok, problems, target:float, budget:int, seed:int, lo:float=0.3, hi:float=3.0, iters:int=7)->float:
+def matched_temperature(model, # the model to sample (the RL model in the study)
+                        tok, # its tokenizer
+                        problems, # problems whose samples (4 per problem, top_p 1) measure the entropy
+                        target:float, # mean token entropy to match, in nats per token
+                        budget:int, # max new tokens per sample
+                        seed:int, # sampling seed
+                        lo:float=0.3, # lowest temperature searched
+                        hi:float=3.0, # highest temperature searched; returned at once if even it falls short of `target`
+                        iters:int=7 # bisection steps
+                       )->float:
     "The sampling temperature at which `model`'s mean token entropy on `problems` equals `target` (bisection; clipped to [lo, hi])."
     def ent(T):
         s = grade_samples(model, tok, problems, n=4, temperature=T, top_p=1.0, max_new_tokens=budget, seed=seed).samples
@@ -232,7 +268,13 @@ def _evaluate_arm(c, name, model, tok, problems, budget, seed, out):
         if main is None: main = g; out['samples'].append(g.frame.with_columns(pl.lit(name).alias('model')))
     return main
 
-def arm_job(cfg:dict, dose:float, seed:int, difficulty:str, base:str, run_dir:str)->dict:
+def arm_job(cfg:dict, # the StudyConfig as a dict (asdict), so the job pickles to a worker
+            dose:float, # the base's dose of the correct procedure (tags the rows)
+            seed:int, # the base's seed; also seeds RL, distillation and evaluation
+            difficulty:str, # task preset of the RL, distillation and evaluation problems
+            base:str, # path of the base checkpoint
+            run_dir:str # folder for the RL arms' run files (rl/ and distill_rl/ under it)
+           )->dict:
     "Base, RL, distillation and RL-after-distillation from one base on one difficulty: plain frames for the study."
     c = StudyConfig.from_dict(cfg); dev = resolve_device(c.device)
     problems, budget = load_eval_set(c.task, difficulty, n=c.n_eval), c.budget(difficulty)
@@ -272,13 +314,20 @@ def arm_job(cfg:dict, dose:float, seed:int, difficulty:str, base:str, run_dir:st
     return res
 
 # %% ../nbs/16_study.ipynb #bc1bf04b
-def base_job(cfg:dict, dose:float, seed:int, out:str)->str:
+def base_job(cfg:dict, # the StudyConfig as a dict (asdict)
+             dose:float, # share of the correct procedure in pretraining, in [0, 1]
+             seed:int, # pretraining seed
+             out:str # folder to write the checkpoint into
+            )->str:
     "Train one base model into `out`; its path."
     c = StudyConfig.from_dict(cfg)
     path, _ = train_base(c.pretrain_config(dose, seed), out, device=resolve_device(c.device), progress=False)
     return str(path)
 
-def one_shot_job(cfg:dict, base:str, run_dir:str)->dict:
+def one_shot_job(cfg:dict, # the StudyConfig as a dict (asdict); its `one_shot` section is run
+                 base:str, # path of the base checkpoint (the section's dose and seed)
+                 run_dir:str # folder for the one-shot RL run's files
+                )->dict:
     "Select an example, run one-shot RL: metrics, example, base held-out accuracy, ranking."
     c = StudyConfig.from_dict(cfg); dev = resolve_device(c.device)
     own, g = c.section_config('one_shot')
@@ -290,7 +339,9 @@ def one_shot_job(cfg:dict, base:str, run_dir:str)->dict:
     return {'metrics': met, 'example': example.key, 'selector': own['selector'], 'dose': own['dose'], 'base_test_accuracy': base_acc,
             'eval_n': g.eval_problems * g.eval_samples, 'ranking': ranking.head(5)}
 
-def spurious_job(cfg:dict, base:str)->dict:
+def spurious_job(cfg:dict, # the StudyConfig as a dict (asdict); its `spurious` section is run
+                 base:str # path of the base checkpoint (the section's checkpoint, or its dose and seed)
+                )->dict:
     "Reward variants (and clipping on/off under the random reward) from one base."
     c = StudyConfig.from_dict(cfg); dev = resolve_device(c.device)
     own, g = c.section_config('spurious')
@@ -310,7 +361,11 @@ def _as_config(cfg)->StudyConfig:
     if isinstance(cfg, dict): return StudyConfig.from_dict(cfg)
     return cfg
 
-def get_bases(cfg:StudyConfig, tmp:Path, dev, log)->tuple:
+def get_bases(cfg:StudyConfig, # the study (its doses, seeds, base and workers settings)
+              tmp:Path, # the run's temporary folder; trained bases go to its models/seed-S/dose-D
+              dev, # the resolved device (on CUDA the jobs run one at a time)
+              log # called with one line of progress per job start/end
+             )->tuple:
     "({(dose, seed): base path}, {(dose, seed): where it came from}, {job: seconds}), training the missing bases in parallel."
     d, bases, notes, todo = asdict(cfg), {}, {}, []
     for seed in cfg.seeds:
@@ -323,7 +378,10 @@ def get_bases(cfg:StudyConfig, tmp:Path, dev, log)->tuple:
         k = (j.kwargs['dose'], j.kwargs['seed']); bases[k], notes[k] = res[j.name][0], 'trained in this run'
     return bases, notes, {k: v[1] for k, v in res.items()}
 
-def study_jobs(cfg:StudyConfig, bases:dict, tmp:Path)->list:
+def study_jobs(cfg:StudyConfig, # the study
+               bases:dict, # {(dose, seed): base checkpoint path}, from `get_bases`
+               tmp:Path # the run's temporary folder; arm runs go to its runs/, the one-shot run to one_shot/
+              )->list:
     "The arm jobs (one per base and difficulty) and the section jobs."
     d = asdict(cfg)
     jobs = [Job(f'dose={dose:g} seed={seed} {diff}', 'warmstart_kit.study.arm_job',
@@ -340,7 +398,8 @@ def study_jobs(cfg:StudyConfig, bases:dict, tmp:Path)->list:
 def run_study(cfg:StudyConfig|dict|str='default', # a StudyConfig, a dict for from_dict, or a preset name
               out='runs/study', # run folder (must not exist unless overwrite)
               overwrite:bool=False, # replace an existing run folder (only once the new one is complete)
-              log=print)->Path:
+              log=print # called with progress lines; `lambda *a: None` silences it
+             )->Path:
     "Run the study and write the run folder; returns its path."
     cfg = _as_config(cfg); out = Path(out)
     dev = resolve_device(cfg.device)
@@ -368,7 +427,9 @@ def _pp(frames, **eq):
     for k, v in eq.items(): f = f.filter(pl.col(k) == v)
     return f.select('problem_id', 'n', 'c')
 
-def run_summary(cfg:StudyConfig, frames:dict)->pl.DataFrame:
+def run_summary(cfg:StudyConfig, # the study (arms, main sampling, n_samples, n_boot)
+                frames:dict # the arm jobs' frames concatenated, by name (samples, per_problem, ...), as `run_study` builds them
+               )->pl.DataFrame:
     "One row per run (dose, seed, difficulty) and arm at the main temperature: pass@1, pass@k_max, changes from the base model with intervals, coverage, ΔSE and the decomposition."
     (T0, P0), kmax, rows = cfg.samplings[0], cfg.n_samples, []
     dec = decomposition_frame(frames['samples'], reference='base', by=('dose', 'seed', 'difficulty'))
@@ -407,7 +468,11 @@ def _binom_ci(p:float, n:int)->tuple:
     h = 1.96 * math.sqrt(max(p * (1 - p), 1e-12) / max(n, 1))
     return p - h, p + h
 
-def verdicts(cfg:StudyConfig, summary:pl.DataFrame, ppl:pl.DataFrame|None, sections:dict)->pl.DataFrame:
+def verdicts(cfg:StudyConfig, # the study
+             summary:pl.DataFrame, # `run_summary`'s table
+             ppl:pl.DataFrame|None, # per-completion perplexities (scorer, sampler, ppl); None: no perplexity verdict
+             sections:dict # {'one_shot'/'spurious': that section job's result}; a missing key skips its verdict
+            )->pl.DataFrame:
     "One row per published finding: where it was tested, the measured number, its interval, and the verdict here."
     rows, ind = [], cfg.task_preset if cfg.task_preset in cfg.difficulties else cfg.difficulties[0]
     latent = summary.filter((pl.col('dose') > 0) & (pl.col('difficulty') == ind))
@@ -463,7 +528,12 @@ def _main(cfg:StudyConfig):
 def _lab(f:pl.DataFrame)->pl.DataFrame:
     return f.with_columns(pl.format('dose {}', pl.col('dose').round(3)).alias('dose_label'))
 
-def study_charts(cfg:StudyConfig, frames:dict, curves:pl.DataFrame, summary:pl.DataFrame, steps_dec:pl.DataFrame|None)->dict:
+def study_charts(cfg:StudyConfig, # the study (the charts show its first seed and difficulty)
+                 frames:dict, # the arm jobs' frames by name, as `run_study` builds them
+                 curves:pl.DataFrame, # bootstrap pass@k curves at the main sampling, by dose, seed, difficulty and model
+                 summary:pl.DataFrame, # `run_summary`'s table
+                 steps_dec:pl.DataFrame|None # the decomposition over RL steps; None: no per-step chart
+                )->dict:
     "The study's charts by name (altair)."
     import altair as alt
     ch = {}
@@ -491,19 +561,27 @@ def study_charts(cfg:StudyConfig, frames:dict, curves:pl.DataFrame, summary:pl.D
     return ch
 
 # %% ../nbs/16_study.ipynb #bcf5c057
-def ceiling_runs(summary:pl.DataFrame)->pl.DataFrame:
+def ceiling_runs(summary:pl.DataFrame # `run_summary`'s table
+                )->pl.DataFrame:
     "One row per RL run: its pass@1 and the base model's pass@k for every k."
     rl = summary.filter(pl.col('arm') == 'rl')
     return rl.select('dose', 'seed', 'difficulty', pl.col('pass@1').alias('rl_pass@1'), *[c for c in rl.columns if c.startswith('base_pass@')])
 
-def ceiling_chart(runs:pl.DataFrame, k:int):
+def ceiling_chart(runs:pl.DataFrame, # `ceiling_runs`'s table
+                  k:int # the base model's pass@k on the x axis (a base_pass@k column of `runs`)
+                 ):
+    "Scatter of RL pass@1 against the base model's pass@`k`, one point per RL run, with the diagonal."
     import altair as alt
     pts = alt.Chart(_lab(runs)).mark_point(filled=True, size=70).encode(x=alt.X(f'base_pass@{k}:Q', title=f'base pass@{k}', scale=alt.Scale(domain=[0, 1])),
         y=alt.Y('rl_pass@1:Q', title='RL pass@1', scale=alt.Scale(domain=[0, 1])), color='dose_label:N', shape='difficulty:N', tooltip=['dose_label', 'seed', 'difficulty', f'base_pass@{k}', 'rl_pass@1'])
     diag = alt.Chart(pl.DataFrame({'x': [0.0, 1.0], 'y': [0.0, 1.0]})).mark_line(strokeDash=[4, 3], color='gray').encode(x='x:Q', y='y:Q')
     return alt.layer(diag, pts).properties(width=300, height=300, title=f'the ceiling: RL pass@1 against base pass@{k}')
 
-def phase_chart(ph:pl.DataFrame, value:str='d_pass1', title:str='Δ pass@1'):
+def phase_chart(ph:pl.DataFrame, # `phase_diagram`'s table (dose, difficulty, seeds, effect, the value and its _lo/_hi)
+                value:str='d_pass1', # column to colour by: d_pass1 or d_passkmax
+                title:str='Δ pass@1' # chart and legend title
+               ):
+    "Heatmap of `value` per dose and RL difficulty, each cell labelled with its class of effect."
     import altair as alt
     base = alt.Chart(ph.with_columns(pl.format('{}', pl.col('dose')).alias('dose_s'))).encode(x=alt.X('dose_s:O', title='dose of the correct procedure'), y=alt.Y('difficulty:N', title='RL difficulty'))
     heat = base.mark_rect().encode(color=alt.Color(f'{value}:Q', scale=alt.Scale(scheme='redblue', domainMid=0), title=title),
@@ -511,19 +589,24 @@ def phase_chart(ph:pl.DataFrame, value:str='d_pass1', title:str='Δ pass@1'):
     return alt.layer(heat, base.mark_text(fontSize=11).encode(text='effect:N')).properties(width=60 * ph['dose'].n_unique(), height=45 * ph['difficulty'].n_unique(), title=title)
 
 # %% ../nbs/16_study.ipynb #e6bdb825
-def corpus_table(cfg:StudyConfig)->pl.DataFrame:
+def corpus_table(cfg:StudyConfig # the study (task, doses, flawed_share)
+                )->pl.DataFrame:
     "What each dose's corpus holds: per behaviour, share of documents, mean tokens, accuracy."
     return pl.concat([corpus_summary(cfg.task, dose_mixture(cfg.task, d, cfg.flawed_share), n=2000).with_columns(pl.lit(d).alias('dose')) for d in cfg.doses]).select(
         'dose', 'behaviour', 'share', 'mean_tokens', 'accuracy')
 
-def headline(cfg:StudyConfig, summary:pl.DataFrame)->pl.DataFrame:
+def headline(cfg:StudyConfig, # the study (first difficulty, arms)
+             summary:pl.DataFrame # `run_summary`'s table
+            )->pl.DataFrame:
     "Per dose (main difficulty, mean over seeds): pass@1 and pass@k_max of the base and of each arm."
     s = summary.filter(pl.col('difficulty') == cfg.difficulties[0]).group_by('dose', 'arm').agg(pl.col('pass@1').mean(), pl.col('pass@kmax').mean())
     wide = s.pivot('arm', index='dose', values=['pass@1', 'pass@kmax'])
     cols = [f'{m}_{a}' for a in ('base', *cfg.arms) for m in ('pass@1', 'pass@kmax') if f'{m}_{a}' in wide.columns]
     return wide.select('dose', *cols).rename({c: c.replace('_', ' ', 1) for c in cols}).sort('dose')
 
-def sampling_table(cfg:StudyConfig, frames:dict)->pl.DataFrame:
+def sampling_table(cfg:StudyConfig, # the study (first difficulty, n_samples)
+                   frames:dict # the arm jobs' frames by name; its per_problem holds every sampling
+                  )->pl.DataFrame:
     "pass@1 and pass@k_max per sampling (temperature, top_p), dose and model (main difficulty, mean over seeds)."
     rows = []
     for (T, p, dose, m, seed, diff), g in frames['per_problem'].group_by('temperature', 'top_p', 'dose', 'model', 'seed', 'difficulty'):
@@ -535,7 +618,12 @@ def sampling_table(cfg:StudyConfig, frames:dict)->pl.DataFrame:
 # %% ../nbs/16_study.ipynb #564e8112
 def _ci(m, lo, hi)->str: return f'{m:+.3f} [{lo:+.3f}, {hi:+.3f}]'
 
-def findings_text(cfg:StudyConfig, v:pl.DataFrame, summary:pl.DataFrame, fit:pl.DataFrame|None, frames:dict|None=None)->list:
+def findings_text(cfg:StudyConfig, # the study
+                  v:pl.DataFrame, # `verdicts`' table
+                  summary:pl.DataFrame, # `run_summary`'s table
+                  fit:pl.DataFrame|None, # `ceiling_fit`'s table; None: no ceiling-law sentence
+                  frames:dict|None=None # the arm jobs' frames by name (not used by the text at present)
+                 )->list:
     "A few sentences for the top of the report, every number computed from the run."
     out, ind = [], cfg.difficulties[0]
     s = summary.filter(pl.col('difficulty') == ind)
@@ -570,7 +658,15 @@ def findings_text(cfg:StudyConfig, v:pl.DataFrame, summary:pl.DataFrame, fit:pl.
     return out
 
 # %% ../nbs/16_study.ipynb #e998440b
-def write_study(cfg:StudyConfig, run:Path, frames:dict, sections:dict, notes:dict, timings:dict, elapsed:float, workers:int):
+def write_study(cfg:StudyConfig, # the study
+                run:Path, # the folder to write into (the run's temporary folder)
+                frames:dict, # the arm jobs' frames by name, as `run_study` builds them
+                sections:dict, # {'one_shot'/'spurious': that section job's result}
+                notes:dict, # {(dose, seed): where that base came from}, for the provenance
+                timings:dict, # {job name: seconds}, for the provenance
+                elapsed:float, # seconds the study took so far
+                workers:int # worker processes the jobs ran in
+               ):
     "Write the parquet tables, the charts and report.html into `run`."
     import transformers
     main_pp = frames['per_problem'].filter(_main(cfg))
@@ -598,7 +694,17 @@ def write_study(cfg:StudyConfig, run:Path, frames:dict, sections:dict, notes:dic
     R.write_report(run / 'report.html', f'Early experience → RL: {cfg.task}, {cfg.model_preset} models', body, prov)
 
 # %% ../nbs/16_study.ipynb #820e9ed0
-def study_body(cfg, run, frames, sections, summary, v, fit, runs, ph, charts)->str:
+def study_body(cfg, # the StudyConfig
+               run, # the run folder (charts are saved to its charts/)
+               frames, # the arm jobs' frames by name, as `run_study` builds them
+               sections, # {'one_shot'/'spurious': that section job's result}
+               summary, # `run_summary`'s table
+               v, # `verdicts`' table
+               fit, # `ceiling_fit`'s table; None: no ceiling-law section
+               runs, # `ceiling_runs`' table
+               ph, # `phase_diagram`'s table; None: no phase-diagram section
+               charts # `study_charts`' charts by name
+              )->str:
     "The report's body HTML, section by section."
     g = cfg.grpo_config(cfg.difficulties[0], cfg.seeds[0])
     intro = (f'Base models differ only in early experience: the share (dose) of the correct procedure in a {cfg.task} corpus whose rest is half a flawed '
@@ -638,7 +744,9 @@ def _final(frame, col, by):
     last = f.group_by(by).agg(pl.col('step').max().alias('step'))
     return f.join(last, on=[by, 'step']).group_by(by, maintain_order=True).agg(pl.col(col).mean())
 
-def section_html(run:Path, sections:dict)->str:
+def section_html(run:Path, # the run folder (charts are saved to its charts/)
+                 sections:dict # {'one_shot'/'spurious': that section job's result}; a missing key omits its section
+                )->str:
     "HTML of the one-shot and spurious sections (numbers, charts, plain-language lines)."
     out = ''
     if 'one_shot' in sections:
@@ -687,9 +795,17 @@ class EvalConfig(Config):
         if self.temperature < 0 or not 0 < self.top_p <= 1: raise ConfigError('temperature must be >= 0 and top_p in (0, 1]')
         load_eval_set(self.task, self.task_preset, n=self.problems)
 
-    def ks(self)->list: return sorted(set(self.k)) if self.k else default_ks(self.n)
+    def ks(self)->list:
+        "The k values: `k` sorted and deduplicated, else 1, 2, 4, ... up to n."
+        return sorted(set(self.k)) if self.k else default_ks(self.n)
 
-def eval_checkpoints(paths:list, cfg:EvalConfig, out, overwrite:bool=False, device='auto', progress:bool=True)->Path:
+def eval_checkpoints(paths:list, # checkpoint folders to evaluate
+                     cfg:EvalConfig, # problems, sampling and k values
+                     out, # output folder (an existing one is kept unless `overwrite`)
+                     overwrite:bool=False, # replace an existing `out` (only once the new one is complete)
+                     device='auto', # auto, cpu, cuda or cuda:N
+                     progress:bool=True # show a progress bar per checkpoint
+                    )->Path:
     "pass@k of every checkpoint in `paths` on the same problems: per_problem.parquet, passk.parquet, passk.html/.png in `out`."
     from warmstart_kit.tokenizer import prompt_ids
     from warmstart_kit.sampling import check_sampling_args
