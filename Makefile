@@ -49,7 +49,7 @@ nbtest: env
 	$(BIN)/nbdev_test --n_workers 2 --do_print --timing
 
 pytest: env
-	$(BIN)/python -m pytest -q -n 2 --durations=15 tests
+	$(BIN)/python -m pytest -q -n 2 --dist worksteal --durations=15 tests
 
 bench: env
 	$(BIN)/python benchmarks/run.py --size tiny
