@@ -41,8 +41,12 @@ setuptools.setup(
                     cfg['lib_name']+'.data': ['*.json', '*.jsonl', '**/*.json', '**/*.jsonl', '**/*.safetensors', '**/*.md', '**/*.parquet']},
     include_package_data = True,
     install_requires = requirements,
+    # trl: the TRL engine (`warmstart rl --engine trl`, warmstart_kit.trl_engine), pinned to the TRL its mapping was written and
+    # tested against; it imports datasets and accelerate itself (TRL requires both; listed so the engine's own imports are declared).
     # bench: the peer of benchmarks/run.py's GRPO rows (TRL's GRPOTrainer); pinned to the version the benchmarks were run with
-    extras_require={ 'dev': dev_requirements, 'bench': ['trl==1.16.0'] },
+    extras_require={ 'dev': dev_requirements,
+                     'trl': ['trl==1.16.0', 'datasets>=4.7.0', 'accelerate>=1.10.1'],
+                     'bench': ['trl==1.16.0'] },
     dependency_links = cfg.get('dep_links','').split(),
     python_requires  = '>=' + cfg['min_python'],
     long_description = open('README.md', encoding='utf-8').read(),

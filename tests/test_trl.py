@@ -12,7 +12,7 @@ from warmstart_kit.grpo import GRPOConfig
 from warmstart_kit.tasks import get_task
 from warmstart_kit.tokenizer import prompt_ids, char_tokenizer
 from warmstart_kit.checkpoints import load_checkpoint, save_checkpoint, checkpoint_steps
-from warmstart_kit.trl_engine import trl_settings, check_trl_args, parse_trl_args, cmd_rl_trl
+from warmstart_kit.trl_engine import trl_settings, check_trl_args, parse_trl_args, cmd_rl_trl, NO_TRL
 
 ROOT = Path(__file__).resolve().parents[1]
 BASES = sorted(str(p.parent.relative_to(data_dir())) for p in (data_dir() / 'base').glob('**/config.json'))
@@ -206,19 +206,76 @@ def test_cmd_rl_trl_bad_input_writes_nothing(tmp_path, kw, over, needle):
     assert needle in str(e.value)
     assert not (tmp_path / 'out').exists()
 
-def _cli_has_engine():
-    from warmstart_kit.cli import command_parser
-    return '--engine' in command_parser('rl').format_help()
-
-@pytest.mark.skipif(not _cli_has_engine(), reason='warmstart rl --engine is not wired into the CLI yet (nbs/17_cli)')
-@pytest.mark.parametrize('args,needle', [
-    (['--trl-arg', 'use_vllm=true'], 'it needs --engine trl'),
-    (['--engine', 'trl', '--hicra-alpha', '0.2'], 'hicra_alpha=0.2 has no counterpart'),
-    (['--engine', 'trl', '--trl-arg', 'learning_rate=1'], 'set the GRPO knob lr instead'),
-])
-def test_cli_engine_bad_input(tmp_path, capsys, args, needle):
+# ---------------------------------------------------------------- the command line: warmstart rl --engine ours|trl
+def _main(*args):
+    "`cli.main` in this process: (exit code, stdout, stderr); argparse's own exits included."
+    import contextlib, io
     from warmstart_kit.cli import main
-    assert main(['rl', '--model', str(BASE), '--out', str(tmp_path / 'o'), '--device', 'cpu', *args]) == 2
-    err = capsys.readouterr().err.strip().splitlines()
-    assert len(err) == 1 and err[0].startswith('warmstart: error: ') and needle in err[0]
+    out, err = io.StringIO(), io.StringIO()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        try: code = main([str(a) for a in args])
+        except SystemExit as e: code = e.code
+    return code, out.getvalue(), err.getvalue()
+
+def test_rl_help_documents_the_engine():
+    from warmstart_kit.cli import command_parser
+    h = ' '.join(command_parser('rl').format_help().split())
+    assert '--engine {ours,trl}' in h and '--trl-arg KEY=VALUE' in h
+    assert "pip install 'warmstart_kit[trl]'" in h and '(default: ours)' in h and '--engine trl only' in h
+
+@pytest.mark.parametrize('args,needle', [
+    (['--trl-arg', 'use_vllm=true'], '--trl-arg sets TRL GRPOConfig fields (use_vllm): it needs --engine trl'),
+    (['--engine', 'ours', '--trl-arg', 'use_vllm=true', '--trl-arg', 'vllm_mode=colocate'], 'fields (use_vllm, vllm_mode): it needs --engine trl'),
+    (['--engine', 'ours', '--trl-arg', 'use_vllm'], '--trl-arg expects KEY=VALUE'),
+    (['--engine', 'trl', '--hicra-alpha', '0.2'], 'hicra_alpha=0.2 has no counterpart'),
+    (['--engine', 'trl', '--sampler', 'engine'], "sampler='engine' has no counterpart"),
+    (['--engine', 'trl', '--adv-std', 'population'], "adv_std='population' has no counterpart"),
+    (['--engine', 'trl', '--resume'], '--resume continues a run of the toolkit'),
+    (['--engine', 'trl', '--trl-arg', 'learning_rate=1'], 'set the GRPO knob lr instead'),
+    (['--engine', 'trl', '--trl-arg', 'output_dir=x'], "TRL setting 'output_dir' is derived from the run's settings"),
+    (['--engine', 'trl', '--trl-arg', 'vllm_mod=server'], "unknown TRL setting 'vllm_mod'"),
+    (['--engine', 'trl', '--trl-arg', 'use_vllm'], '--trl-arg expects KEY=VALUE'),
+    (['--engine', 'verl'], "argument --engine: invalid choice: 'verl'"),
+])
+def test_cli_engine_bad_input(tmp_path, args, needle):
+    "A TRL-only flag with the toolkit's engine, a toolkit-only knob or flag with TRL's: one line, exit 2, nothing written."
+    if '--trl-arg' in args and 'trl' in args: pytest.importorskip('trl')
+    code, out, err = _main('rl', '--model', BASE, '--out', tmp_path / 'o', '--device', 'cpu', *args)
+    lines = err.strip().splitlines()
+    assert code == 2 and len(lines) == 1 and lines[0].startswith('warmstart: error: ') and needle in lines[0], err
+    assert not (tmp_path / 'o').exists() and out == ''
+
+def test_cli_engine_config_file_knob(tmp_path):
+    "A knob without a TRL counterpart set in --config is caught as well."
+    (tmp_path / 'c.json').write_text(json.dumps({'pg_coef': 0.0, 'steps': 1}))
+    code, _, err = _main('rl', '--engine', 'trl', '--config', tmp_path / 'c.json', '--model', BASE, '--out', tmp_path / 'o', '--device', 'cpu')
+    assert code == 2 and err.strip() == f"warmstart: error: pg_coef=0.0 has no counterpart in TRL's GRPOTrainer ({NO_TRL['pg_coef']}); leave it at 1.0 or use the toolkit's engine"
     assert not (tmp_path / 'o').exists()
+
+def test_cli_engine_trl_not_installed(tmp_path, monkeypatch):
+    "Without the `trl` extra: one line saying how to install it."
+    monkeypatch.setitem(sys.modules, 'trl', None)               # `import trl` raises ImportError
+    code, _, err = _main('rl', '--engine', 'trl', '--model', BASE, '--out', tmp_path / 'o', '--device', 'cpu', '--steps', '1')
+    assert code == 2 and len(err.strip().splitlines()) == 1 and "the TRL engine needs TRL: pip install 'warmstart_kit[trl]' (trl==1.16.0)" in err
+    assert not (tmp_path / 'o').exists()
+
+def test_cli_both_engines(cli, tmp_path):
+    "`warmstart rl --engine trl` (the installed script, with a --trl-arg) and `--engine ours` write the same metrics schema."
+    pytest.importorskip('trl'); pytest.importorskip('datasets')
+    flags = ['--model', BASE, '--device', 'cpu', '--quiet', '--steps', '1', '--prompts-per-step', '2', '--group-size', '4',
+             '--max-new-tokens', '16', '--eval-every', '0', '--checkpoint-every', '0', '--seed', '1']
+    code, out, err = cli('rl', '--engine', 'trl', '--trl-arg', 'adam_epsilon=1e-7', '--out', tmp_path / 'trl', *flags)
+    assert code == 0, err[-3000:]
+    assert 'engine trl, 1 process(es)' in out
+    info = json.loads((tmp_path / 'trl' / 'trl_config.json').read_text())
+    assert info['processes'] == 1 and info['trl_version'] == '1.16.0' and info['settings']['adam_epsilon'] == 1e-7
+    assert info['settings']['num_generations'] == 4 and info['settings']['max_steps'] == 1
+    _, _, meta = load_checkpoint(tmp_path / 'trl' / 'checkpoints' / 'final')
+    assert meta['engine'] == 'trl' and meta['step'] == 1
+    code, out, err = _main('rl', '--engine', 'ours', '--out', tmp_path / 'ours', *flags)     # in this process: no second start-up
+    assert code == 0, err[-3000:]
+    assert not (tmp_path / 'ours' / 'trl_config.json').exists()
+    m_trl, m_ours = pl.read_parquet(tmp_path / 'trl' / 'metrics.parquet'), pl.read_parquet(tmp_path / 'ours' / 'metrics.parquet')
+    assert m_trl.columns == m_ours.columns and m_trl.height == m_ours.height == 1
+    keys = lambda run: sorted(pl.read_parquet(tmp_path / run / 'examples.parquet')['key'].to_list())
+    assert keys('trl') == keys('ours') and len(keys('trl')) == 2                  # the same problems, whichever engine

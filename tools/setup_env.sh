@@ -21,6 +21,14 @@ if ! .venv/bin/python -c "import torch" 2>/dev/null; then
   fi
 fi
 .venv/bin/python -c "import torch" || { echo "torch failed to install" >&2; exit 1; }
-pip_q -c constraints.txt -e ".[dev]"
-.venv/bin/python -c "import warmstart_kit, nbdev, torch, transformers; print(f'env ready: torch {torch.__version__}, transformers {transformers.__version__}, nbdev {nbdev.__version__}')"
+# The package with its dev and trl extras (`make test` runs the TRL engine). The torch installed above, and transformers
+# once installed, are pinned to the versions .venv has, so resolving the extras never replaces them (a CPU build by a CUDA one).
+pins=$(mktemp); trap 'rm -f "$pins"' EXIT
+.venv/bin/python -c "
+import importlib.metadata as md
+for name in ('torch', 'transformers'):
+    try: print(f'{name}=={md.version(name)}')
+    except md.PackageNotFoundError: pass" > "$pins"
+pip_q -c constraints.txt -c "$pins" -e ".[dev,trl]"
+.venv/bin/python -c "import warmstart_kit, nbdev, torch, transformers, trl, datasets; print(f'env ready: torch {torch.__version__}, transformers {transformers.__version__}, trl {trl.__version__}, nbdev {nbdev.__version__}')"
 touch .venv/.stamp

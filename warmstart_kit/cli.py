@@ -45,14 +45,16 @@ def top_parser()->argparse.ArgumentParser:
     return p
 
 # %% ../nbs/17_cli.ipynb #47830c10
-def parse_bool(s:str)->bool:
+def parse_bool(s:str, # the flag's text
+              )->bool:
     "'true'/'false' (and yes/no, on/off, 1/0); anything else is an error."
     v = s.strip().lower()
     if v in ('1', 'true', 'yes', 'on'): return True
     if v in ('0', 'false', 'no', 'off'): return False
     raise argparse.ArgumentTypeError(f"expected true or false, got {s!r}")
 
-def parse_mapping(s:str)->dict:
+def parse_mapping(s:str, # the flag's text: a JSON object or KEY=NUMBER pairs separated by commas
+                 )->dict:
     "'{\"column\": 0.65}' (JSON) or 'column=0.65,nocarry=0.35' -> a dict of numbers."
     s = s.strip()
     if s.startswith('{'):
@@ -67,7 +69,8 @@ def parse_mapping(s:str)->dict:
         except ValueError: raise argparse.ArgumentTypeError(f"bad mapping {s!r}; expected like column=0.65,nocarry=0.35") from None
     return out
 
-def parse_float(s:str)->float:
+def parse_float(s:str, # the flag's text
+               )->float:
     "A finite float (NaN and infinities are errors)."
     try: v = float(s)
     except ValueError: raise argparse.ArgumentTypeError(f"invalid number {s!r}") from None
@@ -83,7 +86,11 @@ def _kind(f)->str:
 
 ELEMENT_TYPES = {'reward_weights': parse_float, 'k': int}   # tuple fields whose items are numbers
 
-def add_config_flags(p:argparse.ArgumentParser, cls, skip=(), title:str|None=None):
+def add_config_flags(p:argparse.ArgumentParser, # the subcommand's parser
+                     cls, # a config dataclass (`core.Config`: its `docs()` give the help texts)
+                     skip=(), # field names that get no flag (the subcommand has its own)
+                     title:str|None=None, # the help section's title (default: 'CLS settings')
+                    ):
     "One `--flag` per field of config dataclass `cls`, documented by the field's comment."
     g = p.add_argument_group(title or f'{cls.__name__} settings')
     docs = cls.docs()
@@ -97,12 +104,16 @@ def add_config_flags(p:argparse.ArgumentParser, cls, skip=(), title:str|None=Non
         elif kind in ('tuple', 'list'): g.add_argument(flag, nargs='+', type=ELEMENT_TYPES.get(f.name, str), help=help_)
         else: g.add_argument(flag, type={'float': parse_float, 'int': int}.get(kind, str), help=help_)
 
-def flags_of(ns, cls, skip=())->dict:
+def flags_of(ns, # parsed arguments
+             cls, # the config dataclass whose fields are flags
+             skip=(), # field names to leave out
+            )->dict:
     "The settings of `cls` given as flags (unset ones left out)."
     return {f.name: getattr(ns, f.name) for f in fields(cls) if f.name not in skip and getattr(ns, f.name, None) is not None}
 
 # %% ../nbs/17_cli.ipynb #0ad17155
-def read_config(path)->dict:
+def read_config(path, # a .json or .toml file
+               )->dict:
     "A dict from a JSON or TOML config file; clear errors for a missing file or bad syntax."
     path = Path(path)
     if not path.exists(): raise FileNotFoundError(f"config file {path} does not exist")
@@ -125,7 +136,9 @@ def _common(p):
     p.add_argument('--config', help='JSON or TOML file of settings (flags override it)')
     p.add_argument('--quiet', action='store_true', help='no progress bars')
 
-def study_parser(p):
+def study_parser(p, # the `warmstart study` parser
+                ):
+    "Add the flags of `warmstart study`."
     from warmstart_kit.study import STUDY_PRESETS
     p.add_argument('--preset', default='default', help=f"built-in study: {', '.join(STUDY_PRESETS)} (default: default, ≤ 5 min on 2 CPU cores; full: the phase diagram)")
     p.add_argument('--out', default='runs/study', help='run folder to create (default runs/study)')
@@ -136,7 +149,9 @@ def study_parser(p):
     p.add_argument('--grpo-steps', type=int, help='GRPO steps of every RL arm')
     p.add_argument('--workers', type=int, help='parallel processes for independent jobs (default: one per CPU core)')
 
-def cmd_study(a):
+def cmd_study(a, # parsed `warmstart study` arguments
+             ):
+    "`warmstart study`: the preset, then `--config`, then flags, into `study.run_study`."
     from warmstart_kit.study import StudyConfig, run_study
     d = {'preset': a.preset}
     if a.config: d.update(read_config(a.config))
@@ -147,7 +162,9 @@ def cmd_study(a):
     run_study(StudyConfig.from_dict(d), a.out, overwrite=a.overwrite, log=(lambda *x: None) if a.quiet else print)
 
 # %% ../nbs/17_cli.ipynb #e5cd40f3
-def pretrain_parser(p):
+def pretrain_parser(p, # the `warmstart pretrain` parser
+                   ):
+    "Add the flags of `warmstart pretrain` (one per `PretrainConfig` field, plus the dose mixtures)."
     from warmstart_kit.pretrain import PretrainConfig
     p.add_argument('--out', required=True, help='checkpoint folder to create (with several doses: one dose-D/ subfolder each)')
     p.add_argument('--overwrite', action='store_true', help='replace an existing folder at --out (only once the new one is complete)')
@@ -156,7 +173,9 @@ def pretrain_parser(p):
     p.add_argument('--per-dose-dirs', action='store_true', help='write dose-D/ subfolders even for one dose')
     add_config_flags(p, PretrainConfig)
 
-def cmd_pretrain(a):
+def cmd_pretrain(a, # parsed `warmstart pretrain` arguments
+                ):
+    "`warmstart pretrain`: every configuration checked first, then one base per dose into `--out`."
     from warmstart_kit.core import claim_output, ConfigError
     from warmstart_kit.pretrain import PretrainConfig, train_base, parse_dose, dose_mixture
     from warmstart_kit.models import resolve_device
@@ -174,8 +193,11 @@ def cmd_pretrain(a):
     print(f'saved {a.out}')
 
 # %% ../nbs/17_cli.ipynb #101cdcaa
-def rl_parser(p):
+def rl_parser(p, # the `warmstart rl` parser
+             ):
+    "Add the flags of `warmstart rl`: model, run folder, rewards, one-shot, engine (ours or trl) and one per `GRPOConfig` field."
     from warmstart_kit.grpo import GRPOConfig
+    from warmstart_kit.trl_engine import engine_flags
     p.add_argument('--model', required=True, help='checkpoint folder (any local Hugging Face causal LM)')
     p.add_argument('--out', required=True, help='run folder: metrics.parquet, examples.parquet, checkpoints/')
     p.add_argument('--overwrite', action='store_true', help='start the run clean in an existing --out (its old contents are removed)')
@@ -184,19 +206,27 @@ def rl_parser(p):
     p.add_argument('--one-shot', metavar='SELECTOR', help='train on one example chosen by variance, random or pass_rate (or a problem key)')
     p.add_argument('--one-shot-pool', type=int, default=16, help='train problems the one-shot selector chooses from (default 16)')
     p.add_argument('--one-shot-epochs', type=int, default=2, help='epochs of the pool run behind the variance selector (default 2)')
+    engine_flags(p)
     add_config_flags(p, GRPOConfig, skip=('rewards',))
 
-def cmd_rl(a):
+def cmd_rl(a, # parsed `warmstart rl` arguments
+          ):
+    "`warmstart rl`: GRPO on a checkpoint into `--out`, with the toolkit's trainer (`--engine ours`) or TRL's (`--engine trl`)."
     from warmstart_kit.core import claim_output, ConfigError
     from warmstart_kit.grpo import GRPOConfig
-    from warmstart_kit.trainer import grpo_train, check_resume, preflight
-    from warmstart_kit.checkpoints import load_checkpoint, check_checkpoint
-    from warmstart_kit.oneshot import choose_one_shot
+    from warmstart_kit.trl_engine import engine_of
     if a.resume and a.overwrite: raise ConfigError('--resume continues a run and --overwrite starts it clean: pass one of them')
+    engine = engine_of(a)                                             # a TRL-only flag with our engine: stop here
     d = read_config(a.config) if a.config else {}
     d.update(flags_of(a, GRPOConfig, skip=('rewards',)))
     if a.reward: d['rewards'] = a.reward
     cfg = GRPOConfig.from_dict(d)
+    if engine == 'trl':
+        from warmstart_kit.trl_engine import cmd_rl_trl
+        return cmd_rl_trl(a, cfg)                                     # its own checks (knobs without a TRL counterpart, --resume, TRL installed) come first
+    from warmstart_kit.trainer import grpo_train, check_resume, preflight
+    from warmstart_kit.checkpoints import load_checkpoint, check_checkpoint
+    from warmstart_kit.oneshot import choose_one_shot
     check_checkpoint(a.model)
     out = Path(a.out)
     if a.resume:
@@ -213,14 +243,18 @@ def cmd_rl(a):
     print(f'wrote {out}/metrics.parquet and {out}/checkpoints/final; last accuracy {met["accuracy"][-1]:.3f}')
 
 # %% ../nbs/17_cli.ipynb #58576fcd
-def eval_parser(p):
+def eval_parser(p, # the `warmstart eval` parser
+               ):
+    "Add the flags of `warmstart eval` (one per `EvalConfig` field, plus models and output)."
     from warmstart_kit.study import EvalConfig
     p.add_argument('--model', required=True, action='append', help='checkpoint folder; repeat to compare models')
     p.add_argument('--out', required=True, help='output folder to create')
     p.add_argument('--overwrite', action='store_true', help='replace an existing output folder (only once the new one is complete)')
     add_config_flags(p, EvalConfig)
 
-def cmd_eval(a):
+def cmd_eval(a, # parsed `warmstart eval` arguments
+            ):
+    "`warmstart eval`: pass@k of each `--model` on held-out problems into `--out`, and a table of it."
     import polars as pl
     from warmstart_kit.study import EvalConfig, eval_checkpoints
     d = read_config(a.config) if a.config else {}
@@ -248,7 +282,8 @@ def _command(cmd:str)->tuple:
         raise SystemExit(2) from None
     return mod.cli_parser, mod.cli_run
 
-def command_parser(cmd:str)->argparse.ArgumentParser:
+def command_parser(cmd:str, # a subcommand's name (a key of SUBCOMMANDS)
+                  )->argparse.ArgumentParser:
     "The full parser of one subcommand."
     add, run = _command(cmd)
     p = _Parser(prog=f'warmstart {cmd}', description=SUBCOMMANDS[cmd])
@@ -256,7 +291,8 @@ def command_parser(cmd:str)->argparse.ArgumentParser:
     return p
 
 # %% ../nbs/17_cli.ipynb #62d20c30
-def main(argv=None)->int:
+def main(argv=None, # the arguments (default: sys.argv[1:])
+        )->int:
     "Entry point of the `warmstart` console script; returns the exit code."
     argv = list(sys.argv[1:] if argv is None else argv)
     if not argv: top_parser().print_help(); return 2

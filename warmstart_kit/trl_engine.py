@@ -19,7 +19,7 @@ from .rewards import parse_reward, ground_truth
 __all__ = ['TRL_VERSION', 'NO_TRL', 'PARITY', 'OWNED', 'world_size', 'is_main_process', 'batch_layout', 'trl_settings',
            'parse_trl_args', 'merged_settings', 'check_trl_args', 'trl_rows', 'CompletionLog', 'rollout_row',
            'example_rows_of', 'save_trl_checkpoint', 'make_callback', 'trl_grpo_train', 'require_trl', 'engine_flags',
-           'cmd_rl_trl']
+           'engine_of', 'cmd_rl_trl']
 
 # %% ../nbs/18_trl.ipynb #a0ca5698
 TRL_VERSION = '1.16.0'   # the TRL this mapping was written and tested against (the `trl` extra pins it)
@@ -51,7 +51,9 @@ def world_size()->int:
     "Processes of this run: WORLD_SIZE as set by `torchrun` / `accelerate launch` (1 otherwise)."
     return max(1, int(os.environ.get('WORLD_SIZE', '1') or 1))
 
-def is_main_process()->bool: return int(os.environ.get('RANK', '0') or 0) == 0
+def is_main_process()->bool:
+    "Whether this is the main process (RANK 0, or no launcher): the one that writes the run folder."
+    return int(os.environ.get('RANK', '0') or 0) == 0
 
 # %% ../nbs/18_trl.ipynb #d3d40d88
 def _no_counterpart(cfg:GRPOConfig):
@@ -64,7 +66,9 @@ def _no_counterpart(cfg:GRPOConfig):
         raise ConfigError("adv_std='population' has no counterpart in TRL's GRPOTrainer (TRL divides by the unbiased group std, "
                           "adv_std='unbiased', or not at all, adv_std='none'); use the toolkit's engine")
 
-def batch_layout(cfg:GRPOConfig, world:int=1)->dict:
+def batch_layout(cfg:GRPOConfig, # the run's settings (rollout size, optimizer steps per rollout, micro-batch)
+                 world:int=1, # processes (DDP ranks) the rows are spread over
+                )->dict: # per_device_train_batch_size, gradient_accumulation_steps and steps_per_generation
     "Per-process batch, accumulation and generation steps that give `cfg`'s rollout and optimizer steps on `world` processes."
     rows = cfg.prompts_per_step * cfg.group_size // cfg.opt_steps_per_rollout     # rows per optimizer step, all processes
     if rows % world:
@@ -96,7 +100,8 @@ def trl_settings(cfg:GRPOConfig, # the run's settings
         shuffle_dataset=False, remove_unused_columns=False, save_strategy='no', eval_strategy='no', disable_tqdm=True)
 
 # %% ../nbs/18_trl.ipynb #02502e3b
-def parse_trl_args(items)->dict:
+def parse_trl_args(items, # 'KEY=VALUE' strings (`--trl-arg`), or None
+                  )->dict: # {key: value}, keys with `-` read as `_`
     "{key: value} from ['use_vllm=true', 'vllm_mode=colocate', ...] (values as JSON where they parse)."
     out = {}
     for it in items or []:
@@ -115,7 +120,10 @@ _KNOB_OF = {'max_completion_length': 'max_new_tokens', 'num_generations': 'group
             'steps_per_generation': 'opt_steps_per_rollout', 'logging_steps': 'opt_steps_per_rollout', 'save_strategy': 'checkpoint_every',
             'save_steps': 'checkpoint_every', 'eval_strategy': 'eval_every', 'do_eval': 'eval_every', 'use_cpu': '--device'}
 
-def merged_settings(settings:dict, extra:dict, known=None)->dict:
+def merged_settings(settings:dict, # what `trl_settings` derived from the GRPOConfig
+                    extra:dict, # the user's trl_args (already checked)
+                    known=None, # the field names of this TRL's `trl.GRPOConfig` (None: do not adapt names)
+                   )->dict: # keyword arguments for `trl.GRPOConfig`
     "The `trl.GRPOConfig` arguments: derived settings, then PARITY, then the user's `trl_args`; activation checkpointing under the name this transformers uses."
     out = {**settings, **PARITY, **extra}
     if 'gradient_checkpointing' in extra: out['activation_checkpointing'] = out.pop('gradient_checkpointing')
@@ -123,7 +131,9 @@ def merged_settings(settings:dict, extra:dict, known=None)->dict:
         out['gradient_checkpointing'] = out.pop('activation_checkpointing')
     return out
 
-def check_trl_args(trl_args:dict, known=None)->dict:
+def check_trl_args(trl_args:dict, # TRL GRPOConfig settings the user asked for
+                   known=None, # the field names of `trl.GRPOConfig` (None: read them from the installed TRL)
+                  )->dict: # `trl_args`, unchanged, once checked
     "ConfigError for a key that is not a `trl.GRPOConfig` field, or that the engine derives from GRPOConfig itself."
     if not isinstance(trl_args, dict): raise ConfigError(f"trl_args must be a mapping of TRL GRPOConfig settings, got {type(trl_args).__name__}")
     if known is None:
@@ -142,7 +152,10 @@ def check_trl_args(trl_args:dict, known=None)->dict:
     return dict(trl_args)
 
 # %% ../nbs/18_trl.ipynb #b9776f9d
-def trl_rows(cfg:GRPOConfig, problems:list|None=None, pool:list|None=None)->list:
+def trl_rows(cfg:GRPOConfig, # the run's settings (task, steps, prompts per step, pool size, seed)
+             problems:list|None=None, # fixed training problems (one-shot RL); overrides `pool`
+             pool:list|None=None, # the problem pool (None: `cfg.pool_size` problems, or fresh problems every step when that is 0)
+            )->list: # one dict per prompt and step, in the order TRL consumes them
     "[{prompt, task, answer, key, step, epoch}] for every step of the run, the problems `grpo.prompt_batch` gives each step."
     task = get_task(cfg.task, preset=cfg.task_preset)
     if problems: pool = list(problems)
@@ -164,7 +177,14 @@ def _dataset(rows:list):
 # %% ../nbs/18_trl.ipynb #81fe0b0e
 class CompletionLog:
     "Wraps a TRL-signature reward function: records prompts, completions and rewards it is called with (one process's share)."
-    def __init__(self, fn, name:str, task, eos_ids, book:dict, first:bool=False):
+    def __init__(self,
+                 fn, # the reward function (TRL's signature: prompts, completions, completion_ids, **columns)
+                 name:str, # its name in metrics (`reward/NAME`)
+                 task, # the task: strategy of each completion
+                 eos_ids, # token ids that end a completion (a completion without one was truncated)
+                 book:dict, # shared record of this process's completions and rewards, emptied by the callback at each log
+                 first:bool=False, # the first reward function also records correctness, strategy and length of each completion
+                ):
         self.fn, self.name, self.task, self.eos, self.book, self.first = fn, name, task, set(eos_ids), book, first
         self.__name__ = name
     def __call__(self, prompts=None, completions=None, completion_ids=None, **kw):
@@ -188,7 +208,14 @@ def _std(v:list)->float|None:
     m = sum(v) / len(v)
     return math.sqrt(sum((x - m) ** 2 for x in v) / (len(v) - 1))
 
-def rollout_row(task, cfg:GRPOConfig, step:int, recs:list, rewards:dict, logs:dict, times:dict)->dict:
+def rollout_row(task, # the task (its strategy names)
+                cfg:GRPOConfig, # the run's settings
+                step:int, # the rollout step
+                recs:list, # the rollout's completion records (`CompletionLog`), all processes
+                rewards:dict, # {reward name: per-completion rewards}, in `recs`' order
+                logs:dict, # TRL's log for this rollout
+                times:dict, # {'step': seconds, 'sample': seconds} measured by the callback
+               )->dict: # one metrics row
     "One `metrics.parquet` row (`trainer.step_metrics`' columns) from a rollout's records, its rewards by name and TRL's log."
     w = list(cfg.reward_weights or [1.0] * len(rewards))
     total = [sum(wi * (r[i] or 0.0) for wi, r in zip(w, rewards.values())) for i in range(len(recs))]
@@ -209,7 +236,9 @@ def rollout_row(task, cfg:GRPOConfig, step:int, recs:list, rewards:dict, logs:di
             'kl': logs.get('kl', 0.0), 'loss': logs.get('loss'), 'grad_norm': logs.get('grad_norm'),
             'test_accuracy': None, 'step_time_s': step_time, 'sample_time_s': times.get('sample'), 'tokens_per_s': ntok / step_time if step_time else None}
 
-def example_rows_of(recs:list, total:list)->list:
+def example_rows_of(recs:list, # a rollout's completion records
+                    total:list, # the weighted total reward of each record
+                   )->list: # one row per (step, epoch, problem key)
     "Per-problem accuracy and mean reward of a rollout's records (`examples.parquet`, as `trainer.example_rows`)."
     by = {}
     for r, t in zip(recs, total): by.setdefault((r['step'], r['epoch'], r['key']), []).append((r['correct'], t))
@@ -222,7 +251,12 @@ class _Snapshot:
     def __init__(self, model, sd): self.model, self.sd = model, sd
     def save_pretrained(self, d, **kw): self.model.save_pretrained(d, state_dict=self.sd, **kw)
 
-def save_trl_checkpoint(trainer, tok, path:Path, meta:dict, state:dict):
+def save_trl_checkpoint(trainer, # the running `trl.GRPOTrainer`
+                        tok, # the tokenizer saved with the weights
+                        path:Path, # the checkpoint folder, e.g. run/checkpoints/step-3
+                        meta:dict, # what `warmstart.json` holds (kind, step, grpo, engine)
+                        state:dict, # what `trainer_state.pt` holds (step, reward states, metrics)
+                       ): # `path` in the main process, None in the others
     "Gather the weights on every process (collective under ZeRO-3/FSDP); the main process writes `path` in the toolkit's layout."
     from warmstart_kit.checkpoints import save_checkpoint, save_trainer_state
     sd = trainer.accelerator.get_state_dict(trainer.model_wrapped)
@@ -237,8 +271,18 @@ def _trainer_callback_base():
     from transformers import TrainerCallback
     return TrainerCallback
 
-def make_callback(cfg:GRPOConfig, task, tok, book:dict, run_dir:Path|None, reward_fns:list, names:list, trl_info:dict,
-                  evalset=None, progress:bool=True, callback=None):
+def make_callback(cfg:GRPOConfig, # the run's settings
+                  task, # the task (strategies)
+                  tok, # the tokenizer (evaluation and checkpoints)
+                  book:dict, # the record the `CompletionLog`s fill
+                  run_dir:Path|None, # where to write (None: nothing, as in the processes other than the main one)
+                  reward_fns:list, # the registry's reward functions (their states go into trainer_state.pt)
+                  names:list, # the reward names, in order
+                  trl_info:dict, # TRL version, process count and settings (saved in checkpoints)
+                  evalset=None, # held-out problems for `test_accuracy` (None: no evaluation)
+                  progress:bool=True, # show a progress bar (main process)
+                  callback=None, # called as callback(step, metrics_row, model) after each step
+                 ):
     "A `TrainerCallback` that turns each rollout into a metrics row, evaluates, checkpoints and writes the run folder."
     from accelerate.utils import gather_object
     from warmstart_kit.trainer import reward_states
@@ -295,7 +339,8 @@ def trl_grpo_train(model, # a checkpoint folder, or a loaded causal LM (trained 
                    cfg:GRPOConfig, # the run's settings (knobs without a TRL counterpart must stay at their defaults)
                    run_dir=None, # where metrics, examples and checkpoints go (None: nothing written); only the main process writes
                    tok=None, # the tokenizer (default: the checkpoint's)
-                   device='auto', progress:bool=True,
+                   device='auto', # 'auto', 'cpu' or 'cuda'
+                   progress:bool=True, # show a progress bar (main process)
                    trl_args:dict|None=None, # TRL GRPOConfig settings with no toolkit counterpart, e.g. {'use_vllm': True}
                    problems:list|None=None, # fixed training problems (one-shot RL); overrides pool_size
                    callback=None, # called as callback(step, metrics_row, model) after each step (main process)
@@ -370,23 +415,39 @@ def require_trl()->tuple:
     return trl, datasets
 
 # %% ../nbs/18_trl.ipynb #046a8640
-def engine_flags(p):
-    "The `--engine` and `--trl-arg` flags of `warmstart rl` (`cli.rl_parser` adds them)."
-    p.add_argument('--engine', default='ours', choices=['ours', 'trl'],
+def engine_flags(p, # the `warmstart rl` parser
+                ):
+    "Add the `--engine` and `--trl-arg` flags of `warmstart rl` (`cli.rl_parser` calls this)."
+    g = p.add_argument_group('engine')
+    g.add_argument('--engine', default='ours', choices=['ours', 'trl'],
                    help="training engine: ours (the toolkit's trainer) or trl (TRL's GRPOTrainer under Accelerate: several processes with "
-                        "torchrun / accelerate launch, vLLM, ZeRO-3; needs pip install 'warmstart_kit[trl]') (default: ours)")
-    p.add_argument('--trl-arg', action='append', metavar='KEY=VALUE',
+                        "torchrun / accelerate launch, vLLM, ZeRO-3; needs pip install 'warmstart_kit[trl]'). With trl, the knobs "
+                        f"{', '.join(NO_TRL)} must keep their defaults, and adv_std population and --resume are not available "
+                        "(default: ours)")
+    g.add_argument('--trl-arg', action='append', metavar='KEY=VALUE',
                    help='a TRL GRPOConfig setting with no toolkit counterpart, e.g. use_vllm=true or vllm_mode=colocate (--engine trl only; repeatable)')
 
-def cmd_rl_trl(a, cfg:GRPOConfig):
+def engine_of(a, # parsed `warmstart rl` arguments (`engine`, `trl_arg`)
+              default:str='ours', # the engine when `a` has no `engine` attribute
+             )->str: # 'ours' or 'trl'
+    "The engine `warmstart rl` was asked for; ConfigError for a TRL-only flag (`--trl-arg`) with the toolkit's engine."
+    engine = getattr(a, 'engine', default) or 'ours'
+    if engine not in ('ours', 'trl'): raise ConfigError(f"unknown engine {engine!r}; known: ours, trl")
+    if engine != 'trl' and getattr(a, 'trl_arg', None):
+        extra = parse_trl_args(a.trl_arg)
+        raise ConfigError(f"--trl-arg sets TRL GRPOConfig fields ({', '.join(extra)}): it needs --engine trl")
+    return engine
+
+def cmd_rl_trl(a, # parsed `warmstart rl` arguments
+               cfg:GRPOConfig, # the run's settings (preset, config file and flags already merged)
+              ):
     "`warmstart rl --engine trl`: checks, then `trl_grpo_train` into `--out` (claimed and written by the main process)."
     from warmstart_kit.core import claim_output
     from warmstart_kit.checkpoints import check_checkpoint, load_checkpoint
     from warmstart_kit.trainer import preflight
     from warmstart_kit.models import resolve_device
-    engine = getattr(a, 'engine', 'trl') or 'ours'
+    if engine_of(a, default='trl') != 'trl': raise ConfigError("cmd_rl_trl runs --engine trl; the toolkit's engine is cli.cmd_rl")
     extra = parse_trl_args(getattr(a, 'trl_arg', None))
-    if engine != 'trl': raise ConfigError(f"--trl-arg sets TRL GRPOConfig fields ({', '.join(extra)}): it needs --engine trl")
     if getattr(a, 'resume', False): raise ConfigError("--resume continues a run of the toolkit's engine; a TRL run cannot be resumed from its checkpoints/ (start it again, or use TRL's own checkpointing)")
     dev = resolve_device(a.device)
     trl_settings(cfg, world_size(), dev.type)
