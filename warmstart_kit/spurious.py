@@ -24,7 +24,12 @@ REWARD_VARIANTS = ('ground_truth', 'majority', 'incorrect', 'format', 'random:0.
 
 def reward_study(checkpoint, # base checkpoint folder
                  cfg:GRPOConfig, # everything but the reward (and seed)
-                 rewards=REWARD_VARIANTS, seeds=(0,), device='cpu', progress=True, label:str|None=None)->pl.DataFrame:
+                 rewards=REWARD_VARIANTS, # reward names of the registry, one GRPO run each (e.g. 'format', 'random:0.5')
+                 seeds=(0,), # GRPO seeds, one run per reward and seed
+                 device='cpu', # where to train: cpu or cuda
+                 progress=True, # show a progress bar over the runs
+                 label:str|None=None, # value of the frame's `base` column (default: the checkpoint path)
+                )->pl.DataFrame:
     "GRPO runs for every reward × seed from one base model: one frame of per-step metrics."
     frames = []
     jobs = [(r, s) for r in rewards for s in seeds]
@@ -41,7 +46,14 @@ def reward_study(checkpoint, # base checkpoint folder
                                      pl.lit(c.opt_steps_per_rollout).alias('opt_steps_per_rollout')))
     return pl.concat(frames, how='diagonal_relaxed')
 
-def clip_comparison(checkpoint, cfg:GRPOConfig, reward:str='random:0.5', opt_steps=(8, 1), seeds=(0,), device='cpu', progress=True)->pl.DataFrame:
+def clip_comparison(checkpoint, # base checkpoint folder
+                    cfg:GRPOConfig, # everything but the reward and the optimizer steps per rollout
+                    reward:str='random:0.5', # the (spurious) reward of every run
+                    opt_steps=(8, 1), # optimizer steps per rollout to compare (1: ratio 1, clipping never fires)
+                    seeds=(0,), # GRPO seeds, one run per setting and seed
+                    device='cpu', # where to train: cpu or cuda
+                    progress=True, # show a progress bar over the runs
+                   )->pl.DataFrame:
     "The same spurious reward with clipping active (several optimizer steps per rollout) and inactive (one)."
     frames = []
     for k in opt_steps:
@@ -52,7 +64,11 @@ def clip_comparison(checkpoint, cfg:GRPOConfig, reward:str='random:0.5', opt_ste
     return pl.concat(frames, how='diagonal_relaxed')
 
 # %% ../nbs/13_spurious.ipynb #23b2380f
-def spurious_chart(frame:pl.DataFrame, y:str='test_accuracy', color:str='reward', facet:str|None=None):
+def spurious_chart(frame:pl.DataFrame, # per-step metrics of `reward_study` or `clip_comparison`
+                   y:str='test_accuracy', # the accuracy column to plot (falls back to training accuracy if not tracked)
+                   color:str='reward', # column that names a line
+                   facet:str|None=None, # column to split the panels by (e.g. 'base'), or None
+                  ):
     "Accuracy (held-out if tracked) against step per reward, mean over seeds; plus clip diagnostics and behaviour frequency panels."
     import altair as alt
     keys = [c for c in (color, facet) if c is not None]
