@@ -5,14 +5,16 @@
    runs): directives, show_doc tables for every exported name, front matter. Cached in _proc/ by modification time,
    like `nbdev.serve.proc_nbs`. One difference: a cell that mixes imports with other code (which nbdev warns about,
    and whose other code then runs with only part of the notebook executed) runs only its imports, so the other code
-   cannot fail or take minutes; its stored outputs stay as they are. Those cells are listed.
+   cannot fail or take minutes; its stored outputs stay as they are. Those cells are listed. nbdev drops the source of
+   `#| export` cells from the docs, so exported constants (which get no show_doc) would vanish: their definitions, with
+   their comments, are shown as a code block after the cell instead.
 2. What Quarto would do with nbdev's output, done to a copy in _proc/site_src/: the front matter becomes the page's
    title and description, `#| echo: false` / `output: false` / `include: false` become mkdocs-jupyter's remove tags,
    directive comments are dropped from the code shown, widget outputs (which need a widget manager from a CDN to
-   draw) are dropped.
+   draw) are dropped, and Altair charts stored as HTML (which load vega-embed from a CDN) are drawn as SVG by vl-convert.
 3. `mkdocs build` with the top-level mkdocs.yml, plus docs_dir, site_dir and the sidebar in nbdev's order
-   (`nbdev_sidebar`), written to _proc/mkdocs.yml. MathJax 3 is copied from the PyPI package sphinx-mathjax-offline:
-   nothing on the site is fetched from outside it. Pages are named as nbdev names them (06_passk.ipynb -> passk.html), so nbdev's links
+   (`nbdev_sidebar`), written to _proc/mkdocs.yml. MathJax 2.7 is copied from the PyPI package jupyter-server-mathjax
+   (which `make docs-deps` installs): nothing on the site is fetched from outside it. Pages are named as nbdev names them (06_passk.ipynb -> passk.html), so nbdev's links
    to names (and _modidx.py) point at them; links to the published site (doc_host) are made relative.
 
 Usage: python tools/docs_site.py [--out _docs] [--workers 2] [--force]
@@ -49,6 +51,33 @@ def _patch_nbdev(mixed:list):
             raise Exception(f"Error in notebook {fm.get('title', '')} in cell {cell.idx_}:\n{cell.source}") from self.k.exc
     P.exec_show_docs.__call__ = __call__
 
+def _constants_md(cell)->str|None:
+    "The public module-level assignments (exported constants) of an `#| export` cell, with their comments, as a markdown code block."
+    from nbdev.process import extract_directives
+    if cell.cell_type != 'code' or 'export' not in extract_directives(cell, remove=False): return None
+    try: tree = ast.parse(cell.source)
+    except SyntaxError: return None
+    lines, keep = cell.source.splitlines(), []
+    for node in tree.body:
+        targets = node.targets if isinstance(node, ast.Assign) else [node.target] if isinstance(node, ast.AnnAssign) else []
+        names = [n.id for t in targets for n in ([t] if isinstance(t, ast.Name) else getattr(t, 'elts', [])) if isinstance(n, ast.Name)]
+        if not any(not n.startswith('_') for n in names): continue
+        start = node.lineno - 1
+        while start > 0 and lines[start - 1].lstrip().startswith('#') and not lines[start - 1].lstrip().startswith('#|'): start -= 1   # comments above it
+        keep.append('\n'.join(lines[start:node.end_lineno]))
+    return '```python\n' + '\n'.join(keep) + '\n```' if keep else None
+
+def _with_constants(nb):
+    "`nb` with a markdown cell showing the exported constants after each `#| export` cell that defines some."
+    from execnb.nbio import mk_cell
+    cells = []
+    for c in nb.cells:
+        cells.append(c)
+        if (md := _constants_md(c)): cells.append(mk_cell(md, 'markdown'))
+    for i, c in enumerate(cells): c.idx_ = i        # nbdev inserts show_doc cells by index
+    nb.cells = cells
+    return nb
+
 def proc_one(src:str, dst:str)->tuple:
     "nbdev-process one notebook (in a fresh process): (name, seconds, cells whose imports alone ran)."
     os.environ['IN_TEST'] = '1'
@@ -58,7 +87,7 @@ def proc_one(src:str, dst:str)->tuple:
     _patch_nbdev(mixed)
     with warnings.catch_warnings():
         warnings.filterwarnings('ignore', message='Found cells containing imports')
-        nb = read_nb(src); FilterDefaults()(nb); write_nb(nb, dst)
+        nb = _with_constants(read_nb(src)); FilterDefaults()(nb); write_nb(nb, dst)
     return Path(src).name, time.time() - t0, mixed
 
 def nbdev_process(workers:int=2, force:bool=False)->list:
@@ -71,7 +100,7 @@ def nbdev_process(workers:int=2, force:bool=False)->list:
     order = yaml.safe_load((cfg.nbs_path / 'sidebar.yml').read_text())['website']['sidebar']['contents']
     PROC.mkdir(exist_ok=True)
     import nbdev.processors   # like nbdev's proc_nbs: a newer settings.ini or nbdev invalidates the cache
-    newest = max(cfg.config_file.stat().st_mtime, Path(nbdev.processors.__file__).stat().st_mtime)
+    newest = max(cfg.config_file.stat().st_mtime, Path(nbdev.processors.__file__).stat().st_mtime, Path(__file__).stat().st_mtime)   # or this file
     jobs = []
     for name in order:
         src, dst = cfg.nbs_path / name, PROC / name
@@ -86,6 +115,15 @@ def nbdev_process(workers:int=2, force:bool=False)->list:
     return order
 
 _DIR = re.compile(r'^\s*#\|\s*([\w-]+)\s*:?\s*(.*?)\s*$')
+_VEGA_CDN = re.compile(r'https://cdn\.jsdelivr\.net/npm/vega')
+
+def _vega_svg(html:str)->str|None:
+    "An Altair chart stored as HTML (vega-embed from a CDN, called with the Vega-Lite spec) drawn as SVG here; None for other HTML."
+    i = html.rfind('})(')
+    if not _VEGA_CDN.search(html) or i < 0: return None
+    import vl_convert
+    spec, _ = json.JSONDecoder().raw_decode(html, i + 3)
+    return vl_convert.vegalite_to_svg(spec)
 
 def _site_nb(nb:dict)->tuple:
     "The notebook as Quarto would show it: (title, notebook)."
@@ -113,6 +151,9 @@ def _site_nb(nb:dict)->tuple:
                 if data is not None:
                     if 'application/vnd.jupyter.widget-view+json' in data:
                         continue   # a live widget: drawn only where a widget manager runs (the notebook's charts are shown as SVG)
+                    html = data.get('text/html')
+                    svg = _vega_svg(''.join(html) if isinstance(html, list) else html) if html is not None else None
+                    if svg is not None: o = {**o, 'data': {'image/svg+xml': svg, 'text/plain': data.get('text/plain', '')}}
                 outs.append(o)
             c['outputs'] = outs
             if not c['source'].strip() and not outs: continue
@@ -161,20 +202,38 @@ def build(out:Path, nav:list):
     r = subprocess.run([sys.executable, '-m', 'mkdocs', 'build', '--clean', '-q', '-f', str(PROC / 'mkdocs.yml')], cwd=ROOT,
                        env={**os.environ, 'NO_MKDOCS_2_WARNING': '1'})
     if r.returncode: sys.exit(f'mkdocs build failed ({r.returncode})')
-    # MathJax 3 (one file with every TeX extension, SVG output: nothing more to fetch) from the PyPI package
-    # sphinx-mathjax-offline; mkdocs-jupyter's MathJax script tag loads this configuration, which loads MathJax
-    from importlib.metadata import distribution
-    mj = next(p for p in distribution('sphinx-mathjax-offline').files if p.name == 'tex-svg-full.js').locate()
-    (out / 'assets' / 'mathjax').mkdir(parents=True, exist_ok=True)
-    shutil.copy2(mj, out / 'assets' / 'mathjax' / 'tex-svg-full.js')
+    # MathJax 2.7 with everything it loads later (configuration, TeX and MathML input, HTML-CSS output, extensions, the STIX
+    # web fonts) from the PyPI package jupyter-server-mathjax (Jupyter's own offline copy, installed by `make docs-deps`);
+    # mkdocs-jupyter's MathJax script tag loads the configuration below, which loads MathJax from this site
+    import jupyter_server_mathjax
+    shutil.copytree(Path(jupyter_server_mathjax.__file__).parent / 'static', out / 'assets' / 'mathjax', dirs_exist_ok=True)
     (out / 'assets' / 'javascripts' / 'mathjax-offline.js').write_text(MATHJAX_LOADER)
 
-MATHJAX_LOADER = """// MathJax 3 from this site, with the delimiters Jupyter notebooks use
-window.MathJax = {tex: {inlineMath: [['$', '$'], ['\\\\(', '\\\\)']], displayMath: [['$$', '$$'], ['\\\\[', '\\\\]']], processEscapes: true},
-                  svg: {fontCache: 'global'}, options: {menuOptions: {settings: {zoom: 'NoZoom'}}}};
+MATHJAX_LOADER = r"""// MathJax 2.7 from this site, configured before it loads: HTML-CSS output in the STIX web fonts shipped with it and
+// the delimiters Jupyter notebooks use. jupyter-server-mathjax ships no TeX fonts, so nothing may ask for them (a request
+// the site cannot answer is a console error): no locally installed, TeX or image fonts are looked for, and the
+// @font-face rules that MathJax's blank test font (src about:blank, refused by Chrome) and its NativeMML styles (TeX
+// fonts, used by the hidden MathML for screen readers) declare point at local() fonts instead: they fall back
+// silently, as they would after a failed download. The `text/x-mathjax-config` block of mkdocs-jupyter's template then
+// adds its TeX settings and queues the typesetting.
 (function () {
+  var local = function (family, bold) {
+    var f = {'font-family': family, src: "local('" + family + "')"};
+    if (bold) f['font-weight'] = 'bold';
+    return f;
+  };
+  window.MathJax = {
+    'HTML-CSS': {availableFonts: [], preferredFont: null, webFont: 'STIX-Web', imageFont: null,
+                 styles: {'@font-face': local('MathJax_Blank')}},
+    NativeMML: {styles: {'@font-face /*1*/': local('MathJax_Caligraphic-WEB'), '@font-face /*2*/': local('MathJax_Caligraphic-WEB', true),
+                         '@font-face /*3*/': local('MathJax_AMS-WEB'), '@font-face /*4*/': local('MathJax_Script-WEB'),
+                         '@font-face /*5*/': local('MathJax_Fraktur-WEB'), '@font-face /*6*/': local('MathJax_Fraktur-WEB', true)}},
+    tex2jax: {inlineMath: [['$', '$'], ['\\(', '\\)']], displayMath: [['$$', '$$'], ['\\[', '\\]']], processEscapes: true, processEnvironments: true},
+    messageStyle: 'none',
+    menuSettings: {zoom: 'None'}
+  };
   var s = document.createElement('script');
-  s.src = new URL('../mathjax/tex-svg-full.js', document.currentScript.src).href; s.async = true;
+  s.src = new URL('../mathjax/MathJax.js?config=TeX-AMS-MML_HTMLorMML-full,Safe', document.currentScript.src).href;
   document.head.appendChild(s);
 })();
 """

@@ -31,7 +31,9 @@ def _usual_permissions(folder:Path):
     os.chmod(folder, 0o777 & ~um)
     for f in folder.iterdir(): os.chmod(f, 0o666 & ~um)
 
-def save_checkpoint(model, tok, path, # model, tokenizer, destination folder
+def save_checkpoint(model, # a transformers causal LM (saved as safetensors)
+                    tok, # its tokenizer; None: no tokenizer files
+                    path, # destination folder
                     meta:dict|None=None, # extra facts stored in warmstart.json
                     overwrite:bool=True, # replace an existing folder at `path`
                    )->Path:
@@ -54,7 +56,8 @@ def save_checkpoint(model, tok, path, # model, tokenizer, destination folder
     return path
 
 # %% ../nbs/01a_checkpoints.ipynb #2638b340
-def check_safetensors(f:Path)->dict:
+def check_safetensors(f:Path # a .safetensors file
+                     )->dict:
     "The JSON header of a safetensors file; ModelError if the file is empty, truncated or not safetensors."
     f = Path(f); size = f.stat().st_size
     bad = lambda why: ModelError(f"{f} is not a complete safetensors file ({why})")
@@ -71,7 +74,8 @@ def check_safetensors(f:Path)->dict:
 
 INDEX_NAME = 'model.safetensors.index.json'
 
-def weight_files(path)->list:
+def weight_files(path # a checkpoint folder
+                )->list:
     "The safetensors files of a checkpoint folder (from its index when there is one); ModelError for anything else."
     path = Path(path)
     if (path / INDEX_NAME).exists():
@@ -88,7 +92,8 @@ def weight_files(path)->list:
     return files
 
 # %% ../nbs/01a_checkpoints.ipynb #39b8f9a6
-def check_checkpoint(path)->Path:
+def check_checkpoint(path # the folder to check (config.json plus complete safetensors weights)
+                    )->Path:
     "Fail with one clear ModelError if `path` is not a loadable local checkpoint folder."
     path = Path(path)
     if not path.exists(): raise ModelError(f"checkpoint folder {path} does not exist")
@@ -112,7 +117,8 @@ def _vocab_check(model, tok, path, ours:bool):
     if ours and V != n: raise ModelError(f"{path}: the model has {V} output ids but its tokenizer {n} tokens; sampled ids >= {n} would vanish when decoded")
 
 def load_checkpoint(path, # a local Hugging Face causal-LM folder
-                    device:str='cpu', dtype=None, # torch dtype to load in (default: fp32)
+                    device:str='cpu', # where the model goes: 'cpu', 'cuda', 'cuda:N' or 'auto'
+                    dtype=None, # torch dtype to load in (default: fp32)
                     trust_remote_code:bool=False, # only if you trust the folder's code
                    ):
     "(model, tokenizer, meta) from a local folder; the tokenizer falls back to the toolkit's char tokenizer."
@@ -136,21 +142,27 @@ def load_checkpoint(path, # a local Hugging Face causal-LM folder
 # %% ../nbs/01a_checkpoints.ipynb #1667aba5
 TRAINER_STATE = 'trainer_state.pt'
 
-def save_trainer_state(folder, state:dict)->Path:
+def save_trainer_state(folder, # an existing checkpoint folder
+                       state:dict # e.g. step, optimizer state dict, reward states (plain values and tensors: loaded with weights_only=True)
+                      )->Path:
     "Write `state` (tensors, numbers, strings, lists, dicts) as `trainer_state.pt` in `folder`, atomically."
     f = Path(folder) / TRAINER_STATE; tmp = tmp_name(f)
     try: torch.save(state, tmp); os.replace(tmp, f)
     finally: tmp.unlink(missing_ok=True)
     return f
 
-def load_trainer_state(folder, device='cpu')->dict:
+def load_trainer_state(folder, # a checkpoint folder written with `save_trainer_state`
+                       device='cpu' # where tensors are loaded ('cpu', 'cuda', 'auto', ...)
+                      )->dict:
     "The trainer state of a checkpoint folder, loaded with `weights_only=True`."
     f = Path(folder) / TRAINER_STATE
     if not f.exists(): raise ModelError(f"{folder} has no {TRAINER_STATE}: not a resumable checkpoint")
     try: return torch.load(f, weights_only=True, map_location=resolve_device(device))
     except Exception as e: raise ModelError(f"cannot read {f}: {type(e).__name__}: {str(e).splitlines()[0][:200]}") from None  # noqa: BLE001 - a damaged file, named
 
-def checkpoint_steps(run_dir, final:bool=False)->list:
+def checkpoint_steps(run_dir, # a training run's output folder (holding `checkpoints/`)
+                     final:bool=False # also list `checkpoints/final` (at the step in its warmstart.json)
+                    )->list:
     "[(step, folder)] of a run's complete `checkpoints/step-N` folders (and `final`, at its recorded step), in step order."
     base = Path(run_dir) / 'checkpoints'
     out = [(int(p.name[5:]), p) for p in base.glob('step-*') if p.name[5:].isdigit() and (p / TRAINER_STATE).exists()]
@@ -158,13 +170,15 @@ def checkpoint_steps(run_dir, final:bool=False)->list:
         out.append((json.loads((base / 'final' / 'warmstart.json').read_text()).get('step', 10**9), base / 'final'))
     return sorted(dict(out).items())
 
-def latest_checkpoint(run_dir)->Path|None:
+def latest_checkpoint(run_dir # a training run's output folder (holding `checkpoints/`)
+                     )->Path|None:
     "The complete `checkpoints/step-N` folder with the largest N, or None."
     steps = checkpoint_steps(run_dir)
     return steps[-1][1] if steps else None
 
 # %% ../nbs/01a_checkpoints.ipynb #5a49c91e
-def load_weights(model, folder):
+def load_weights(model, # a model of the checkpoint's architecture; its weights are replaced
+                 folder): # a checkpoint folder (safetensors)
     "Load a checkpoint's safetensors into `model` in place; ModelError naming missing or unexpected tensors."
     from safetensors.torch import load_file
     folder = check_checkpoint(folder)

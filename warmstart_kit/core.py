@@ -75,7 +75,9 @@ def _type_ok(v, t:str)->str|None:
         if a == 'dict' and isinstance(v, dict): return None
     return ' or '.join(alts)
 
-def check_keys(d:dict, known, what:str):
+def check_keys(d:dict, # the settings given (e.g. a parsed config file)
+               known, # the allowed key names (any iterable of str)
+               what:str): # how the error names this kind of settings (e.g. 'grpo config')
     "Raise ConfigError naming the keys of `d` that are not in `known`."
     if not isinstance(d, dict): raise ConfigError(f"{what} must be a mapping of settings, got {type(d).__name__}")
     bad = sorted(set(d) - set(known))
@@ -128,12 +130,15 @@ def data_dir()->Path:
     raise FileNotFoundError(f"warmstart_kit data folder not found next to {here}; set WARMSTART_DATA")
 
 # %% ../nbs/00_core.ipynb #ae93eeff
-def tmp_name(path:Path)->Path:
+def tmp_name(path:Path # the file or folder to be written
+            )->Path:
     "The hidden temporary sibling `.NAME.tmp-PID` a writer of `path` uses."
     path = Path(path)
     return path.with_name(f'.{path.name}.tmp-{os.getpid()}')
 
-def atomic_write(path, write)->Path:
+def atomic_write(path, # the file to create or replace
+                 write # called with the temporary path; writes the complete file there
+                )->Path:
     "Call `write(tmp_path)`, then rename the temporary file over `path`; the temporary is removed on failure."
     path = Path(path); tmp = tmp_name(path)
     try:
@@ -142,16 +147,21 @@ def atomic_write(path, write)->Path:
         if tmp.exists(): tmp.unlink()
     return path
 
-def write_text(path, text:str)->Path:
+def write_text(path, # the file to create or replace
+               text:str # its complete contents
+              )->Path:
     "Write `text` to `path` atomically."
     return atomic_write(path, lambda p: Path(p).write_text(text))
 
-def write_parquet(df, path)->Path:
+def write_parquet(df, # the polars DataFrame to write
+                  path # the .parquet file to create or replace
+                 )->Path:
     "Write a polars frame to `path` atomically."
     return atomic_write(path, lambda p: df.write_parquet(p))
 
 # %% ../nbs/00_core.ipynb #e709af30
-def pid_alive(pid:int)->bool:
+def pid_alive(pid:int # a process id; 0 or negative counts as not alive
+             )->bool:
     "Whether a process with this id exists on this machine."
     if pid <= 0: return False
     try: os.kill(pid, 0)
@@ -163,7 +173,8 @@ def _owner(p:Path)->int|None:
     m = re.search(r'\.(?:tmp|old|lock)-(\d+)$', p.name)
     return int(m.group(1)) if m else None
 
-def clean_leftovers(path)->list:
+def clean_leftovers(path # the output whose leftover siblings (same folder) are looked for
+                   )->list:
     "Remove `.NAME.tmp-PID` / `.NAME.old-PID` siblings of `path` whose process is gone; returns what was removed."
     path = Path(path); gone = []
     if not path.parent.is_dir(): return gone
@@ -174,10 +185,17 @@ def clean_leftovers(path)->list:
         gone.append(p)
     return gone
 
-def glob_escape(s:str)->str: return re.sub(r'([\[\]*?])', r'[\1]', s)
+def glob_escape(s:str # a file name to match literally
+               )->str:
+    "`s` with the glob wildcards `[`, `]`, `*` and `?` bracketed, so that `Path.glob` matches them literally."
+    return re.sub(r'([\[\]*?])', r'[\1]', s)
 
 # %% ../nbs/00_core.ipynb #22a40286
-def check_output(out, overwrite:bool=False, what:str='output folder', allow_existing:bool=False)->Path:
+def check_output(out, # the output file or folder a command will create
+                 overwrite:bool=False, # an existing `out` may be replaced
+                 what:str='output folder', # how errors name `out`
+                 allow_existing:bool=False # an existing folder is fine without `overwrite` (e.g. a run being resumed)
+                )->Path:
     "Fail (OutputError) before any work if `out` cannot be created or would be replaced without `overwrite`."
     out = Path(out)
     if out.exists() or out.is_symlink():
@@ -196,7 +214,8 @@ def check_output(out, overwrite:bool=False, what:str='output folder', allow_exis
 
 # %% ../nbs/00_core.ipynb #4ebd194f
 @contextmanager
-def output_lock(out, what:str='output folder'):
+def output_lock(out, # the output folder to lock; the lock file `.NAME.lock` goes beside it
+                what:str='output folder'): # how errors name `out`
     "Hold `.NAME.lock` beside `out` for the duration; a live owner makes this fail with OutputError."
     out = Path(out); out.parent.mkdir(parents=True, exist_ok=True)
     lock = out.with_name(f'.{out.name}.lock')
@@ -225,7 +244,7 @@ def claim_output(out, # the output folder a command creates
                  overwrite:bool=False, # replace an existing output (only once the new one is complete)
                  mode:str='replace', # 'replace': write a temporary folder, renamed at the end; 'inplace': write `out` itself
                  resume:bool=False, # 'inplace' only: keep what `out` holds (a run being resumed)
-                 what:str='output folder'):
+                 what:str='output folder'): # how errors name `out`
     "Claim `out` for writing (see above); yields the folder to write into."
     if mode not in ('replace', 'inplace'): raise ValueError(f"mode must be replace or inplace, got {mode!r}")
     out = check_output(out, overwrite, what, allow_existing=resume)
@@ -257,9 +276,9 @@ def claim_output(out, # the output folder a command creates
 @dataclass
 class Job:
     "A unit of independent work: the function at import path `fn`, called with `kwargs`; named for logs and results."
-    name: str
-    fn: str
-    kwargs: dict
+    name: str # the job's name in logs and in `run_jobs`'s result
+    fn: str # import path of a module-level function, e.g. 'warmstart_kit.pretrain.train_base'
+    kwargs: dict # keyword arguments for `fn` (picklable: sent to a worker process)
 
 def _resolve(path:str):
     import importlib
@@ -275,13 +294,19 @@ def _timed(fn:str, kwargs:dict):
     t0 = time.perf_counter(); out = _resolve(fn)(**kwargs)
     return out, time.perf_counter() - t0
 
-def n_workers(requested:int, jobs:int, device)->int:
+def n_workers(requested:int, # worker processes asked for; 0: one per CPU core
+              jobs:int, # how many jobs there are
+              device # where the jobs run ('cpu', 'cuda', 'cuda:1', a torch.device)
+             )->int:
     "Worker processes to use: 1 on CUDA or for one job; else the request (0: the CPU cores), at most one per job."
     if str(device).startswith('cuda') or jobs <= 1: return 1
     return max(1, min(jobs, requested or os.cpu_count() or 1))
 
 # %% ../nbs/00_core.ipynb #6071a891
-def run_jobs(jobs:list, workers:int=1, log=print)->dict:
+def run_jobs(jobs:list, # the `Job`s to run; names must be unique
+             workers:int=1, # processes to run them in; 1: one after another in this process
+             log=print # called with one line of progress per job start/end
+            )->dict:
     "{job name: (result, seconds)} of `jobs`, run in `workers` processes (1: here, in order)."
     if workers <= 1:
         out = {}

@@ -13,7 +13,9 @@ from .tasks import Problem, get_task, split_of
 __all__ = ['write_jsonl', 'make_eval_set', 'load_eval_set']
 
 # %% ../nbs/00c_data.ipynb #ccd33431
-def write_jsonl(rows, path)->Path:
+def write_jsonl(rows, # JSON-serialisable dicts, one per line (keys sorted)
+                path # the .jsonl file to create or replace; its folder is created
+               )->Path:
     "Write dict rows as JSON lines, atomically (temporary name, then rename)."
     path = Path(path); path.parent.mkdir(parents=True, exist_ok=True)
     return write_text(path, ''.join(json.dumps(r, sort_keys=True) + '\n' for r in rows))
@@ -21,7 +23,8 @@ def write_jsonl(rows, path)->Path:
 def make_eval_set(task:str, # task family
                   preset:str='default', # difficulty preset
                   n:int=128, # problems
-                  seed:int=0)->list:
+                  seed:int=0 # sampling seed: the same seed gives the same problems
+                 )->list:
     "`n` held-out test problems of `task` at difficulty `preset`."
     return get_task(task, preset=preset).sample(n, 'test', seed=seed)
 

@@ -16,7 +16,8 @@ __all__ = ['behaviour_table', 'decompose', 'decomposition_frame', 'decomposition
 
 # %% ../nbs/08_decomposition.ipynb #b3dcfb4f
 def behaviour_table(samples:pl.DataFrame, # graded samples: columns strategy, correct and the `by` columns
-                    by=('model',))->pl.DataFrame:
+                    by=('model',) # grouping columns (e.g. model, dose); () : all samples together
+                   )->pl.DataFrame:
     "Per group and behaviour: samples, share of the group's samples, accuracy."
     by = list(by)
     miss = [c for c in (*by, 'strategy', 'correct') if c not in samples.columns]
@@ -25,7 +26,9 @@ def behaviour_table(samples:pl.DataFrame, # graded samples: columns strategy, co
     total = pl.col('n').sum().over(by) if by else pl.col('n').sum()
     return t.with_columns((pl.col('n') / total).alias('share')).sort(*by, 'strategy')
 
-def decompose(before:pl.DataFrame, after:pl.DataFrame)->dict:
+def decompose(before:pl.DataFrame, # behaviour table (strategy, share, accuracy) of the model before (e.g. the base)
+              after:pl.DataFrame # behaviour table of the model after (e.g. after RL)
+             )->dict:
     "Split the accuracy change between two behaviour tables (strategy, share, accuracy) into selection, refinement and new behaviour."
     b = {r['strategy']: (r['share'], r['accuracy']) for r in before.iter_rows(named=True)}
     a = {r['strategy']: (r['share'], r['accuracy']) for r in after.iter_rows(named=True)}
@@ -39,7 +42,8 @@ def decompose(before:pl.DataFrame, after:pl.DataFrame)->dict:
 def decomposition_frame(samples:pl.DataFrame, # graded samples of several models: columns strategy, correct, `model` and `by`
                         reference:str='base', # the model the others are compared with
                         by=(), # further grouping columns (e.g. dose, seed, difficulty)
-                        model_col:str='model')->pl.DataFrame:
+                        model_col:str='model' # the column naming the model of each sample
+                       )->pl.DataFrame:
     "One row per group and non-reference model: accuracy before/after and its selection/refinement/new-behaviour split."
     by = list(by)
     tab = behaviour_table(samples, by=[*by, model_col])
@@ -56,7 +60,8 @@ def decomposition_frame(samples:pl.DataFrame, # graded samples of several models
 
 # %% ../nbs/08_decomposition.ipynb #04763648
 def decomposition_over_steps(metrics:pl.DataFrame, # GRPO metrics: step, strategy/NAME and strategy_acc/NAME columns, and `by`
-                             by=())->pl.DataFrame:
+                             by=() # grouping columns (e.g. dose, seed): one curve per group
+                            )->pl.DataFrame:
     "Per group and step: selection, refinement and new-behaviour terms of the rollout accuracy change since the first step."
     by = list(by)
     names = [c.split('/', 1)[1] for c in metrics.columns if c.startswith('strategy/')]
@@ -70,8 +75,13 @@ def decomposition_over_steps(metrics:pl.DataFrame, # GRPO metrics: step, strateg
     return pl.DataFrame(rows)
 
 # %% ../nbs/08_decomposition.ipynb #7a0fca9d
-def paired_delta(a:pl.DataFrame, b:pl.DataFrame, # per-problem counts (problem_id, n, c) of model a (e.g. base) and b (e.g. RL)
-                 k:int=1, n_boot:int=1000, ci:float=0.95, seed:int=0)->dict:
+def paired_delta(a:pl.DataFrame, # per-problem counts (problem_id, n, c) of model a (e.g. the base)
+                 b:pl.DataFrame, # the same for model b (e.g. after RL)
+                 k:int=1, # the k of pass@k
+                 n_boot:int=1000, # bootstrap resamples of the problems
+                 ci:float=0.95, # coverage of the interval
+                 seed:int=0 # bootstrap seed
+                )->dict:
     "Mean pass@k of b minus a over shared problems, with a paired bootstrap interval over problems."
     j = a.select('problem_id', pl.col('n').alias('na'), pl.col('c').alias('ca')).join(b.select('problem_id', 'n', 'c'), on='problem_id')
     if j.height == 0: raise WarmstartError('paired_delta: the two models share no problems')
@@ -81,13 +91,19 @@ def paired_delta(a:pl.DataFrame, b:pl.DataFrame, # per-problem counts (problem_i
     lo, hi = np.quantile(boot, [(1 - ci) / 2, (1 + ci) / 2])
     return {'k': k, 'delta': float(d.mean()), 'lo': float(lo), 'hi': float(hi), 'problems': int(len(d))}
 
-def verdict(lo:float, hi:float, direction:int=1, margin:float=0.0)->str:
+def verdict(lo:float, # lower end of the interval of the effect
+            hi:float, # upper end
+            direction:int=1, # the published direction: 1 (an increase) or -1 (a decrease)
+            margin:float=0.0 # the interval must clear ±margin, not just 0
+           )->str:
     "'reproduced' if the interval lies beyond `margin` in the published direction, 'not reproduced' if it lies on the other side, else 'inconclusive'."
     if direction > 0: return 'reproduced' if lo > margin else 'not reproduced' if hi < -margin else 'inconclusive'
     return 'reproduced' if hi < -margin else 'not reproduced' if lo > margin else 'inconclusive'
 
 # %% ../nbs/08_decomposition.ipynb #e82438ae
-def sampling_efficiency_gap(base_curve:pl.DataFrame, rl_curve:pl.DataFrame)->float:
+def sampling_efficiency_gap(base_curve:pl.DataFrame, # the base model's pass@k curve (k, pass_at_k)
+                            rl_curve:pl.DataFrame # the RL model's curve (needs k = 1)
+                           )->float:
     "Δ_SE = base pass@k_max - RL pass@1 (curves with columns k, pass_at_k)."
     kmax = int(base_curve['k'].max())
     return float(base_curve.filter(pl.col('k') == kmax)['pass_at_k'][0] - rl_curve.filter(pl.col('k') == 1)['pass_at_k'][0])
@@ -119,7 +135,11 @@ def _t_interval(x:np.ndarray, ci:float=0.95):
     h = tq * x.std(ddof=1) / sqrt(len(x))
     return float(x.mean() - h), float(x.mean() + h)
 
-def phase_class(d1_lo, d1_hi, dk_lo, dk_hi)->str:
+def phase_class(d1_lo, # lower end of the interval of Δpass@1
+                d1_hi, # its upper end
+                dk_lo, # lower end of the interval of Δpass@k_max
+                dk_hi # its upper end
+               )->str:
     "What RL did in a cell of the phase diagram, from the intervals of Δpass@1 and Δpass@k_max."
     if dk_lo > 0: return 'expands'
     if d1_lo > 0: return 'sharpens'

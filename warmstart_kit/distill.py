@@ -42,7 +42,12 @@ def __post_init__(self:DistillConfig):
     for k in ('lr', 'warmup', 'weight_decay', 'grad_clip'):
         if getattr(self, k) < 0: raise ConfigError(f"distill {k} must be >= 0, got {getattr(self, k)}")
 
-def distill(model, tok, cfg:DistillConfig, device='auto', progress:bool=False)->pl.DataFrame:
+def distill(model, # the student, fine-tuned in place
+            tok, # its tokenizer
+            cfg:DistillConfig, # the run's settings
+            device='auto', # 'auto', 'cpu', 'cuda' or 'cuda:N'
+            progress:bool=False # show a progress bar
+           )->pl.DataFrame:
     "Fine-tune `model` in place on the teacher's worked solutions; returns the loss curve (with token counts)."
     pc = PretrainConfig(task=cfg.task, task_preset=cfg.task_preset, behaviours={cfg.teacher: 1.0}, steps=cfg.steps, batch_size=cfg.batch_size,
                         lr=cfg.lr, warmup=cfg.warmup, weight_decay=cfg.weight_decay, grad_clip=cfg.grad_clip, seed=cfg.seed)

@@ -18,7 +18,8 @@ __all__ = ['COMPACT_FRAC', 'SAMPLERS', 'supports_engine', 'Dims', 'engine_weight
            'engine_logits', 'engine_logprobs', 'engine_ok', 'sample_engine', 'get_sampler', 'get_scorer']
 
 # %% ../nbs/03b_engine.ipynb #d5931504
-def supports_engine(model)->bool:
+def supports_engine(model # a transformers causal LM
+                   )->bool:
     "Whether the engine's forward implements `model` (a Llama/Qwen2-layout causal LM with plain rotary positions)."
     core, c = getattr(model, 'model', None), getattr(model, 'config', None)
     if core is None or c is None or not hasattr(core, 'layers') or not hasattr(core, 'rotary_emb'): return False
@@ -35,7 +36,8 @@ def supports_engine(model)->bool:
 # %% ../nbs/03b_engine.ipynb #182526d5
 class Dims:
     "Shapes and constants of a supported model."
-    def __init__(self, model):
+    def __init__(self,
+                 model): # a model `supports_engine` accepts
         c, core = model.config, model.model
         self.H = c.num_attention_heads
         self.Hkv = getattr(c, 'num_key_value_heads', None) or self.H
@@ -51,7 +53,8 @@ def _interleave(w:torch.Tensor, heads:int, d:int)->torch.Tensor:
     return w.reshape(heads, d, *w.shape[1:])[:, perm].reshape(w.shape)
 
 @torch.no_grad()
-def engine_weights(model)->list:
+def engine_weights(model # a model `supports_engine` accepts
+                  )->list:
     "Per layer (W_qkv, b_qkv, W_o, b_o, W_gate_up, W_down), rearranged for decoding (see above); plus the final W_lm."
     dims, out = Dims(model), []
     H, Hkv, d = dims.H, dims.Hkv, dims.d
@@ -66,8 +69,11 @@ def engine_weights(model)->list:
     return out, head.weight * model.model.norm.weight[None], getattr(head, 'bias', None)
 
 # %% ../nbs/03b_engine.ipynb #771bb848
-def rope_table(dims:Dims, n:int, device)->torch.Tensor:
-    "[n, d/2] complex $e^{i\theta_j p}$ (times the rotary attention scaling) for positions p < n."
+def rope_table(dims:Dims, # the model's `Dims` (rotary frequencies and scaling)
+               n:int, # number of positions
+               device # where the table goes
+              )->torch.Tensor:
+    r"[n, d/2] complex $e^{i\theta_j p}$ (times the rotary attention scaling) for positions p < n."
     f = torch.arange(n, device=device).float()[:, None] * dims.inv_freq.float().to(device)[None]
     return torch.polar(torch.full_like(f, dims.ascale), f)
 
@@ -79,7 +85,13 @@ def _rot(x:torch.Tensor, f:torch.Tensor)->torch.Tensor:
 
 # %% ../nbs/03b_engine.ipynb #035baf9b
 @torch.no_grad()
-def prefill(dims:Dims, W:tuple, emb:torch.Tensor, ids:torch.Tensor, pad:torch.Tensor, S:int, table:torch.Tensor):
+def prefill(dims:Dims, # the model's `Dims`
+            W:tuple, # `engine_weights(model)`: (per-layer weights, W_lm, lm bias)
+            emb:torch.Tensor, # [V, D] token embedding matrix
+            ids:torch.Tensor, # [B, L] prompts, left-padded
+            pad:torch.Tensor, # [B] padding tokens at the start of each row
+            S:int, # cache slots per row: L plus the tokens to decode
+            table:torch.Tensor): # `rope_table` covering at least L positions
     "Run left-padded prompts `ids` [B, L] (`pad` [B] padding tokens each) into new caches of `S` slots; (last logits, K, V)."
     layers, lm, lmb = W
     B, L = ids.shape; H, Hkv, d = dims.H, dims.Hkv, dims.d
@@ -104,7 +116,15 @@ def prefill(dims:Dims, W:tuple, emb:torch.Tensor, ids:torch.Tensor, pad:torch.Te
 
 # %% ../nbs/03b_engine.ipynb #83b0e39c
 @torch.no_grad()
-def decode(dims:Dims, W:tuple, emb:torch.Tensor, tok:torch.Tensor, f:torch.Tensor, slot:int, bias:torch.Tensor, K:list, V:list):
+def decode(dims:Dims, # the model's `Dims`
+           W:tuple, # `engine_weights(model)`: (per-layer weights, W_lm, lm bias)
+           emb:torch.Tensor, # [V, D] token embedding matrix
+           tok:torch.Tensor, # [B] the token each row feeds in
+           f:torch.Tensor, # [B, 1, d/2] its rotary rotation (a row of `rope_table` at the row's position)
+           slot:int, # the cache slot this token is written to (attention reads slots 0..slot)
+           bias:torch.Tensor, # [B, 1, 1, slot + 1] additive attention mask: -inf on padding slots, else 0
+           K:list, # per-layer key caches [B, Hkv, S, d] from `prefill`, written in place
+           V:list): # per-layer value caches, likewise
     "One token per row (`tok` [B], rotations `f` [B, 1, d/2]) written to cache slot `slot`; next-token logits [B, V]."
     layers, lm, lmb = W
     B = tok.shape[0]; H, Hkv, d = dims.H, dims.Hkv, dims.d
@@ -125,7 +145,9 @@ def _rotate_half(x, cos, sin):
     h = x.shape[-1] // 2
     return x * cos + torch.cat((-x[..., h:], x[..., :h]), -1) * sin
 
-def engine_logits(model, ids:torch.Tensor)->torch.Tensor:
+def engine_logits(model, # a model `supports_engine` accepts
+                  ids:torch.Tensor # [N, L] token ids, right-padded
+                 )->torch.Tensor:
     "Logits [N, L, V] of right-padded rows `ids` [N, L] (causal), differentiable in the model's parameters."
     dims = Dims(model); N, L = ids.shape; H, Hkv, d = dims.H, dims.Hkv, dims.d
     x = F.embedding(ids, model.model.embed_tokens.weight)
@@ -143,9 +165,13 @@ def engine_logits(model, ids:torch.Tensor)->torch.Tensor:
         x = x + m.down_proj(F.silu(m.gate_proj(h)) * m.up_proj(h))
     return model.lm_head(F.rms_norm(x, (dims.D,), model.model.norm.weight, dims.eps))
 
-def engine_logprobs(model, prompts:list, # token-id lists (one per prompt)
-                    prompt_index:torch.Tensor, tokens:torch.Tensor, # which prompt each row answers; [N, T] completions
-                    temperature:float=1.0, pad_id:int=0, with_entropy:bool=False):
+def engine_logprobs(model, # a model `supports_engine` accepts
+                    prompts:list, # token-id lists (one per prompt)
+                    prompt_index:torch.Tensor, # [N] which prompt each row answers
+                    tokens:torch.Tensor, # [N, T] completions
+                    temperature:float=1.0, # log-probs of softmax(z/T); 0 is scored as 1
+                    pad_id:int=0, # id used for right padding
+                    with_entropy:bool=False): # also return the entropy at each position
     "(log-probs [N, T], entropies [N, T] or None) of completion tokens through the engine's forward."
     full, plens = completion_rows(prompts, prompt_index, tokens, pad_id)
     logits = engine_logits(model, full.to(next(model.parameters()).device))
@@ -154,7 +180,8 @@ def engine_logprobs(model, prompts:list, # token-id lists (one per prompt)
 # %% ../nbs/03b_engine.ipynb #728b1044
 _CHECKED = weakref.WeakKeyDictionary()   # model -> True (agrees) / False (falls back)
 
-def engine_ok(model)->bool:
+def engine_ok(model # a transformers causal LM
+             )->bool:
     "Whether the engine runs `model`: supported, and its logits agree with the 🤗 forward (checked once per model)."
     if model in _CHECKED: return _CHECKED[model]
     ok = supports_engine(model)
@@ -209,12 +236,18 @@ def _engine_chunk(dims, W, emb, table, prompts, rows, pidx, sidx, T, temperature
     flush(torch.ones(len(rows), dtype=torch.bool, device=dev))
 
 # %% ../nbs/03b_engine.ipynb #e95a3802
-def sample_engine(model, tok, # a causal LM the engine supports (others go to `sampling.sample`), and its tokenizer
+def sample_engine(model, # a causal LM the engine supports (others go to `sampling.sample`)
+                  tok, # its tokenizer (pad and eos ids, decoding)
                   prompts:list, # token-id lists, one per prompt
                   n:int=1, # completions per prompt
-                  max_new_tokens:int=64, temperature:float=1.0, top_p:float=1.0,
-                  seed:int=0, batch_size:int=1024, # rows per forward pass
-                  progress:bool=False, desc:str='sampling')->Samples:
+                  max_new_tokens:int=64, # longest completion in tokens
+                  temperature:float=1.0, # softmax temperature; 0: greedy
+                  top_p:float=1.0, # nucleus sampling mass; 1: no truncation
+                  seed:int=0, # with the prompt and sample index, decides every row's random draws (as in `sample`)
+                  batch_size:int=1024, # rows per forward pass
+                  progress:bool=False, # show a progress bar
+                  desc:str='sampling' # the progress bar's label
+                 )->Samples:
     "`sampling.sample` through the engine: one batch for all prompt lengths, finished rows dropped; same tokens."
     check_sampling_args(prompts, n, max_new_tokens, temperature, top_p, model, batch_size)
     if not engine_ok(model): return sample(model, tok, prompts, n, max_new_tokens, temperature, top_p, seed, batch_size, progress, desc)
@@ -239,14 +272,16 @@ def sample_engine(model, tok, # a causal LM the engine supports (others go to `s
 SAMPLERS = {'reference': sample, 'static': sample_static, 'engine': sample_engine}
 
 def get_sampler(kind:str='auto', # 'auto', 'reference', 'static' or 'engine'
-                device='cpu')->callable:
+                device='cpu' # where the model runs (decides 'auto')
+               )->callable:
     "The sampling function for `kind`; 'auto' is 'static' on CUDA and 'engine' elsewhere."
     if kind == 'auto': kind = 'static' if torch.device(device).type == 'cuda' else 'engine'
     if kind not in SAMPLERS: raise SamplingError(f"unknown sampler {kind!r}; known: auto, {', '.join(SAMPLERS)}")
     return SAMPLERS[kind]
 
 def get_scorer(kind:str='auto', # 'auto', 'reference' or 'engine'
-               device='cpu')->callable:
+               device='cpu' # where the model runs (decides 'auto')
+              )->callable:
     "Teacher-forced log-probs: `engine_logprobs` where the engine runs the model ('auto' on a CPU), else `score_completions`."
     if kind == 'reference' or (kind == 'auto' and torch.device(device).type == 'cuda'): return score_completions
     def score(model, *a, **kw): return (engine_logprobs if engine_ok(model) else score_completions)(model, *a, **kw)

@@ -27,13 +27,19 @@ class Graded:
     @property
     def accuracy(self)->float: return float(self.frame['correct'].mean())
 
-def grade_samples(model, tok, # a causal LM and its tokenizer
+def grade_samples(model, # a causal LM
+                  tok, # its tokenizer
                   problems:list, # `tasks.Problem`s, all of one task family
                   n:int=64, # samples per problem
-                  temperature:float=0.6, top_p:float=0.95, max_new_tokens:int=48,
-                  seed:int=0, batch_size:int=1024, # rows per forward pass
+                  temperature:float=0.6, # sampling temperature; 0: greedy
+                  top_p:float=0.95, # nucleus sampling mass; 1: no truncation
+                  max_new_tokens:int=48, # longest completion in tokens
+                  seed:int=0, # sampling seed (same seed, same completions)
+                  batch_size:int=1024, # rows per forward pass
                   sampler:str='auto', # see `engine.get_sampler`
-                  progress:bool=False, desc:str='eval')->Graded:
+                  progress:bool=False, # show a progress bar
+                  desc:str='eval' # the progress bar's label
+                 )->Graded:
     "Sample `n` completions per problem and grade each with its task's verifier."
     if not problems: raise TaskError('no problems to evaluate')
     fams = {p.task for p in problems}
@@ -52,23 +58,38 @@ def grade_samples(model, tok, # a causal LM and its tokenizer
     return Graded(s, frame.select('problem_id', 'key', 'sample_index', 'text', 'length', 'finished', 'logprob', 'answer', 'correct', 'strategy'))
 
 # %% ../nbs/03c_evaluation.ipynb #c61487e8
-def per_problem(frame:pl.DataFrame)->pl.DataFrame:
+def per_problem(frame:pl.DataFrame # graded completions with problem_id, key and correct (`Graded.frame`)
+               )->pl.DataFrame:
     "Per-problem sample count `n` and correct count `c` (the input of every pass@k function)."
     return (frame.group_by('problem_id', 'key', maintain_order=True)
             .agg(pl.len().cast(pl.Int64).alias('n'), pl.col('correct').sum().cast(pl.Int64).alias('c')))
 
-def evaluate(model, tok, problems:list, **kw)->tuple:
+def evaluate(model, # a causal LM
+             tok, # its tokenizer
+             problems:list, # `tasks.Problem`s of one task family
+             **kw # passed on to `grade_samples` (n, temperature, seed, ...)
+            )->tuple: # (graded samples frame, per-problem frame)
     "(graded samples frame, per-problem frame): `grade_samples` for the study and the CLI."
     g = grade_samples(model, tok, problems, **kw)
     return g.frame, g.per_problem()
 
-def accuracy(model, tok, problems:list, n:int=4, **kw)->float:
+def accuracy(model, # a causal LM
+             tok, # its tokenizer
+             problems:list, # `tasks.Problem`s of one task family
+             n:int=4, # samples per problem
+             **kw # passed on to `grade_samples` (temperature, seed, ...)
+            )->float: # mean correctness over all samples
     "Mean correctness of `n` samples per problem."
     return grade_samples(model, tok, problems, n=n, **kw).accuracy
 
 # %% ../nbs/03c_evaluation.ipynb #33e49f8a
 @torch.no_grad()
-def completion_perplexity(model, tok, problems:list, samples:Samples, batch_size:int=256)->torch.Tensor:
+def completion_perplexity(model, # the causal LM that scores the completions
+                          tok, # its tokenizer
+                          problems:list, # the problems the samples were drawn for (their prompts)
+                          samples:Samples, # the completions to score (from any model)
+                          batch_size:int=256 # rows per forward pass
+                         )->torch.Tensor:
     "[N] perplexity of each completion in `samples` (drawn for `problems`) under `model`."
     from warmstart_kit.engine import get_scorer
     dev = next(model.parameters()).device
@@ -83,7 +104,11 @@ def completion_perplexity(model, tok, problems:list, samples:Samples, batch_size
     return out
 
 # %% ../nbs/03c_evaluation.ipynb #4b3271b0
-def token_roles(task, texts:list, T:int, finished:torch.Tensor|None=None)->torch.Tensor|None:
+def token_roles(task, # the `tasks.Task` whose grammar labels the completions
+                texts:list, # the completions' texts
+                T:int, # columns of the result (the samples' max_new_tokens)
+                finished:torch.Tensor|None=None # [N] whether each completion ended with EOS; None: all did
+               )->torch.Tensor|None:
     "[N, T] role ids of completion tokens from the task grammar (`eos` at the EOS, -1 elsewhere); None if the task has no grammar."
     out = torch.full((len(texts), T), -1, dtype=torch.long)
     for i, t in enumerate(texts):

@@ -16,7 +16,8 @@ __all__ = ['SYNC_EVERY', 'WARMUP_STEPS', 'supports_static_cache', 'static_cache'
            'sample_static']
 
 # %% ../nbs/03a_fast_sampling.ipynb #9a9d1522
-def supports_static_cache(model)->bool:
+def supports_static_cache(model # a transformers causal LM
+                         )->bool:
     "Whether `model` declares it can run with a transformers `StaticCache` (and so be compiled / graph-captured)."
     return bool(getattr(model, '_can_compile_fullgraph', False))
 
@@ -35,7 +36,10 @@ WARMUP_STEPS = 2   # eager decode steps (on a side stream) before a CUDA graph i
 # %% ../nbs/03a_fast_sampling.ipynb #4695169b
 class StaticDecoder:
     "A static KV cache for `rows` rows and the one-token decode step over it, optionally replayed as a CUDA graph."
-    def __init__(self, model, rows:int, max_cache_len:int, # causal LM, batch rows, positions per row
+    def __init__(self,
+                 model, # a transformers causal LM that supports a static cache (held by weak reference)
+                 rows:int, # batch rows the cache holds
+                 max_cache_len:int, # positions per row: longest prompt + new tokens
                  use_cuda_graph:bool=False): # capture the decode step on CUDA
         self._model, self.rows, self.max_cache_len = weakref.ref(model), rows, max_cache_len   # weak: decoders may outlive a call
         self.dev = next(model.parameters()).device
@@ -156,7 +160,7 @@ def _decoder(model, rows:int, max_len:int, graphs:bool, local:dict)->StaticDecod
     if (rows, max_len) not in per: per[rows, max_len] = StaticDecoder(model, rows, max_len, use_cuda_graph=True)
     return per[rows, max_len]
 
-def release_decoders(model=None):
+def release_decoders(model=None): # the model whose decoders go; None: every model's
     "Free the static caches and CUDA graphs `sample_static` keeps for `model` (for every model when None)."
     if model is None: _DECODERS.clear()
     else: _DECODERS.pop(model, None)
@@ -185,14 +189,19 @@ def _decode_chunk(dec, ids, B:int, cp, cs, T:int, temperature, top_p, seed, eos_
 
 # %% ../nbs/03a_fast_sampling.ipynb #beddc609
 @torch.no_grad()
-def sample_static(model, tok, # a causal LM that supports a static cache, and its tokenizer
+def sample_static(model, # a causal LM that supports a static cache
+                  tok, # its tokenizer (pad and eos ids, decoding)
                   prompts:list, # token-id lists, one per prompt (e.g. from `tokenizer.prompt_ids`)
                   n:int=1, # completions per prompt
-                  max_new_tokens:int=64, temperature:float=1.0, top_p:float=1.0,
-                  seed:int=0, batch_size:int=1024, # rows per forward pass
+                  max_new_tokens:int=64, # longest completion in tokens
+                  temperature:float=1.0, # softmax temperature; 0: greedy
+                  top_p:float=1.0, # nucleus sampling mass; 1: no truncation
+                  seed:int=0, # with the prompt and sample index, decides every row's random draws (as in `sample`)
+                  batch_size:int=1024, # rows per forward pass
                   progress:bool=False, # show a tqdm bar (row-steps per second)
                   use_cuda_graph='auto', # 'auto': on CUDA; True / False force it (True needs CUDA)
-                  desc:str='sampling')->Samples:
+                  desc:str='sampling' # the progress bar's label
+                 )->Samples:
     "`sampling.sample` over a static KV cache (decode step as a CUDA graph on GPU): same rows, same seeds, same tokens."
     check_sampling_args(prompts, n, max_new_tokens, temperature, top_p, model, batch_size)
     if use_cuda_graph not in ('auto', True, False): raise SamplingError(f"use_cuda_graph must be 'auto', True or False, got {use_cuda_graph!r}")

@@ -90,7 +90,9 @@ RESUMABLE_CHANGES = ('steps', 'eval_every', 'eval_problems', 'eval_samples', 'ev
 
 # %% ../nbs/05_grpo.ipynb #1ebe44bb
 def group_advantages(rewards:torch.Tensor, # [prompts, group] rewards
-                     std:str='unbiased', eps:float=1e-6)->torch.Tensor:
+                     std:str='unbiased', # 'unbiased' (TRL, verl), 'population', or 'none' (only centre: Dr. GRPO)
+                     eps:float=1e-6 # added to the group std
+                    )->torch.Tensor:
     "(r - group mean) / (group std + eps); `std='none'` only centres (Dr. GRPO)."
     r = rewards.float()
     a = r - r.mean(1, keepdim=True)
@@ -99,8 +101,13 @@ def group_advantages(rewards:torch.Tensor, # [prompts, group] rewards
     return a / (s + eps)
 
 # %% ../nbs/05_grpo.ipynb #8b4abff2
-def aggregate(per_tok:torch.Tensor, m:torch.Tensor, # [N, T] per-token losses, [N, T] float mask
-              how:str, n_rows:int|None=None, n_tokens:float|None=None, max_len:int|None=None)->torch.Tensor:
+def aggregate(per_tok:torch.Tensor, # [N, T] per-token losses
+              m:torch.Tensor, # [N, T] float mask of completion tokens
+              how:str, # 'grpo', 'dapo', 'bnpo' or 'dr_grpo' (`GRPOConfig.loss_agg`)
+              n_rows:int|None=None, # rows of the whole mini-batch when `per_tok` is one micro-batch of it (default: N)
+              n_tokens:float|None=None, # 'dapo'/'bnpo': tokens of the whole mini-batch (default: those in `m`)
+              max_len:int|None=None # 'dr_grpo': the constant length normaliser (default: T)
+             )->torch.Tensor:
     "Reduce per-token losses: 'grpo' (per sequence, then ÷ rows), 'dapo'/'bnpo' (÷ tokens), 'dr_grpo' (÷ rows × max_len)."
     n_rows = m.shape[0] if n_rows is None else n_rows
     if how == 'grpo': return ((per_tok * m).sum(1) / m.sum(1).clamp(min=1)).sum() / n_rows
@@ -108,15 +115,26 @@ def aggregate(per_tok:torch.Tensor, m:torch.Tensor, # [N, T] per-token losses, [
     if how == 'dr_grpo': return (per_tok * m).sum() / (n_rows * (m.shape[1] if max_len is None else max_len))
     raise ConfigError(f"unknown loss aggregation {how!r}")
 
-def clip_counts(ratio, A, m, cfg)->dict:
+def clip_counts(ratio, # [N, T] importance ratios pi / pi_old
+                A, # [N, 1] or [N, T] advantages
+                m, # [N, T] float mask of completion tokens
+                cfg # the `GRPOConfig` (eps_low, eps_high)
+               )->dict:
     "Token counts (sums, for averaging over micro-batches) of low/high clipping, the ratio, and tokens."
     low = ((ratio < 1 - cfg.eps_low) & (A < 0)).float(); high = ((ratio > 1 + cfg.eps_high) & (A > 0)).float()
     return {'clip_low': float((low * m).sum()), 'clip_high': float((high * m).sum()), 'ratio': float((ratio * m).sum()), 'tokens': float(m.sum())}
 
 # %% ../nbs/05_grpo.ipynb #11047f98
-def grpo_loss(logp:torch.Tensor, old_logp:torch.Tensor, adv:torch.Tensor, mask:torch.Tensor, # [N, T], [N, T], [N] or [N, T], [N, T]
-              cfg:GRPOConfig, ref_logp:torch.Tensor|None=None, entropy:torch.Tensor|None=None,
-              n_rows:int|None=None, n_tokens:float|None=None)->tuple:
+def grpo_loss(logp:torch.Tensor, # [N, T] log-probs of the sampled tokens under the current policy (with gradients)
+              old_logp:torch.Tensor, # [N, T] their log-probs under the policy that sampled them
+              adv:torch.Tensor, # [N] sequence advantages, or [N, T] per-token ones (HICRA)
+              mask:torch.Tensor, # [N, T] completion tokens
+              cfg:GRPOConfig, # clipping, KL and entropy weights, aggregation
+              ref_logp:torch.Tensor|None=None, # [N, T] log-probs under the reference model (for the KL term); None: no KL
+              entropy:torch.Tensor|None=None, # [N, T] per-token entropies (for the entropy bonus); None: no bonus
+              n_rows:int|None=None, # rows of the whole mini-batch (when this is one micro-batch), see `aggregate`
+              n_tokens:float|None=None # tokens of the whole mini-batch, see `aggregate`
+             )->tuple:
     "(loss, metric sums) of the clipped GRPO objective with the chosen aggregation (normalisers as in `aggregate`)."
     m = mask.float()
     ratio = torch.exp(logp - old_logp)
@@ -136,7 +154,8 @@ def grpo_loss(logp:torch.Tensor, old_logp:torch.Tensor, adv:torch.Tensor, mask:t
         sums['kl'] = float((kl * m).sum()) if kl is not None else 0.0
     return loss, sums
 
-def loss_metrics(sums:dict)->dict:
+def loss_metrics(sums:dict # `grpo_loss` metric sums, added up over micro-batches
+                )->dict:
     "Token-averaged metrics from summed `grpo_loss` counts."
     n = max(sums['tokens'], 1.0)
     return {'clip_frac_low': sums['clip_low'] / n, 'clip_frac_high': sums['clip_high'] / n, 'ratio_mean': sums['ratio'] / n, 'kl': sums['kl'] / n}
@@ -144,8 +163,10 @@ def loss_metrics(sums:dict)->dict:
 # %% ../nbs/05_grpo.ipynb #de7def12
 def hicra_advantage(adv:torch.Tensor, # [N] sequence advantages
                     plan:torch.Tensor, # [N, T] bool, planning tokens
-                    alpha:float=0.2, variant:str='paper',
-                    lengths:torch.Tensor|None=None)->torch.Tensor: # [N] completion lengths (variant 'positive_long')
+                    alpha:float=0.2, # amplification of planning-token advantages (0: plain GRPO)
+                    variant:str='paper', # 'paper': A + alpha|A|; 'positive_long': A(1 + alpha sign A) on positive, longer-than-mean rows
+                    lengths:torch.Tensor|None=None # [N] completion lengths (variant 'positive_long')
+                   )->torch.Tensor:
     "[N, T] per-token advantages with planning tokens amplified."
     A = adv[:, None].expand(plan.shape).clone().float()
     if variant == 'paper':
@@ -155,7 +176,11 @@ def hicra_advantage(adv:torch.Tensor, # [N] sequence advantages
     return torch.where(plan & rows[:, None], A * (1 + alpha * torch.sign(A)), A)
 
 # %% ../nbs/05_grpo.ipynb #1020e336
-def prompt_batch(step:int, n:int, seed:int, task=None, pool:list|None=None):
+def prompt_batch(step:int, # the rollout step (0-based)
+                 n:int, # problems per step
+                 seed:int, # the run's seed
+                 task=None, # the `tasks.Task` to draw fresh train problems from (when there is no pool)
+                 pool:list|None=None): # a fixed pool of problems, visited in reshuffled epochs; None/empty: fresh problems
     "(problems, epochs) of step `step`: `n` problems from a fixed pool (epochs, reshuffled) or fresh from the task's train split."
     if not pool:
         return task.sample(n, 'train', seed=mix_seed('grpo', seed, step), unique=True), [step] * n

@@ -21,7 +21,9 @@ VOWELS = ['a', 'e', 'i', 'o', 'u', 'ai', 'ei', 'ou', 'ia']
 CODAS = ['', '', 'n', 'r', 's', 'l', 'th', 'k', 'm', 'sk']
 SUFFIX = {'country': ['ia', 'or', 'an', 'ora', 'ica', 'enn'], 'city': ['', 'ton', 'grad', 'holm', 'ek'], 'person': [''], 'language': ['ish', 'ic', 'ese', 'i']}
 
-def check_text(s:str, what:str='text')->str:
+def check_text(s:str, # the text a model will read or write
+               what:str='text' # how the error names it
+              )->str:
     "`s` if every character is in the tokenizer's alphabet, else TaskError naming the characters."
     bad = sorted(set(s) - set(ALPHABET))
     if bad: raise TaskError(f"{what} {s!r} has characters {bad} that the character tokenizer cannot write")
@@ -32,7 +34,9 @@ def _word(rng:random.Random, kind:str)->str:
     w = ''.join(rng.choice(ONSETS) + rng.choice(VOWELS) + rng.choice(CODAS) for _ in range(n))
     return w + rng.choice(SUFFIX[kind])
 
-def make_name(rng:random.Random, kind:str)->str:
+def make_name(rng:random.Random, # the random generator (names are deterministic in its state)
+              kind:str # 'country', 'city', 'person' or 'language'
+             )->str:
     "A fresh lowercase name of a kind: country, city, person (given and family name) or language."
     if kind == 'person': return f'{_word(rng, "person")} {_word(rng, "person")}'
     return _word(rng, kind)
@@ -49,19 +53,19 @@ ATTRIBUTES = {   # attribute -> (kind of value, snippet, question templates: the
 class Fact:
     "One fact: an attribute of an entity, and the snippet that states it."
     fid: str          # 'entity|attribute'
-    entity: str
-    attribute: str
-    value: str
-    snippet: str
+    entity: str       # the country the fact is about
+    attribute: str    # one of ATTRIBUTES (capital, founder, year, language)
+    value: str        # the attribute's value (a name or a year)
+    snippet: str      # the sentence that states the fact
     heldout: bool = False   # seen only as a snippet (no training question)
 
 @dataclass(frozen=True)
 class Question:
     "A multiple-choice question about one fact."
-    qid: str
+    qid: str                # 'entity|attribute|template index'
     fid: str                # the fact it asks about
     split: str              # train, test (seen fact, test template) or heldout (fact seen only as a snippet)
-    question: str
+    question: str           # the question text
     options: tuple          # four option texts
     answer: int             # index of the right option
     explanation: str        # the snippet that justifies the answer
@@ -105,9 +109,9 @@ def _values(rng, kind:str, n:int, taken:set)->list:
 @dataclass
 class World:
     "Facts and questions of one world, generated from a `KnowledgeConfig`."
-    cfg: KnowledgeConfig
-    facts: list
-    questions: list
+    cfg: KnowledgeConfig # the settings the world was generated from
+    facts: list # its `Fact`s
+    questions: list # its `Question`s, of every split
 
     def by_split(self, split:str)->list: return [q for q in self.questions if q.split == split]
     @property
@@ -115,7 +119,9 @@ class World:
     def fact(self, fid:str)->Fact: return self._by_id[fid]
     def __post_init__(self): self._by_id = {f.fid: f for f in self.facts}
 
-def make_world(cfg:KnowledgeConfig|dict|None=None, avoid:set|None=None)->World:
+def make_world(cfg:KnowledgeConfig|dict|None=None, # the world's settings (a dict is checked; None: the defaults)
+               avoid:set|None=None # names that must not appear (entities and values of another world)
+              )->World:
     "The world of `cfg` (deterministic in its seed); names in `avoid` (another world's) are never used."
     cfg = cfg if isinstance(cfg, KnowledgeConfig) else KnowledgeConfig.from_dict(cfg or {})
     rng = random.Random(mix_seed('knowledge-world', cfg.seed))
@@ -142,7 +148,9 @@ def make_world(cfg:KnowledgeConfig|dict|None=None, avoid:set|None=None)->World:
             qs.append(Question(f'{f.fid}|{t}', f.fid, split, text, tuple(opts), opts.index(f.value), f.snippet))
     return World(cfg, facts, qs)
 
-def base_world(target:World|None=None, **over)->World:
+def base_world(target:World|None=None, # the world the base must share no name with (None: no constraint)
+               **over # KnowledgeConfig fields overriding BASE_WORLD
+              )->World: # the base model's world
     "The base model's world: its own seed, more countries, no held-out facts, and no name shared with `target`."
     avoid = set()
     if target is not None:
@@ -152,20 +160,29 @@ def base_world(target:World|None=None, **over)->World:
 # %% ../nbs/09_knowledge.ipynb #bb10b320
 EXPLAIN = '. because '
 
-def question_prompt(q:Question, snippets:list|tuple=())->str:
+def question_prompt(q:Question, # the question
+                    snippets:list|tuple=() # context snippets put before it, one per line
+                   )->str:
     "`[snippets\\n]q: QUESTION\\nA:` — the context an option is scored after."
     ctx = ''.join(s + '\n' for s in snippets)
     return ctx + f'q: {q.question}\nA:'
 
-def full_answer(q:Question)->str:
+def full_answer(q:Question # the question
+               )->str:
     "The answer with its explanation (SFT's target)."
     return q.answer_text + EXPLAIN + q.explanation
 
-def explain_prefix(q:Question, option:str)->str:
+def explain_prefix(q:Question, # the question
+                   option:str # the option text chosen
+                  )->str:
     "What an explanation is generated after: the prompt, the chosen option and `. because `."
     return question_prompt(q) + option + EXPLAIN
 
-def context_snippets(world:World, q:Question|str, k:int=1, seed:int=0)->list:
+def context_snippets(world:World, # the world the facts come from
+                     q:Question|str, # a question, or a fact id
+                     k:int=1, # snippets in all (fewer if the entity has fewer facts)
+                     seed:int=0 # decides which other snippets and their order
+                    )->list:
     "The snippet of question `q`'s fact (or of the fact id `q`) and `k - 1` other snippets of the same entity, in a seeded order (the retrieved context Z_x)."
     f = world.fact(q.fid if isinstance(q, Question) else q)
     others = [g.snippet for g in world.facts if g.entity == f.entity and g.fid != f.fid]
@@ -177,7 +194,10 @@ def context_snippets(world:World, q:Question|str, k:int=1, seed:int=0)->list:
 # %% ../nbs/09_knowledge.ipynb #03384bd0
 BASE_MIX = {'snippet': 0.4, 'qa': 0.3, 'rag_qa': 0.3}
 
-def base_documents(world:World, mix:dict|None=None, seed:int=0, context:int=2):
+def base_documents(world:World, # the world the documents describe
+                   mix:dict|None=None, # {kind: weight} over 'snippet', 'qa', 'rag_qa' (default: BASE_MIX)
+                   seed:int=0, # the stream's seed
+                   context:int=2): # most snippets in context for 'rag_qa' documents
     "Endless seeded stream of (prompt, completion) documents of `world`: snippets, QA with explanation, QA with snippets in context."
     mix = mix or BASE_MIX
     bad = sorted(set(mix) - set(BASE_MIX))
@@ -193,7 +213,9 @@ def base_documents(world:World, mix:dict|None=None, seed:int=0, context:int=2):
             yield question_prompt(q, z), full_answer(q)
 
 # %% ../nbs/09_knowledge.ipynb #c008548a
-def write_world(world:World, folder)->Path:
+def write_world(world:World, # the world to store
+                folder # the folder to write (created if missing)
+               )->Path:
     "facts.jsonl, questions.jsonl and world.json (the config) in `folder`."
     from warmstart_kit.data import write_jsonl
     from warmstart_kit.core import write_text
@@ -203,7 +225,8 @@ def write_world(world:World, folder)->Path:
     write_text(folder / 'world.json', json.dumps(asdict(world.cfg), indent=1))
     return folder
 
-def load_world(folder=None)->World:
+def load_world(folder=None # a folder written by `write_world`; None: the shipped world
+              )->World:
     "The world stored in `folder` (default: the shipped `data/knowledge/world`), checked against its generator."
     folder = Path(folder) if folder is not None else data_dir() / 'knowledge' / 'world'
     if not (folder / 'world.json').exists(): raise TaskError(f"no world in {folder}: world.json is missing")

@@ -21,7 +21,8 @@ PRESETS = {
 }
 ARCHS = ('llama', 'gpt2')
 
-def resolve_device(device:str='auto')->torch.device:
+def resolve_device(device:str='auto' # 'auto', 'cpu', 'cuda' or 'cuda:N' (a torch.device is returned as is)
+                  )->torch.device:
     "'auto' picks CUDA when available, else CPU; 'cuda' without a GPU is an error."
     if isinstance(device, torch.device): return device
     if device == 'auto': return torch.device('cuda' if torch.cuda.is_available() else 'cpu')
@@ -49,11 +50,18 @@ def model_config(preset:str='micro', # one of PRESETS
     return GPT2Config(n_embd=c['hidden_size'], n_layer=c['num_hidden_layers'], n_head=c['num_attention_heads'],
                       n_inner=c['intermediate_size'], n_positions=max_positions, **ids)
 
-def make_model(preset:str='micro', arch:str='llama', vocab_size:int=64, seed:int=0, **overrides):
+def make_model(preset:str='micro', # one of PRESETS
+               arch:str='llama', # 'llama' (default) or 'gpt2'
+               vocab_size:int=64, # tokenizer size
+               seed:int=0, # torch seed for the initial weights
+               **overrides): # any field of the preset (hidden_size, num_hidden_layers, ...) or max_positions
     "A freshly initialised causal LM (fp32, eval mode off) from a preset, reproducible from `seed`."
     from transformers import AutoModelForCausalLM
     cfg = model_config(preset, arch, vocab_size, **overrides)
     torch.manual_seed(seed)
     return AutoModelForCausalLM.from_config(cfg)
 
-def count_params(model)->int: return sum(p.numel() for p in model.parameters())
+def count_params(model # a torch module
+                )->int:
+    "The number of parameters (elements of every weight tensor) of `model`."
+    return sum(p.numel() for p in model.parameters())

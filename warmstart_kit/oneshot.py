@@ -29,7 +29,8 @@ ONE_SHOT_SETUP = dict(prompts_per_step=128, group_size=8, temperature=0.6, lr=1e
 
 # %% ../nbs/12_oneshot.ipynb #7e57c800
 def select_by_variance(examples:pl.DataFrame, # a full-data run's examples.parquet: key, epoch, accuracy
-                       ddof:int=1)->pl.DataFrame:
+                       ddof:int=1, # delta degrees of freedom of the variance over epochs (1: sample variance)
+                      )->pl.DataFrame:
     "Rank examples by the variance of their per-epoch mean rollout accuracy (descending)."
     if not {'key', 'epoch', 'accuracy'} <= set(examples.columns): raise ConfigError("examples need columns key, epoch, accuracy (examples.parquet of a pool run)")
     per_ep = examples.group_by('key', 'epoch').agg(pl.col('accuracy').mean())
@@ -37,13 +38,22 @@ def select_by_variance(examples:pl.DataFrame, # a full-data run's examples.parqu
                                        pl.col('accuracy').mean().alias('mean_accuracy'))
             .sort(['score', 'key'], descending=[True, False]))
 
-def select_random(pool:list, seed:int=0)->pl.DataFrame:
+def select_random(pool:list, # the candidate problems
+                  seed:int=0, # seed of the order
+                 )->pl.DataFrame:
     "A seeded random order of the pool."
     order = random.Random(mix_seed('select-random', seed)).sample(range(len(pool)), len(pool))
     return pl.DataFrame({'key': [pool[i].key for i in order], 'score': [float(len(order) - r) for r in range(len(order))]})
 
-def select_by_pass_rate(model, tok, pool:list, n:int=16, target:float=0.5, temperature:float=0.6,
-                        max_new_tokens:int=64, seed:int=0)->pl.DataFrame:
+def select_by_pass_rate(model, # the base model
+                        tok, # its tokenizer
+                        pool:list, # the candidate problems
+                        n:int=16, # samples per problem
+                        target:float=0.5, # the pass rate to be closest to (0.5: most reward variance)
+                        temperature:float=0.6, # sampling temperature
+                        max_new_tokens:int=64, # completion budget in tokens
+                        seed:int=0, # sampling seed
+                       )->pl.DataFrame:
     "Rank examples by how close the base model's pass rate (n samples) is to `target`."
     pp = grade_samples(model, tok, pool, n=n, temperature=temperature, top_p=1.0, max_new_tokens=max_new_tokens, seed=seed).per_problem()
     return (pp.select('key', (pl.col('c') / pl.col('n')).alias('pass_rate'))
@@ -55,7 +65,12 @@ ONE_SHOT_SELECTORS = ('variance', 'random', 'pass_rate')
 def choose_one_shot(checkpoint, # base checkpoint folder
                     cfg:GRPOConfig, # the GRPO settings of the pool run (variance selector) and of the task
                     selector:str='variance', # variance, random, pass_rate, or a problem key of the pool
-                    pool_size:int=16, pool_epochs:int=2, seed:int=0, device='cpu', progress:bool=False)->tuple:
+                    pool_size:int=16, # train problems in the seeded pool
+                    pool_epochs:int=2, # epochs of GRPO over the pool (variance selector)
+                    seed:int=0, # seed of the pool, the random order and the sampling
+                    device='cpu', # where to sample and train: cpu or cuda
+                    progress:bool=False, # show progress bars
+                   )->tuple:
     "(the one training example, the ranking it topped) from a seeded pool of train problems."
     if pool_size < 1 or pool_epochs < 1: raise ConfigError(f"one-shot pool_size and pool_epochs must be >= 1, got {pool_size}, {pool_epochs}")
     pool = get_task(cfg.task, preset=cfg.task_preset).sample(pool_size, 'train', seed=mix_seed('one-shot-pool', seed))
@@ -84,14 +99,27 @@ ABLATIONS = {
     'entropy only': dict(pg_coef=0.0, entropy_coef=0.001, beta_kl=0.0, weight_decay=0.0),
 }
 
-def one_shot_rl(checkpoint, example, cfg:GRPOConfig, run_dir=None, device='cpu', progress=True)->pl.DataFrame:
+def one_shot_rl(checkpoint, # base checkpoint folder
+                example, # the one training problem (a Problem)
+                cfg:GRPOConfig, # GRPO settings (eval_every < 1: every tenth of the run)
+                run_dir=None, # where metrics, examples and checkpoints go (None: nothing written)
+                device='cpu', # where to train: cpu or cuda
+                progress=True, # show a progress bar
+               )->pl.DataFrame:
     "GRPO on one example from a base checkpoint; metrics with train-example and held-out accuracy."
     model, tok, _ = load_checkpoint(checkpoint, device=device)
     if cfg.eval_every < 1: cfg = replace(cfg, eval_every=max(1, cfg.steps // 10))
     met = grpo_train(model, tok, cfg, run_dir=run_dir, device=device, progress=progress, problems=[example])
     return met.with_columns(pl.lit(example.key).alias('example'))
 
-def ablation_grid(checkpoint, example, cfg:GRPOConfig, variants:dict|None=None, seeds=(0,), device='cpu', progress=True)->pl.DataFrame:
+def ablation_grid(checkpoint, # base checkpoint folder
+                  example, # the one training problem
+                  cfg:GRPOConfig, # GRPO settings shared by every variant
+                  variants:dict|None=None, # {name: GRPOConfig overrides} (None: ABLATIONS, the paper's loss-term grid)
+                  seeds=(0,), # GRPO seeds, one run per variant and seed
+                  device='cpu', # where to train: cpu or cuda
+                  progress=True, # show a progress bar over the variants
+                 )->pl.DataFrame:
     "One-shot runs for each ablation variant × seed, in one frame."
     variants = variants or ABLATIONS
     frames = []
@@ -102,7 +130,10 @@ def ablation_grid(checkpoint, example, cfg:GRPOConfig, variants:dict|None=None, 
     return pl.concat(frames, how='diagonal_relaxed')
 
 # %% ../nbs/12_oneshot.ipynb #fc1f2b57
-def one_shot_chart(metrics:pl.DataFrame, color:str='variant', title:str='one-shot RL: training example vs held-out accuracy'):
+def one_shot_chart(metrics:pl.DataFrame, # per-step metrics of one_shot_rl / ablation_grid / lr_sweep
+                   color:str='variant', # column that names a line
+                   title:str='one-shot RL: training example vs held-out accuracy', # chart title
+                  ):
     "Training-example accuracy (dashed) and held-out accuracy (solid) against step."
     import altair as alt
     cols = [c for c in (color, 'seed') if c in metrics.columns]

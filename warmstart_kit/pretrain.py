@@ -25,7 +25,8 @@ __all__ = ['ANSWER', 'DOSE_ALIASES', 'parse_dose', 'parse_behaviours', 'flawed_s
 ANSWER = 'answer'   # the behaviour "bare answer, no worked solution"
 DOSE_ALIASES = {'answers': 0.0, 'none': 0.0, 'traces': 1.0, 'full': 1.0}
 
-def parse_dose(dose)->float:
+def parse_dose(dose # a number in [0, 1], its string, or an alias ('answers', 'none', 'traces', 'full')
+              )->float:
     "A dose as a float in [0, 1]; accepts the aliases 'answers'/'none' (0) and 'traces'/'full' (1)."
     if isinstance(dose, str):
         if dose in DOSE_ALIASES: return DOSE_ALIASES[dose]
@@ -35,7 +36,9 @@ def parse_dose(dose)->float:
         raise TaskError(f"dose must be in [0, 1], got {dose!r}")
     return float(dose)
 
-def parse_behaviours(task:Task|str, behaviours:dict)->dict:
+def parse_behaviours(task:Task|str, # the task (or its name) whose strategies are the allowed behaviours
+                     behaviours:dict # {behaviour: share}; zero shares are dropped
+                    )->dict:
     "Check a mixture {behaviour: share}: known behaviours of `task` (its strategies and 'answer'), shares >= 0 summing to 1."
     task = get_task(task)
     if not isinstance(behaviours, dict) or not behaviours: raise TaskError(f"behaviours must be a non-empty mapping of behaviour to share, got {behaviours!r}")
@@ -48,11 +51,15 @@ def parse_behaviours(task:Task|str, behaviours:dict)->dict:
     if abs(tot - 1) > 1e-6: raise TaskError(f"behaviour shares must sum to 1, got {tot:g} ({behaviours})")
     return {k: float(v) for k, v in behaviours.items() if v > 0}
 
-def flawed_strategy(task:Task)->str:
+def flawed_strategy(task:Task # a task with at least two strategies
+                   )->str:
     "The task's plausible-but-flawed procedure: its first strategy that is not the reliable one."
     return next(s for s in task.strategies if s != task.default_strategy)
 
-def dose_mixture(task:Task|str, dose:float, flawed_share:float=0.5)->dict:
+def dose_mixture(task:Task|str, # the task (or its name)
+                 dose:float, # share of documents with the reliable worked solution, in [0, 1] (or an alias, see `parse_dose`)
+                 flawed_share:float=0.5 # of the rest, the share with the flawed procedure (the remainder: bare answers)
+                )->dict:
     "The study's mixture at `dose`: the reliable procedure at `dose`, the rest split flawed : bare answer as `flawed_share` : 1 - `flawed_share`."
     task, dose = get_task(task), parse_dose(dose)
     if not 0 <= flawed_share <= 1: raise TaskError(f"flawed_share must be in [0, 1], got {flawed_share}")
@@ -62,7 +69,7 @@ def dose_mixture(task:Task|str, dose:float, flawed_share:float=0.5)->dict:
 # %% ../nbs/02_pretrain.ipynb #1fd4a0b7
 def experience_stream(task:Task|str, # the task to draw train problems from
                       behaviours:dict, # {behaviour: share}, see `parse_behaviours`
-                      seed:int=0):
+                      seed:int=0): # the same seed gives the same stream
     "Endless seeded stream of (Problem, Trace) training documents."
     task = get_task(task); mix = parse_behaviours(task, behaviours)
     names, weights = list(mix), list(mix.values())
@@ -73,7 +80,11 @@ def experience_stream(task:Task|str, # the task to draw train problems from
             yield p, (task.answer_only(p) if b == ANSWER else task.solve(p, b, rng))
         chunk += 1
 
-def corpus_summary(task, behaviours:dict, n:int=2000, seed:int=0)->pl.DataFrame:
+def corpus_summary(task, # the task (or its name)
+                   behaviours:dict, # {behaviour: share}, see `parse_behaviours`
+                   n:int=2000, # documents drawn from the stream
+                   seed:int=0 # the stream's seed
+                  )->pl.DataFrame:
     "Share of documents per behaviour, their mean length (tokens: <bos> prompt completion <eos>) and their accuracy, over the first `n` documents."
     task = get_task(task); it = experience_stream(task, behaviours, seed)
     rows = [{'behaviour': t.strategy, 'tokens': len(p.prompt) + len(t.text) + 2, 'correct': task.verify(t.text, p.answer)}
@@ -83,7 +94,10 @@ def corpus_summary(task, behaviours:dict, n:int=2000, seed:int=0)->pl.DataFrame:
             .with_columns((pl.col('docs') / n).alias('share')).sort('behaviour'))
 
 # %% ../nbs/02_pretrain.ipynb #ded0017e
-def collate(examples:list, pad_id:int=0, completion_only:bool=True)->dict:
+def collate(examples:list, # `encode_example` dicts (input_ids, roles, start)
+            pad_id:int=0, # token id used for padding
+            completion_only:bool=True # loss only on the completion; False: also on the prompt (after <bos>)
+           )->dict:
     "Right-padded `input_ids`, `labels` (-100 where no loss) and `roles` from `encode_example` dicts."
     L = max(len(e['input_ids']) for e in examples)
     ids = torch.full((len(examples), L), pad_id, dtype=torch.long)
@@ -139,22 +153,33 @@ class PretrainConfig(Config):
         return max(1, math.ceil(self.tokens / (self.batch_size * per_doc)))
 
 # %% ../nbs/02_pretrain.ipynb #ddf81a3c
-def lr_at(step:int, steps:int, lr:float, warmup:int)->float:
+def lr_at(step:int, # the current optimizer step (0-based)
+          steps:int, # total steps of the run
+          lr:float, # peak learning rate
+          warmup:int # steps of linear warm-up
+         )->float:
     "Linear warm-up to `lr`, then cosine decay to 10% of it."
     if step < warmup: return lr * (step + 1) / warmup
     t = (step - warmup) / max(1, steps - warmup)
     return lr * (0.1 + 0.9 * 0.5 * (1 + math.cos(math.pi * min(1.0, t))))
 
 # %% ../nbs/02_pretrain.ipynb #c1ffda0a
-def lm_loss_sum(model, ids:torch.Tensor, labels:torch.Tensor, forward)->torch.Tensor:
+def lm_loss_sum(model, # the causal LM
+                ids:torch.Tensor, # (rows, length) token ids, right-padded with id 0
+                labels:torch.Tensor, # the same shape: target ids, -100 where there is no loss
+                forward # `forward(model, ids)` -> logits (e.g. `engine_logits`)
+               )->torch.Tensor:
     "Summed next-token cross-entropy over the labelled positions of right-padded rows, trimmed to their longest row."
     L = int((ids != 0).sum(1).max())                     # pad id 0: trailing padding carries no labels
     logits = forward(model, ids[:, :L])[:, :-1]
     return torch.nn.functional.cross_entropy(logits.float().reshape(-1, logits.shape[-1]), labels[:, 1:L].reshape(-1), ignore_index=-100, reduction='sum')
 
 def pretrain(cfg:PretrainConfig, # what to train
-             model=None, tok=None, # start from these (default: a fresh model of cfg.model_preset)
-             device:str='auto', progress:bool=True, log_every:int=10,
+             model=None, # start from this model (default: a fresh model of cfg.model_preset)
+             tok=None, # and this tokenizer (default: `char_tokenizer()`)
+             device:str='auto', # 'auto', 'cpu', 'cuda' or 'cuda:N'
+             progress:bool=True, # show a progress bar
+             log_every:int=10, # steps between rows of the loss frame (the last step is always logged)
              micro_batch:int=32, # documents per forward/backward pass, grouped by length (0: the whole batch)
             ):
     "Train a base model on an early-experience stream; returns (model, tokenizer, loss frame)."
@@ -192,7 +217,10 @@ def pretrain(cfg:PretrainConfig, # what to train
     return model, tok, pl.DataFrame(rows)
 
 # %% ../nbs/02_pretrain.ipynb #cb850a49
-def train_base(cfg:PretrainConfig, out_dir, device:str='auto', progress:bool=True):
+def train_base(cfg:PretrainConfig, # what to train
+               out_dir, # the checkpoint folder to write (replaced if it exists)
+               device:str='auto', # 'auto', 'cpu', 'cuda' or 'cuda:N'
+               progress:bool=True): # show a progress bar
     "Pretrain and save a base checkpoint (with its config and loss curve) to `out_dir`."
     model, tok, curve = pretrain(cfg, device=device, progress=progress)
     meta = {'kind': 'base', 'pretrain': asdict(cfg), 'dose': cfg.dose, 'steps': int(curve['step'][-1]) + 1, 'tokens': int(curve['tokens'][-1]),

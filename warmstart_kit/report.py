@@ -20,35 +20,64 @@ def _template()->Template:
     import warmstart_kit
     return Template((Path(warmstart_kit.__file__).parent / 'templates' / 'report.html').read_text(encoding='utf-8'))
 
-def esc(x)->str: return html.escape(str(x))
+def esc(x # any value (shown as `str(x)`)
+       )->str:
+    "`x` as text, HTML-escaped."
+    return html.escape(str(x))
 
-def fmt(v)->str:
+def fmt(v # a table cell's value (None and NaN are missing)
+       )->str:
     "A table cell: 3 decimals for floats, an em dash for missing values."
     return '—' if v is None or (isinstance(v, float) and v != v) else f'{v:.3f}' if isinstance(v, float) else esc(v)
 
 VERDICT_CLASS = {'reproduced': 'verdict-reproduced', 'not reproduced': 'verdict-not', 'inconclusive': 'verdict-inconclusive'}
 
-def html_table(df:pl.DataFrame, text_cols=())->str:
+def html_table(df:pl.DataFrame, # the frame to show (every row)
+               text_cols=() # names of columns shown as left-aligned text
+              )->str:
     "An HTML table of a frame (numbers right-aligned, `text_cols` left-aligned; a `verdict` column coloured)."
     cls = lambda c, v=None: f' class="text {VERDICT_CLASS.get(v, "")}"' if c == 'verdict' else ' class="text"' if c in text_cols else ''
     head = ''.join(f'<th{cls(c)}>{esc(c)}</th>' for c in df.columns)
     body = ''.join('<tr>' + ''.join(f'<td{cls(c, v)}>{fmt(v)}</td>' for c, v in zip(df.columns, r)) + '</tr>' for r in df.iter_rows())
     return f'<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>'
 
-def figure(run:Path, name:str, chart, caption:str='')->str:
+def figure(run:Path, # the run folder (the files go to its charts/)
+           name:str, # the chart's file name, without extension
+           chart, # an Altair chart
+           caption:str='' # the text under the figure
+          )->str:
     "Save `chart` as charts/NAME.png and .html under `run`; the PNG inlined, a link to the interactive page, a caption."
     png, page = save_chart(chart, run / 'charts' / f'{name}.png'), save_chart(chart, run / 'charts' / f'{name}.html')
     img = f'<img alt="{esc(name)}" src="data:image/png;base64,{base64.b64encode(png.read_bytes()).decode()}">'
     return f'{img}<p class="note">{esc(caption)} <a href="charts/{page.name}">interactive version</a></p>'
 
-def paragraphs(*lines)->str: return ''.join(f'<p>{esc(l)}</p>' for l in lines if l)
-def bullets(lines)->str: return '<ul>' + ''.join(f'<li>{esc(l)}</li>' for l in lines) + '</ul>'
-def section(title:str, *parts)->str: return f'<h2>{esc(title)}</h2>' + ''.join(parts)
+def paragraphs(*lines # the paragraphs' texts (escaped); empty ones are skipped
+              )->str: # HTML
+    "One `<p>` per non-empty line."
+    return ''.join(f'<p>{esc(l)}</p>' for l in lines if l)
 
-def render_page(title:str, body:str, provenance:str)->str:
+def bullets(lines # the items' texts (escaped)
+           )->str:
+    "A `<ul>` list with one item per line."
+    return '<ul>' + ''.join(f'<li>{esc(l)}</li>' for l in lines) + '</ul>'
+
+def section(title:str, # the section heading (escaped)
+            *parts # HTML fragments that follow the heading
+           )->str: # HTML
+    "An `<h2>` heading followed by `parts`."
+    return f'<h2>{esc(title)}</h2>' + ''.join(parts)
+
+def render_page(title:str, # the page title (escaped)
+                body:str, # the report's HTML
+                provenance:str # HTML saying how the report was made (versions, settings, command)
+               )->str:
     "The full page: the template filled with a title, the body HTML and the provenance HTML."
     return _template().substitute(title=esc(title), body=body, provenance=provenance)
 
-def write_report(path, title:str, body:str, provenance:str)->Path:
+def write_report(path, # the .html file to write (replaced atomically)
+                 title:str, # the page title
+                 body:str, # the report's HTML
+                 provenance:str # HTML saying how the report was made
+                )->Path:
     "Write the page atomically."
     return write_text(Path(path), render_page(title, body, provenance))

@@ -19,18 +19,28 @@ def _task_of(kw, i):
     if t is None: raise RewardError("reward needs a 'task' column (task name per completion)")
     return get_task(t[i] if isinstance(t, (list, tuple)) else t)
 
-def ground_truth(prompts=None, completions=None, completion_ids=None, **kw)->list:
+def ground_truth(prompts=None, # the prompts (TRL's reward signature; unused)
+                 completions=None, # the completion texts to score
+                 completion_ids=None, # their token ids (unused)
+                 **kw # per-completion columns: `task` (name, or a list) and `answer` (labels)
+                )->list: # one reward (0.0 or 1.0) per completion
     "1.0 if the completion's answer verifies against the `answer` column, else 0.0."
     if 'answer' not in kw: raise RewardError("ground_truth needs an 'answer' column")
     return [float(_task_of(kw, i).verify(c, kw['answer'][i])) for i, c in enumerate(completions)]
 
-def format_reward(prompts=None, completions=None, completion_ids=None, **kw)->list:
+def format_reward(prompts=None, # the prompts (TRL's reward signature; unused)
+                  completions=None, # the completion texts to score
+                  completion_ids=None, # their token ids (unused)
+                  **kw # per-completion columns: `task` (name, or a list)
+                 )->list: # one reward (0.0 or 1.0) per completion
     "1.0 if an answer can be extracted from the completion, else 0.0."
     return [float(_task_of(kw, i).extract(c) is not None) for i, c in enumerate(completions)]
 
 class RandomReward:
     "Bernoulli(gamma) reward, independent of the output; seeded."
-    def __init__(self, gamma:float, seed:int=0):
+    def __init__(self,
+                 gamma:float, # probability of reward 1.0, in [0, 1]
+                 seed:int=0): # seeds the reward's own random stream
         if not 0 <= gamma <= 1: raise RewardError(f"random reward needs 0 <= gamma <= 1, got {gamma}")
         self.gamma, self.rng, self.__name__ = gamma, random.Random(seed), f'random:{gamma:g}'
     def __call__(self, prompts=None, completions=None, completion_ids=None, **kw):
@@ -38,7 +48,8 @@ class RandomReward:
 
 class BehaviourReward:
     "1.0 if a completion uses a named strategy of its task, or (for other names) contains the text."
-    def __init__(self, name:str):
+    def __init__(self,
+                 name:str): # a strategy of the completion's task (e.g. 'nocarry'), or any text to look for
         if not name: raise RewardError("behaviour reward needs a name, e.g. behaviour:column")
         self.name, self.__name__ = name, f'behaviour:{name}'
     def present(self, completion, task)->bool:
@@ -50,7 +61,14 @@ class BehaviourReward:
 # %% ../nbs/04_rewards.ipynb #fa02acee
 from collections import Counter
 
-def majority_labels(model, tok, problems:list, m:int=64, temperature:float=1.0, max_new_tokens:int=64, seed:int=0)->dict:
+def majority_labels(model, # the model that votes (the pre-RL model)
+                    tok, # its tokenizer
+                    problems:list, # `tasks.Problem`s of one task family
+                    m:int=64, # samples (votes) per problem
+                    temperature:float=1.0, # sampling temperature
+                    max_new_tokens:int=64, # longest completion in tokens
+                    seed:int=0 # sampling seed
+                   )->dict:
     "{problem key: most common normalised extracted answer (None if no sample has one)} over `m` samples each."
     from warmstart_kit.evaluation import grade_samples
     g = grade_samples(model, tok, problems, n=m, temperature=temperature, top_p=1.0, max_new_tokens=max_new_tokens, seed=seed)
@@ -62,7 +80,9 @@ def majority_labels(model, tok, problems:list, m:int=64, temperature:float=1.0, 
 class MajorityReward:
     "1.0 if the completion's answer equals the pre-RL model's majority answer for its problem (needs a `key` column)."
     needs_pool, only_wrong = True, False
-    def __init__(self, m:int=64): self.m, self.labels, self.__name__ = m, None, 'majority' if not self.only_wrong else 'incorrect'
+    def __init__(self,
+                 m:int=64): # samples per problem that vote on its majority label (in `prepare`)
+        self.m, self.labels, self.__name__ = m, None, 'majority' if not self.only_wrong else 'incorrect'
     def prepare(self, model, tok, problems, max_new_tokens=64, temperature=1.0, seed=0):
         "Label `problems` once with the initial model; returns the problems this reward trains on."
         self.labels = majority_labels(model, tok, problems, self.m, temperature, max_new_tokens, seed)
@@ -94,7 +114,8 @@ REWARDS = {'ground_truth': lambda arg, seed: ground_truth, 'format': lambda arg,
            'majority': lambda arg, seed: MajorityReward(int(arg) if arg else 64),
            'incorrect': lambda arg, seed: IncorrectReward(int(arg) if arg else 64)}
 
-def register_reward(name:str, fn:Callable):
+def register_reward(name:str, # the name used in specs (letters, digits, _ . -; not AND or NOT)
+                    fn:Callable): # a TRL-style reward: fn(prompts, completions, completion_ids, **columns) -> list of floats
     "Add a TRL-style reward function to the registry under `name` (usable in specs and `--reward`)."
     if not re.fullmatch(r'[A-Za-z_][\w.-]*', name) or name in ('AND', 'NOT'): raise RewardError(f"bad reward name {name!r}")
     REWARDS[name] = lambda arg, seed, fn=fn: fn
@@ -106,7 +127,9 @@ def _combine(name, fns, op):
     f.__name__ = name
     return f
 
-def parse_reward(spec:str, seed:int=0)->Callable:
+def parse_reward(spec:str, # names joined by AND, each optionally with NOT and ':argument'; a callable is returned as is
+                 seed:int=0 # seeds random rewards
+                )->Callable:
     "A reward function from a spec like 'ground_truth', 'random:0.5', 'format AND NOT behaviour:nocarry'."
     if callable(spec): return spec
     if not isinstance(spec, str) or not spec.strip(): raise RewardError(f"empty reward spec {spec!r}")

@@ -47,7 +47,8 @@ class SamplesConfig(Config):
         if not 0 < self.ci < 1: raise ConfigError(f"ci must be in (0, 1), got {self.ci}")
 
 # %% ../nbs/19_samples.ipynb #199af7ec
-def read_table(path)->pl.DataFrame:
+def read_table(path # a samples file (.parquet, .jsonl / .ndjson, .json or .csv)
+              )->pl.DataFrame:
     "A polars frame from a .parquet, .jsonl / .ndjson, .json (list of records) or .csv file; SamplesError otherwise."
     path = Path(path)
     if not path.exists(): raise SamplesError(f"samples file {path} does not exist")
@@ -63,7 +64,10 @@ def read_table(path)->pl.DataFrame:
         raise SamplesError(f"cannot read samples file {path}: {type(e).__name__}: {str(e).splitlines()[0][:200]}") from None
     raise SamplesError(f"samples file {path} has suffix {path.suffix!r}; use .parquet, .jsonl, .json or .csv")
 
-def shape_of(df:pl.DataFrame, cfg:SamplesConfig, name:str='samples')->str:
+def shape_of(df:pl.DataFrame, # one samples file's frame
+             cfg:SamplesConfig, # the column names to look for
+             name:str='samples' # how errors name the frame (e.g. its file)
+            )->str:
     "'counts', 'graded' or 'ungraded' from the columns present; SamplesError naming what is missing."
     cols = set(df.columns)
     if cfg.problem_col not in cols:
@@ -76,7 +80,9 @@ def shape_of(df:pl.DataFrame, cfg:SamplesConfig, name:str='samples')->str:
     raise SamplesError(f"{name} has none of the column sets {[cfg.correct_col]} (graded samples), {[cfg.n_col, cfg.c_col]} (per-problem counts) "
                        f"or {[cfg.completion_col, cfg.answer_col]} (ungraded, with --verifier); its columns: {df.columns}")
 
-def read_samples(paths:list, cfg:SamplesConfig)->tuple:
+def read_samples(paths:list, # samples files, all of one shape
+                 cfg:SamplesConfig # column names; a file without the model column is named by its stem
+                )->tuple:
     "(frame with a `model` column, shape) from one or more files of one shape."
     frames, shapes = [], set()
     for p in paths:
@@ -105,7 +111,7 @@ def math_verifier():
     f.__name__ = 'math_verify'
     return f
 
-def load_verifier(spec:str):
+def load_verifier(spec:str): # 'module:function', 'path/to/file.py:function' or 'math'
     "The callable named by 'module:function', 'path/to/file.py:function' or 'math'."
     if spec == 'math': return math_verifier()
     mod, sep, fn = spec.rpartition(':')
@@ -126,7 +132,10 @@ def load_verifier(spec:str):
     if not callable(f): raise SamplesError(f"verifier module {mod!r} has no function {fn!r}")
     return f
 
-def grade(df:pl.DataFrame, cfg:SamplesConfig, verifier=None)->pl.DataFrame:
+def grade(df:pl.DataFrame, # ungraded samples with model, problem_id, completion and answer columns
+          cfg:SamplesConfig, # column names and the verifier spec
+          verifier=None # a callable f(completion, answer) -> bool; None: load `cfg.verifier`
+         )->pl.DataFrame:
     "Add a boolean `correct` column by calling the verifier on each (completion, answer); SamplesError naming a sample that fails."
     f = verifier or load_verifier(cfg.verifier)
     comp, ans = df[cfg.completion_col].to_list(), df[cfg.answer_col].to_list()
@@ -142,7 +151,10 @@ def grade(df:pl.DataFrame, cfg:SamplesConfig, verifier=None)->pl.DataFrame:
     return df.with_columns(pl.Series('correct', out, dtype=pl.Boolean))
 
 # %% ../nbs/19_samples.ipynb #b15b202c
-def to_counts(df:pl.DataFrame, shape:str, cfg:SamplesConfig)->pl.DataFrame:
+def to_counts(df:pl.DataFrame, # samples from `read_samples` (graded by `grade` if they were ungraded)
+              shape:str, # 'counts', 'graded' or 'ungraded' (from `shape_of`)
+              cfg:SamplesConfig # the column names
+             )->pl.DataFrame:
     "Per-problem frame (model, problem_id, n, c) from any shape; SamplesError for bad values."
     if shape == 'counts':
         pp = df.select('model', 'problem_id', pl.col(cfg.n_col).alias('n'), pl.col(cfg.c_col).alias('c'))
@@ -166,7 +178,7 @@ def to_counts(df:pl.DataFrame, shape:str, cfg:SamplesConfig)->pl.DataFrame:
     if bad.height: raise SamplesError(f"need 0 <= c <= n and n >= 1; problem {bad['problem_id'][0]!r} of model {bad['model'][0]!r} has n={bad['n'][0]}, c={bad['c'][0]}")
     return pp
 
-def check_problems(pp:pl.DataFrame):
+def check_problems(pp:pl.DataFrame): # per-problem counts (model, problem_id, n, c)
     "SamplesError unless every model has samples of the same problems."
     sets = {m: set(g['problem_id'].to_list()) for (m,), g in pp.group_by('model', maintain_order=True)}
     ref_m, ref = next(iter(sets.items()))
@@ -176,7 +188,9 @@ def check_problems(pp:pl.DataFrame):
             raise SamplesError(f"models {ref_m!r} and {m!r} have samples of different problems: {len(a)} only in {ref_m!r} (e.g. {a[:3]}), "
                                f"{len(b)} only in {m!r} (e.g. {b[:3]}); compare models on the same problems")
 
-def ks_for(pp:pl.DataFrame, cfg:SamplesConfig)->list:
+def ks_for(pp:pl.DataFrame, # per-problem counts (model, problem_id, n, c)
+           cfg:SamplesConfig # `cfg.k`: the k values asked for (None: the default ladder)
+          )->list:
     "The k values: `cfg.k`, checked against every problem's n (the estimator needs n >= k), or 1, 2, 4, ... up to the smallest n."
     if cfg.k is None: return default_ks(int(pp['n'].min()))
     ks = sorted(set(cfg.k)); kmax = ks[-1]
@@ -188,7 +202,9 @@ def ks_for(pp:pl.DataFrame, cfg:SamplesConfig)->list:
     return ks
 
 # %% ../nbs/19_samples.ipynb #0d5d3e41
-def analyse(pp:pl.DataFrame, cfg:SamplesConfig)->dict:
+def analyse(pp:pl.DataFrame, # per-problem counts (model, problem_id, n, c), every model on the same problems
+            cfg:SamplesConfig # k values, base model, bootstrap settings
+           )->dict:
     "{'curves', 'crossover', 'coverage', 'histogram', 'summary'} frames of a per-problem frame (model, problem_id, n, c)."
     check_problems(pp)
     ks = ks_for(pp, cfg)
@@ -214,7 +230,12 @@ def analyse(pp:pl.DataFrame, cfg:SamplesConfig)->dict:
             'histogram': accuracy_histogram(pp, by='model'), 'summary': summ, 'base': base, 'ks': ks}
 
 # %% ../nbs/19_samples.ipynb #09277caa
-def write_outputs(out:Path, res:dict, pp:pl.DataFrame, cfg:SamplesConfig, sources:list, graded:pl.DataFrame|None=None):
+def write_outputs(out:Path, # the folder to write into (it exists)
+                  res:dict, # what `analyse` returned
+                  pp:pl.DataFrame, # the per-problem counts
+                  cfg:SamplesConfig, # the settings (shown in the report and config.json)
+                  sources:list, # {path, sha256, rows} of each samples file (the report's provenance)
+                  graded:pl.DataFrame|None=None): # the samples graded by the verifier (written as graded.parquet), if any
     "per_problem / passk / crossover / coverage / histogram parquet files, charts and report.html in `out`."
     from warmstart_kit import report as R
     from warmstart_kit.charts import passk_chart, histogram_chart
@@ -243,9 +264,11 @@ def _sources(paths):
     return [{'path': str(p), 'sha256': hashlib.sha256(Path(p).read_bytes()).hexdigest(), 'rows': read_table(p).height} for p in paths]
 
 def passk_of_samples(paths:list, # samples files (.parquet, .jsonl, .json, .csv)
-                     cfg:SamplesConfig|None=None,
+                     cfg:SamplesConfig|None=None, # column names, verifier, k values, bootstrap (None: the defaults)
                      out=None, # output folder to create (None: nothing written)
-                     overwrite:bool=False, verifier=None)->dict:
+                     overwrite:bool=False, # replace an existing `out` (only once the new one is complete)
+                     verifier=None # a callable f(completion, answer) -> bool, used instead of `cfg.verifier`
+                    )->dict:
     "Read, grade (if needed), count and analyse samples from anywhere; write the outputs to `out` once everything has been computed."
     cfg = cfg or SamplesConfig()
     paths = [Path(p) for p in ([paths] if isinstance(paths, (str, Path)) else paths)]
@@ -260,7 +283,7 @@ def passk_of_samples(paths:list, # samples files (.parquet, .jsonl, .json, .csv)
     return {**res, 'per_problem': pp}
 
 # %% ../nbs/19_samples.ipynb #a0da2490
-def cli_parser(p):
+def cli_parser(p): # the argparse (sub)parser to add the flags to
     "Flags of `warmstart passk`."
     from warmstart_kit.cli import add_config_flags
     p.add_argument('--samples', nargs='+', required=True, metavar='FILE', help='samples files: .parquet, .jsonl, .json or .csv (graded samples, per-problem n/c, or ungraded with --verifier)')
@@ -268,7 +291,7 @@ def cli_parser(p):
     p.add_argument('--overwrite', action='store_true', help='replace an existing output folder (only once the new one is complete)')
     add_config_flags(p, SamplesConfig)
 
-def cli_run(a):
+def cli_run(a): # the parsed arguments (argparse Namespace)
     "Run `warmstart passk`."
     from warmstart_kit.cli import read_config, flags_of
     d = read_config(a.config) if a.config else {}

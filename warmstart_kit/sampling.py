@@ -44,7 +44,8 @@ class Samples:
                              'length': self.lengths.tolist(), 'finished': self.finished.tolist(),
                              'logprob': (self.logprobs * self.mask).sum(1).tolist()})
 
-def sample_indices(prompt_index:torch.Tensor)->torch.Tensor:
+def sample_indices(prompt_index:torch.Tensor # [N] which prompt each row answers, rows grouped prompt by prompt
+                  )->torch.Tensor:
     "For rows ordered prompt by prompt, each row's index among its prompt's rows."
     seen, j = {}, []
     for p in prompt_index.tolist(): j.append(seen.get(p, 0)); seen[p] = j[-1] + 1
@@ -60,7 +61,8 @@ def _mix32(x:torch.Tensor)->torch.Tensor:
     return x ^ (x >> 16)
 
 def row_keys(seed:int, # the call's seed
-             prompt_index:torch.Tensor, sample_index:torch.Tensor, # [B] ids of each row
+             prompt_index:torch.Tensor, # [B] each row's prompt index
+             sample_index:torch.Tensor, # [B] each row's index among its prompt's samples
             )->torch.Tensor: # [B] int64 hashes
     "The per-row part of the counter: a hash of (seed, prompt index, sample index)."
     h = _mix32(torch.full_like(prompt_index, int(seed) & _M32) ^ 0x3C6EF372)
@@ -73,13 +75,18 @@ def step_uniforms(keys:torch.Tensor, # [B] from `row_keys`
     "One uniform per row for token `step`."
     return ((_mix32(keys ^ ((int(step) * 0x85EB) & _M32)) >> 8).float() + 0.5) / float(1 << 24)
 
-def row_uniforms(seed:int, prompt_index:torch.Tensor, sample_index:torch.Tensor, step:int)->torch.Tensor:
+def row_uniforms(seed:int, # the call's seed
+                 prompt_index:torch.Tensor, # [B] each row's prompt index
+                 sample_index:torch.Tensor, # [B] each row's index among its prompt's samples
+                 step:int # position of the token in the completion
+                )->torch.Tensor:
     "One uniform per row, a pure function of (seed, prompt index, sample index, step)."
     return step_uniforms(row_keys(seed, prompt_index, sample_index), step)
 
 # %% ../nbs/03_sampling.ipynb #8ee457cd
 def pick(logits:torch.Tensor, # [B, V] next-token logits
-         temperature:float, top_p:float,
+         temperature:float, # softmax temperature; 0: greedy (argmax)
+         top_p:float, # nucleus sampling: keep the most likely tokens up to this probability mass; 1: all
          u:torch.Tensor|None, # [B] uniforms from `row_uniforms` (unused when temperature is 0)
         ):
     "Sample one token per row: (token, its log-prob under softmax(z/T), entropy of softmax(z/T))."
@@ -127,7 +134,8 @@ def _sample_chunk(model, ids, pidx, sidx, max_new_tokens, temperature, top_p, eo
     return toks, lps, ents
 
 # %% ../nbs/03_sampling.ipynb #1605ae04
-def available_memory(device)->int:
+def available_memory(device # 'cpu', 'cuda', 'cuda:N' or a torch.device
+                    )->int:
     "Bytes free for new tensors on `device` (CUDA: the driver's free memory; CPU: MemAvailable)."
     dev = torch.device(device)
     if dev.type == 'cuda': return torch.cuda.mem_get_info(dev)[0]
@@ -141,7 +149,13 @@ def available_memory(device)->int:
 def _gib(b): return f'{b / 2**30:.1f} GiB'
 
 # %% ../nbs/03_sampling.ipynb #7a2ce0b3
-def check_sampling_args(prompts, n, max_new_tokens, temperature, top_p, model=None, batch_size:int=1024):
+def check_sampling_args(prompts, # token-id lists, one per prompt
+                        n, # completions per prompt (>= 1)
+                        max_new_tokens, # longest completion in tokens (>= 1)
+                        temperature, # softmax temperature (>= 0)
+                        top_p, # nucleus mass, in (0, 1]
+                        model=None, # the model: also check its positions and the memory the call needs; None: arguments only
+                        batch_size:int=1024): # rows per forward pass (sizes the KV cache)
     "One clear SamplingError for bad sampling arguments (shared by every sampler), before any allocation."
     for k, v in (('n', n), ('max_new_tokens', max_new_tokens), ('batch_size', batch_size)):
         if isinstance(v, bool) or not isinstance(v, int) or v < 1: raise SamplingError(f"{k} must be a whole number >= 1, got {v!r}")
@@ -169,7 +183,10 @@ def check_sampling_args(prompts, n, max_new_tokens, temperature, top_p, model=No
         raise SamplingError(f"a batch of {min(rows, batch_size):,} rows x {longest + max_new_tokens:,} positions needs {_gib(cache_bytes)} of KV cache on {dev}; {_gib(free_dev)} is free: lower batch_size or max_new_tokens")
 
 # %% ../nbs/03_sampling.ipynb #c15a4a94
-def length_chunks(lengths:list, batch_size:int, group:bool=True)->list:
+def length_chunks(lengths:list, # the prompt length of every row
+                  batch_size:int, # most rows per chunk
+                  group:bool=True # chunk rows of one prompt length together (shortest first); False: rows in order
+                 )->list:
     "Row indices in chunks of at most `batch_size`; with `group`, each chunk holds one prompt length."
     order = sorted(range(len(lengths)), key=lambda r: (lengths[r], r)) if group else list(range(len(lengths)))
     chunks, cur = [], []
@@ -178,12 +195,18 @@ def length_chunks(lengths:list, batch_size:int, group:bool=True)->list:
         cur.append(r)
     return chunks + ([cur] if cur else [])
 
-def sample(model, tok, # a causal LM and its tokenizer
+def sample(model, # a causal LM
+           tok, # its tokenizer (pad and eos ids, decoding)
            prompts:list, # token-id lists, one per prompt (e.g. from `tokenizer.prompt_ids`)
            n:int=1, # completions per prompt
-           max_new_tokens:int=64, temperature:float=1.0, top_p:float=1.0,
-           seed:int=0, batch_size:int=1024, # rows per forward pass
-           progress:bool=False, desc:str='sampling')->Samples:
+           max_new_tokens:int=64, # longest completion in tokens
+           temperature:float=1.0, # softmax temperature; 0: greedy
+           top_p:float=1.0, # nucleus sampling mass; 1: no truncation
+           seed:int=0, # with the prompt and sample index, decides every row's random draws
+           batch_size:int=1024, # rows per forward pass
+           progress:bool=False, # show a progress bar (tokens)
+           desc:str='sampling' # the progress bar's label
+          )->Samples:
     "Sample `n` completions for every prompt with a KV cache; rows are ordered prompt by prompt."
     check_sampling_args(prompts, n, max_new_tokens, temperature, top_p, model, batch_size)
     dev = next(model.parameters()).device
@@ -204,7 +227,12 @@ def sample(model, tok, # a causal LM and its tokenizer
     return finish_samples(pidx, toks, lps, ents, tok)
 
 # %% ../nbs/03_sampling.ipynb #cef3bee4
-def finish_samples(prompt_index, toks, lps, ents, tok)->Samples:
+def finish_samples(prompt_index, # [N] which prompt each row answers
+                   toks, # [N, T] sampled ids (pad after a row is done)
+                   lps, # [N, T] their log-probs
+                   ents, # [N, T] entropies at each step
+                   tok # the tokenizer (eos id, decoding)
+                  )->Samples:
     "Mask after the first EOS (inclusive), decode the texts and build `Samples` (shared by every sampler)."
     N, T = toks.shape
     is_eos = toks == tok.eos_token_id
@@ -215,7 +243,10 @@ def finish_samples(prompt_index, toks, lps, ents, tok)->Samples:
     return Samples(prompt_index, toks, lps * mask, mask, finished, texts, ents * mask)
 
 # %% ../nbs/03_sampling.ipynb #8d538f3e
-def completion_rows(prompts:list, prompt_index:torch.Tensor, tokens:torch.Tensor, pad_id:int=0):
+def completion_rows(prompts:list, # token-id lists, one per prompt
+                    prompt_index:torch.Tensor, # [N] which prompt each row answers
+                    tokens:torch.Tensor, # [N, T] completion ids
+                    pad_id:int=0): # id used for right padding
     "(ids [N, L], prompt lengths [N]) of rows `prompt + completion`, right-padded."
     N, T = tokens.shape
     plens = torch.tensor([len(prompts[i]) for i in prompt_index.tolist()], dtype=torch.long)
@@ -224,7 +255,11 @@ def completion_rows(prompts:list, prompt_index:torch.Tensor, tokens:torch.Tensor
         p = prompts[i]; full[r, :len(p)] = torch.tensor(p); full[r, len(p):len(p) + T] = tokens[r]
     return full, plens
 
-def completion_logprobs(logits:torch.Tensor, plens:torch.Tensor, tokens:torch.Tensor, temperature:float=1.0, with_entropy:bool=False):
+def completion_logprobs(logits:torch.Tensor, # [N, L, V] logits of the full rows from `completion_rows`
+                        plens:torch.Tensor, # [N] prompt lengths
+                        tokens:torch.Tensor, # [N, T] completion ids
+                        temperature:float=1.0, # log-probs of softmax(z/T); 0 is scored as 1
+                        with_entropy:bool=False): # also return the entropy at each position
     "(log-probs [N, T], entropies or None) of completion `tokens` from full-row `logits` [N, L, V]."
     N, T = tokens.shape
     pos = (plens[:, None] - 1 + torch.arange(T)[None]).to(logits.device)   # logits at pos predict completion token t
@@ -233,9 +268,13 @@ def completion_logprobs(logits:torch.Tensor, plens:torch.Tensor, tokens:torch.Te
     lp = lp_all.gather(-1, tokens.to(logits.device)[..., None]).squeeze(-1)
     return lp, (-(lp_all.exp() * lp_all).sum(-1) if with_entropy else None)
 
-def score_completions(model, prompts:list, # token-id lists (one per prompt)
-                      prompt_index:torch.Tensor, tokens:torch.Tensor, # which prompt each row answers; [N, T] completions
-                      temperature:float=1.0, pad_id:int=0, with_entropy:bool=False):
+def score_completions(model, # a causal LM
+                      prompts:list, # token-id lists (one per prompt)
+                      prompt_index:torch.Tensor, # [N] which prompt each row answers
+                      tokens:torch.Tensor, # [N, T] completions
+                      temperature:float=1.0, # log-probs of softmax(z/T); 0 is scored as 1
+                      pad_id:int=0, # id used for right padding
+                      with_entropy:bool=False): # also return the entropy at each position
     "(log-probs [N, T], entropies [N, T] or None) of completion tokens, with gradients if enabled."
     full, plens = completion_rows(prompts, prompt_index, tokens, pad_id)
     logits = model(input_ids=full.to(next(model.parameters()).device)).logits

@@ -130,7 +130,8 @@ def save_sharded(
 TOLS = (0.0, 1e-8, 1e-7, 1e-6, 1e-5, 1e-4)
 DEFAULT_TOL = 1e-5
 
-def tol_label(tol:float)->str:
+def tol_label(tol:float # the change tolerance (0: exact comparison of stored values)
+             )->str:
     "'exact' for 0, else the tolerance in scientific form ('1e-05', '2.5e-04'): the suffix of the frame's columns."
     if tol == 0: return 'exact'
     m, e = f'{tol:e}'.split('e')

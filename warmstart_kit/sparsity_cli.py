@@ -48,7 +48,7 @@ def _arch(path:Path)->tuple|None:
     except (json.JSONDecodeError, UnicodeDecodeError): raise SparsityError(f"{f} is not valid JSON") from None
     return c.get('model_type'), tuple(c.get('architectures') or ())
 
-def check_same_architecture(paths:list):
+def check_same_architecture(paths:list): # checkpoint folders or .safetensors files (their folder's config.json is read)
     "SparsityError naming two checkpoints whose config.json disagree on model_type or architectures."
     seen = [(p, _arch(Path(p))) for p in paths]
     ref = next(((p, a) for p, a in seen if a is not None), None)
@@ -60,7 +60,11 @@ def check_same_architecture(paths:list):
                                 f"update sparsity compares a checkpoint with its own fine-tuned versions")
 
 # %% ../nbs/19b_sparsity_cli.ipynb #dccf0048
-def compare_runs(init, finals:list, cfg:SparsityConfig|None=None, device:str|None=None)->dict:
+def compare_runs(init, # the initial checkpoint (folder or .safetensors file)
+                 finals:list, # checkpoints trained from it
+                 cfg:SparsityConfig|None=None, # tolerances, rank, names (None: the defaults)
+                 device:str|None=None # where to compute; None: CPU
+                )->dict:
     "{'tensors', 'sweep', 'layers', 'overlap', 'gb', 'seconds'} for INIT against each FINAL (headers checked before reading)."
     from warmstart_kit.sparsity import _read_meta, _check_same
     cfg = cfg or SparsityConfig()
@@ -88,7 +92,11 @@ def compare_runs(init, finals:list, cfg:SparsityConfig|None=None, device:str|Non
     return {'tensors': t, 'sweep': sparsity_summary(t, by='run'), 'layers': layers, 'overlap': ov, 'names': names, 'gb_read': gb, 'seconds': secs}
 
 # %% ../nbs/19b_sparsity_cli.ipynb #978e83b8
-def write_sparsity(out:Path, res:dict, init, finals:list, cfg:SparsityConfig):
+def write_sparsity(out:Path, # the folder to write into (it exists)
+                   res:dict, # what `compare_runs` returned
+                   init, # the initial checkpoint (named in the report)
+                   finals:list, # the compared checkpoints (named in the report)
+                   cfg:SparsityConfig): # the settings (shown in the report and config.json)
     "Parquet tables, charts and report.html of `compare_runs` in `out`."
     from warmstart_kit import report as R
     t = res['tensors']
@@ -113,7 +121,13 @@ def write_sparsity(out:Path, res:dict, init, finals:list, cfg:SparsityConfig):
                                                                     f'settings: {json.dumps(asdict(cfg), default=list)}']))
     write_text(out / 'config.json', json.dumps({**asdict(cfg), 'init': str(init), 'finals': [str(f) for f in finals]}, indent=1, default=list))
 
-def sparsity_report(init, finals:list, cfg:SparsityConfig|None=None, out=None, overwrite:bool=False, device:str|None=None)->dict:
+def sparsity_report(init, # the initial checkpoint (folder or .safetensors file)
+                    finals:list, # checkpoints trained from it
+                    cfg:SparsityConfig|None=None, # tolerances, rank, names, title (None: the defaults)
+                    out=None, # output folder to create (None: nothing written)
+                    overwrite:bool=False, # replace an existing `out` (only once the new one is complete)
+                    device:str|None=None # where to compute; None: CPU
+                   )->dict:
     "Compare, then (if `out`) write everything once the comparison is complete."
     cfg = cfg or SparsityConfig()
     if out is not None:
@@ -125,7 +139,7 @@ def sparsity_report(init, finals:list, cfg:SparsityConfig|None=None, out=None, o
     return res
 
 # %% ../nbs/19b_sparsity_cli.ipynb #5591cfa6
-def cli_parser(p):
+def cli_parser(p): # the argparse (sub)parser to add the flags to
     "Flags of `warmstart sparsity`."
     from warmstart_kit.cli import add_config_flags
     p.add_argument('init', help='the initial checkpoint: a Hugging Face folder (sharded or not) or a .safetensors file')
@@ -134,7 +148,7 @@ def cli_parser(p):
     p.add_argument('--overwrite', action='store_true', help='replace an existing output folder (only once the new one is complete)')
     add_config_flags(p, SparsityConfig)
 
-def cli_run(a):
+def cli_run(a): # the parsed arguments (argparse Namespace)
     "Run `warmstart sparsity`."
     from warmstart_kit.cli import read_config, flags_of
     d = read_config(a.config) if a.config else {}

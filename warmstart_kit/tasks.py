@@ -24,7 +24,7 @@ class Problem:
     key: str   # canonical id; decides the train/test split
     prompt: str  # what the model is conditioned on
     answer: str  # label the verifier checks against
-    meta: dict = field(default_factory=dict, compare=False, hash=False)
+    meta: dict = field(default_factory=dict, compare=False, hash=False)  # task-specific details (e.g. operands, numbers, a solution); not compared
 
     def to_dict(self): return asdict(self)
 
@@ -62,7 +62,9 @@ class Task:
     knobs: dict = {}               # knob -> default value
     answer_re = r'.+'              # what a well-formed answer looks like
 
-    def __init__(self, test_frac:float=0.2, **knobs):
+    def __init__(self,
+                 test_frac:float=0.2, # fraction of the problem key space held out as the test split
+                 **knobs): # task settings overriding the class's `knobs` defaults; unknown names fail
         unknown = set(knobs) - set(self.knobs)
         if unknown:
             raise TaskError(f"unknown knob(s) {sorted(unknown)} for task '{self.name}'; known: {sorted(self.knobs)}")

@@ -34,7 +34,10 @@ def char_tokenizer(alphabet:str=ALPHABET, # characters that get their own id, af
                                    pad_token='<pad>', unk_token='<unk>', padding_side='right')
 
 # %% ../nbs/00b_tokenizer.ipynb #6681a756
-def encode_example(tok, p:Problem, trace:Trace|None=None)->dict:
+def encode_example(tok, # a character-level tokenizer (`char_tokenizer`)
+                   p:Problem, # the problem whose prompt starts the example
+                   trace:Trace|None=None # its worked solution (roles per character); None: the prompt alone, no `<eos>`
+                  )->dict:
     "Token ids, per-token role ids and completion start for `<bos> prompt trace <eos>`."
     comp = trace.text if trace is not None else ''
     ids = [tok.bos_token_id] + tok(p.prompt + comp, add_special_tokens=False).input_ids
@@ -43,7 +46,9 @@ def encode_example(tok, p:Problem, trace:Trace|None=None)->dict:
     if len(ids) != len(roles): raise TaskError('tokenizer is not character-level: role labels would not align')
     return {'input_ids': ids, 'roles': roles, 'start': 1 + len(p.prompt)}
 
-def prompt_ids(tok, p:Problem|str)->list:
+def prompt_ids(tok, # any Hugging Face tokenizer
+               p:Problem|str # a problem (its prompt is used) or the prompt text
+              )->list:
     "Token ids the model is conditioned on: `<bos> prompt` (whatever the tokenizer adds, plus `<bos>` if it has one and left it out)."
     text = p.prompt if isinstance(p, Problem) else p
     ids = list(tok(text).input_ids)

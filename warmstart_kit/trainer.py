@@ -34,7 +34,7 @@ __all__ = ['Rollout', 'reward_name', 'score_rewards', 'collect_rollout', 'micro_
 @dataclass
 class Rollout:
     "One step's rollout: P prompts × G completions and everything the update and the metrics need."
-    step: int
+    step: int                 # the rollout step (0-based)
     problems: list            # the P problems
     epochs: list              # the epoch of each problem (fixed pools)
     prompts: list             # their token ids
@@ -49,9 +49,18 @@ class Rollout:
     @property
     def group_size(self)->int: return len(self.samples) // len(self.problems)
 
-def reward_name(fn, i:int)->str: return getattr(fn, '__name__', f'reward{i}')
+def reward_name(fn, # a reward function
+                i:int # its position among the run's rewards (names a function without `__name__`)
+               )->str:
+    "The name a reward's metrics are logged under: its `__name__`, else `reward{i}`."
+    return getattr(fn, '__name__', f'reward{i}')
 
-def score_rewards(task, problems:list, samples:Samples, reward_fns:list, weights:list)->tuple:
+def score_rewards(task, # the `tasks.Task` of the problems
+                  problems:list, # the prompts' problems (answer and key columns come from them)
+                  samples:Samples, # the completions, rows prompt by prompt
+                  reward_fns:list, # TRL-style reward functions
+                  weights:list # one weight per reward function
+                 )->tuple:
     "({name: [N] rewards}, [N] weighted sum, [N] correctness) of the completions."
     idx = samples.prompt_index.tolist()
     cols = {'task': [task.name] * len(samples), 'answer': [problems[i].answer for i in idx], 'key': [problems[i].key for i in idx]}
@@ -65,7 +74,16 @@ def score_rewards(task, problems:list, samples:Samples, reward_fns:list, weights
     return per, total, torch.tensor(ground_truth(prompts=prompts, completions=samples.texts, **cols))
 
 # %% ../nbs/05a_trainer.ipynb #85be69ae
-def collect_rollout(model, tok, task, cfg:GRPOConfig, step:int, pool:list|None, reward_fns:list, weights:list, sampler)->Rollout:
+def collect_rollout(model, # the policy
+                    tok, # its tokenizer
+                    task, # the `tasks.Task` problems come from
+                    cfg:GRPOConfig, # the run's settings (group size, sampling, advantages, HICRA)
+                    step:int, # the rollout step (decides the problems and the sampling seed)
+                    pool:list|None, # a fixed problem pool, or None for fresh train problems
+                    reward_fns:list, # TRL-style reward functions
+                    weights:list, # one weight per reward function
+                    sampler # a sampling function from `engine.get_sampler`
+                   )->Rollout:
     "Sample a group per prompt, score it and compute advantages (step 1 of the loop)."
     t0 = time.perf_counter()
     probs, epochs = prompt_batch(step, cfg.prompts_per_step, cfg.seed, task, pool)
@@ -82,7 +100,10 @@ def collect_rollout(model, tok, task, cfg:GRPOConfig, step:int, pool:list|None, 
     return Rollout(step, probs, epochs, pids, s, per, reward, correct, adv, roles, t_sample)
 
 # %% ../nbs/05a_trainer.ipynb #3fe7cdb2
-def micro_batches(rows:torch.Tensor, lengths:torch.Tensor, size:int)->list:
+def micro_batches(rows:torch.Tensor, # the row indices to cut
+                  lengths:torch.Tensor, # completion length of every row of the rollout (indexed by row)
+                  size:int # rows per chunk; 0: one chunk
+                 )->list:
     "Row indices cut into chunks of `size` rows of similar length (all together when `size` is 0)."
     if size <= 0 or len(rows) <= size: return [rows]
     order = rows[torch.argsort(lengths[rows], stable=True)]
@@ -95,7 +116,12 @@ def _score_rows(score, model, roll:Rollout, rows:torch.Tensor, T:int, cfg:GRPOCo
         return score(model, roll.prompts, s.prompt_index[rows], s.tokens[rows, :T].to(dev), cfg.temperature, tok.pad_token_id, with_entropy=entropy)
 
 @torch.no_grad()
-def rollout_logprobs(model, roll:Rollout, cfg:GRPOConfig, score, tok)->torch.Tensor:
+def rollout_logprobs(model, # the model that scores (the policy before the update, or the reference)
+                     roll:Rollout, # the rollout whose completion tokens are scored
+                     cfg:GRPOConfig, # micro_batch, temperature and bf16 settings
+                     score, # a scoring function from `engine.get_scorer`
+                     tok # the tokenizer (pad id)
+                    )->torch.Tensor:
     "[N, T] log-probs of every rollout token under `model` (the old policy, or the reference), in micro-batches."
     dev, s = next(model.parameters()).device, roll.samples
     out = torch.zeros(s.tokens.shape, device=dev)
@@ -105,7 +131,14 @@ def rollout_logprobs(model, roll:Rollout, cfg:GRPOConfig, score, tok)->torch.Ten
     return out
 
 # %% ../nbs/05a_trainer.ipynb #e0f305cd
-def policy_update(model, tok, opt, roll:Rollout, cfg:GRPOConfig, score, ref=None)->dict:
+def policy_update(model, # the policy, updated in place
+                  tok, # its tokenizer
+                  opt, # its optimizer
+                  roll:Rollout, # the step's rollout (from `collect_rollout`)
+                  cfg:GRPOConfig, # the run's settings (loss, clipping, mini- and micro-batches)
+                  score, # a scoring function from `engine.get_scorer`
+                  ref=None # the frozen reference model for the KL term; None: no KL
+                 )->dict:
     "`opt_steps_per_rollout` optimizer steps on the rollout (step 2 of the loop); returns the update's metrics."
     dev, s, G = next(model.parameters()).device, roll.samples, roll.group_size
     old = rollout_logprobs(model, roll, cfg, score, tok) if cfg.opt_steps_per_rollout > 1 else None
@@ -145,7 +178,12 @@ def policy_update(model, tok, opt, roll:Rollout, cfg:GRPOConfig, score, ref=None
     return out
 
 # %% ../nbs/05a_trainer.ipynb #aa15ef2d
-def step_metrics(task, roll:Rollout, upd:dict, cfg:GRPOConfig, step_time:float)->dict:
+def step_metrics(task, # the `tasks.Task` (its strategies name the strategy columns)
+                 roll:Rollout, # the step's rollout
+                 upd:dict, # the metrics `policy_update` returned
+                 cfg:GRPOConfig, # the run's settings
+                 step_time:float # seconds the whole step took
+                )->dict:
     "One flat row of metrics for a step (step 3 of the loop)."
     s, P, G = roll.samples, len(roll.problems), roll.group_size
     strat = [task.strategy_of(t) for t in s.texts]
@@ -164,14 +202,16 @@ def step_metrics(task, roll:Rollout, upd:dict, cfg:GRPOConfig, step_time:float)-
             **{k: upd[k] for k in ('clip_frac_low', 'clip_frac_high', 'ratio_mean', 'kl', 'loss', 'grad_norm')},
             'test_accuracy': None, 'step_time_s': step_time, 'sample_time_s': roll.sample_time, 'tokens_per_s': ntok / step_time}
 
-def example_rows(roll:Rollout)->list:
+def example_rows(roll:Rollout # the step's rollout
+                )->list:
     "Per-problem accuracy and mean reward of a rollout (the historical-variance selector reads these)."
     P, G = len(roll.problems), roll.group_size
     a, r = roll.correct.float().view(P, G).mean(1), roll.rewards.view(P, G).mean(1)
     return [{'step': roll.step, 'epoch': roll.epochs[i], 'key': roll.problems[i].key, 'accuracy': float(a[i]), 'reward': float(r[i])} for i in range(P)]
 
 # %% ../nbs/05a_trainer.ipynb #a5b4a31f
-def reward_states(fns:list)->list:
+def reward_states(fns:list # the run's reward functions
+                 )->list:
     "Serialisable state of each reward function (random generator state, majority labels)."
     out = []
     for f in fns:
@@ -181,7 +221,9 @@ def reward_states(fns:list)->list:
         out.append(st)
     return out
 
-def set_reward_states(fns:list, states:list):
+def set_reward_states(fns:list, # the run's reward functions, restored in place
+                      states:list): # what `reward_states` returned for them, in the same order
+    "Restore each reward function's state (random generator, majority labels) from a checkpoint."
     for f, st in zip(fns, states):
         if 'rng' in st: v, internal, g = st['rng']; f.rng.setstate((v, tuple(internal), g))
         if hasattr(f, 'set_state'): f.set_state(st)
@@ -189,7 +231,7 @@ def set_reward_states(fns:list, states:list):
 @dataclass
 class RunFiles:
     "The files of one training run's folder (nothing is written when `root` is None)."
-    root: Path|None
+    root: Path|None # the run folder; None: write nothing
 
     def start(self, cfg:GRPOConfig):
         if self.root is None: return
@@ -206,7 +248,9 @@ class RunFiles:
         return path
 
 # %% ../nbs/05a_trainer.ipynb #34335e11
-def check_resume(run_dir:Path, cfg:GRPOConfig)->Path:
+def check_resume(run_dir:Path, # the run folder to resume
+                 cfg:GRPOConfig # the settings of the resumed run (only RESUMABLE_CHANGES may differ)
+                )->Path:
     "The checkpoint to resume from; ConfigError naming the keys if the run's settings changed."
     ck = latest_checkpoint(run_dir)
     if ck is None: raise ModelError(f"nothing to resume in {run_dir}: no complete checkpoints/step-N (save them with checkpoint_every)")
@@ -220,16 +264,16 @@ def check_resume(run_dir:Path, cfg:GRPOConfig)->Path:
 @dataclass
 class TrainSetup:
     "Everything `grpo_train` prepares before its first step."
-    task: object
-    reward_fns: list
-    weights: list
-    pool: list|None
-    opt: torch.optim.Optimizer
-    ref: object = None
-    start: int = 0
-    rows: list = field(default_factory=list)
-    examples: list = field(default_factory=list)
-    hooks: list = field(default_factory=list)
+    task: object # the `tasks.Task` of the run
+    reward_fns: list # the parsed reward functions
+    weights: list # one weight per reward function
+    pool: list|None # the fixed problem pool (None: fresh problems every step)
+    opt: torch.optim.Optimizer # the policy's AdamW optimizer
+    ref: object = None # the frozen reference model (beta_kl > 0), else None
+    start: int = 0 # the first step to run (> 0 when resuming)
+    rows: list = field(default_factory=list) # metric rows so far (restored when resuming)
+    examples: list = field(default_factory=list) # per-problem example rows so far
+    hooks: list = field(default_factory=list) # gradient-mask hooks, removed when training ends
 
 def _mask_gradients(model, grad_mask:dict, dev)->list:
     "Hooks that multiply each named parameter's gradient by its 0/1 mask (removed by the caller)."
@@ -238,7 +282,10 @@ def _mask_gradients(model, grad_mask:dict, dev)->list:
     if bad: raise ConfigError(f"grad_mask names unknown parameters {bad[:3]}")
     return [named[n].register_hook(lambda g, m=m.to(dev): g * m.to(g.dtype)) for n, m in grad_mask.items()]
 
-def preflight(model, tok, cfg:GRPOConfig, problems:list|None=None):
+def preflight(model, # the policy
+              tok, # its tokenizer
+              cfg:GRPOConfig, # the run's settings
+              problems:list|None=None): # fixed training problems, if any (else a sample of the task's train split)
     "Fail with one clear error, before anything is written, if the run's sampling cannot fit the model or the memory."
     from warmstart_kit.sampling import check_sampling_args
     task = get_task(cfg.task, preset=cfg.task_preset)
@@ -249,7 +296,15 @@ def preflight(model, tok, cfg:GRPOConfig, problems:list|None=None):
         check_sampling_args([prompt_ids(tok, p) for p in ev], cfg.eval_samples, cfg.max_new_tokens, cfg.eval_temperature, 1.0, model)
 
 # %% ../nbs/05a_trainer.ipynb #b99f6c31
-def setup_training(model, tok, cfg:GRPOConfig, files:RunFiles, dev, problems=None, resume=False, grad_mask=None)->TrainSetup:
+def setup_training(model, # the policy (moved to `dev` and the configured dtype)
+                   tok, # its tokenizer
+                   cfg:GRPOConfig, # the run's settings
+                   files:RunFiles, # the run's folder
+                   dev, # the torch device to train on
+                   problems=None, # fixed training problems (replace the pool)
+                   resume=False, # restore from the latest checkpoint in the run folder
+                   grad_mask=None # {param name: 0/1 tensor}: only masked-in weights get gradients
+                  )->TrainSetup:
     "Prepare a run: rewards, pool, optimizer, reference; or restore them from the latest checkpoint."
     model.to(dev, dtype=torch.bfloat16 if cfg.weights_dtype == 'bf16' else torch.float32)
     preflight(model, tok, cfg, problems)
@@ -285,9 +340,12 @@ def setup_training(model, tok, cfg:GRPOConfig, files:RunFiles, dev, problems=Non
     return st
 
 # %% ../nbs/05a_trainer.ipynb #09a3a609
-def grpo_train(model, tok, cfg:GRPOConfig, # policy (trained in place), tokenizer, settings
+def grpo_train(model, # the policy (trained in place)
+               tok, # its tokenizer
+               cfg:GRPOConfig, # the run's settings
                run_dir=None, # where metrics, examples and checkpoints go (None: nothing written)
-               device='auto', progress:bool=True,
+               device='auto', # 'auto', 'cpu', 'cuda' or 'cuda:N'
+               progress:bool=True, # show a progress bar
                callback=None, # called as callback(step, metrics_row, model) after each step
                problems:list|None=None, # fixed training problems (e.g. one example for one-shot RL); overrides pool_size
                resume:bool=False, # continue from the latest checkpoint in run_dir
@@ -321,7 +379,11 @@ def grpo_train(model, tok, cfg:GRPOConfig, # policy (trained in place), tokenize
     return pl.DataFrame(st.rows, infer_schema_length=None)
 
 # %% ../nbs/05a_trainer.ipynb #8a39c2c7
-def detect_collapse(metrics:pl.DataFrame, col:str='accuracy', floor:float=0.1, frac:float=0.5)->int|None:
+def detect_collapse(metrics:pl.DataFrame, # per-step metrics with a `step` column
+                    col:str='accuracy', # the metric watched (nulls skipped)
+                    floor:float=0.1, # a collapse only counts once the running best exceeds this
+                    frac:float=0.5 # collapsed: below this fraction of the running best
+                   )->int|None:
     "The step after which `col` fell below `frac` of its running best (once the best exceeded `floor`) and never recovered; None if it did not."
     f = metrics.filter(pl.col(col).is_not_null()).sort('step')
     steps, vals = f['step'].to_list(), f[col].to_list()
@@ -334,7 +396,11 @@ def detect_collapse(metrics:pl.DataFrame, col:str='accuracy', floor:float=0.1, f
 
 def lr_sweep(checkpoint, # base checkpoint folder
              cfg:GRPOConfig, # everything but the learning rate
-             lrs=(3e-5, 1e-4, 3e-4, 1e-3), device='cpu', problems:list|None=None, progress:bool=False)->pl.DataFrame:
+             lrs=(3e-5, 1e-4, 3e-4, 1e-3), # the learning rates to try, each from the same base
+             device='cpu', # 'auto', 'cpu', 'cuda' or 'cuda:N'
+             problems:list|None=None, # fixed training problems (see `grpo_train`)
+             progress:bool=False # show progress bars
+            )->pl.DataFrame:
     "GRPO from one base at each learning rate: per-step metrics with columns lr and collapsed_at."
     from dataclasses import replace
     frames = []
