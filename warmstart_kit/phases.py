@@ -25,14 +25,19 @@ STRATEGIC_GRAMS = ["let's try", "let me", "let us", "wait", "but", "so", "theref
                    "however", "maybe", "perhaps", "first", "next", "then", "finally", "check", "verify", "double-check",
                    "recall", "notice", "on the other hand", "thus", "hence", "i think", "try", "suppose", "another way"]
 
-def gram_spans(text:str, grams=STRATEGIC_GRAMS)->list:
+def gram_spans(text:str, # a completion in free text
+               grams=STRATEGIC_GRAMS, # the strategic n-grams that mark planning
+              )->list:
     "(start, end) character spans of strategic-gram occurrences in `text`."
     spans = []
     for g in sorted(set(grams), key=len, reverse=True):
         for m in re.finditer(r'(?<!\w)' + re.escape(g) + r'(?!\w)', text, flags=re.I): spans.append((m.start(), m.end()))
     return sorted(spans)
 
-def gram_roles(text:str, offsets:list, grams=STRATEGIC_GRAMS)->list:
+def gram_roles(text:str, # a completion in free text
+               offsets:list, # its tokens' character offsets [(start, end), ...]
+               grams=STRATEGIC_GRAMS, # the strategic n-grams that mark planning
+              )->list:
     "'plan' or 'exec' per token, from token character offsets [(start, end), ...]."
     covered = bytearray(len(text) + 1)
     for a, b in gram_spans(text, grams): covered[a:b] = b'\x01' * (b - a)
@@ -59,11 +64,15 @@ def _entropy(counts)->float:
     n = sum(counts.values())
     return -sum(c / n * math.log(c / n) for c in counts.values() if c) if n else 0.0
 
-def semantic_entropy(texts:list, roles:list)->float:
+def semantic_entropy(texts:list, # completions
+                     roles:list, # per completion, the role of each character (plan/exec/...)
+                    )->float:
     "Shannon entropy (nats) of the distribution of planning units across completions."
     return _entropy(Counter(p for t, r in zip(texts, roles) for p, _ in _units(t, r)))
 
-def conditional_exec_entropy(texts:list, roles:list)->float:
+def conditional_exec_entropy(texts:list, # completions
+                             roles:list, # per completion, the role of each character (plan/exec/...)
+                            )->float:
     "H(execution unit | preceding planning unit), in nats."
     by = defaultdict(Counter)
     for t, r in zip(texts, roles):
@@ -72,8 +81,15 @@ def conditional_exec_entropy(texts:list, roles:list)->float:
     return sum(sum(c.values()) / n * _entropy(c) for c in by.values()) if n else 0.0
 
 # %% ../nbs/14_phases.ipynb #296751e4
-def probe(model, tok, problems:list, n:int=4, temperature:float=1.0, max_new_tokens:int=64, seed:int=0,
-          top_frac:float=0.3)->dict:
+def probe(model, # the checkpoint's model
+          tok, # its tokenizer
+          problems:list, # probe problems (the same for every checkpoint)
+          n:int=4, # samples per problem
+          temperature:float=1.0, # sampling temperature
+          max_new_tokens:int=64, # completion budget in tokens
+          seed:int=0, # sampling seed
+          top_frac:float=0.3, # share of highest-entropy tokens whose planning share is reported
+         )->dict:
     "Per-role entropy / NLL / token counts, semantic and conditional entropy, accuracy and high-entropy planning share."
     task = get_task(problems[0].task)
     P = [prompt_ids(tok, p) for p in problems]
@@ -97,12 +113,21 @@ def probe(model, tok, problems:list, n:int=4, temperature:float=1.0, max_new_tok
     return out
 
 # %% ../nbs/14_phases.ipynb #a33fd2f1
-def run_checkpoints(run_dir, base=None)->list:
+def run_checkpoints(run_dir, # a GRPO run folder (with checkpoints/step-N)
+                    base=None, # base checkpoint folder to put first as step 0, or None
+                   )->list:
     "[(step, path)] of a GRPO run's checkpoints (with `base` as step 0 if given), in step order."
     return ([(0, Path(base))] if base is not None else []) + checkpoint_steps(run_dir, final=True)
 
-def phase_metrics(checkpoints:list, problems:list, n:int=4, temperature:float=1.0, max_new_tokens:int=64,
-                  seed:int=0, device='cpu', progress:bool=False)->pl.DataFrame:
+def phase_metrics(checkpoints:list, # [(step, checkpoint folder or model)], e.g. from run_checkpoints
+                  problems:list, # probe problems
+                  n:int=4, # samples per problem
+                  temperature:float=1.0, # sampling temperature
+                  max_new_tokens:int=64, # completion budget in tokens
+                  seed:int=0, # sampling seed (the same for every checkpoint)
+                  device='cpu', # where to sample: cpu or cuda
+                  progress:bool=False, # show a progress bar over the checkpoints
+                 )->pl.DataFrame:
     "Long frame (step, role, entropy, ppl, rel_ppl, tokens) + per-step columns, from [(step, checkpoint or model)]."
     from tqdm.auto import tqdm
     rows = []
@@ -120,7 +145,10 @@ def phase_metrics(checkpoints:list, problems:list, n:int=4, temperature:float=1.
     return df.join(first, on='role').with_columns((pl.col('ppl') / pl.col('ppl0')).alias('rel_ppl')).drop('ppl0').sort('step', 'role')
 
 # %% ../nbs/14_phases.ipynb #8c99d233
-def detect_phases(df:pl.DataFrame, frac:float=0.9, rise:float=0.1)->dict:
+def detect_phases(df:pl.DataFrame, # a phase_metrics frame
+                  frac:float=0.9, # the execution plateau is where this share of the drop in exec rel_ppl is reached
+                  rise:float=0.1, # a strategy rise is semantic entropy above its running minimum by this share of its range
+                 )->dict:
     "{'exec_plateau_step', 'strategy_rise_step'} from a `phase_metrics` frame."
     ex = df.filter(pl.col('role') == 'exec').sort('step')
     steps, p = ex['step'].to_list(), ex['rel_ppl'].to_list()
@@ -139,7 +167,10 @@ def detect_phases(df:pl.DataFrame, frac:float=0.9, rise:float=0.1)->dict:
     return {'exec_plateau_step': plateau, 'strategy_rise_step': rise_step}
 
 # %% ../nbs/14_phases.ipynb #4a50ca2d
-def phase_chart(df:pl.DataFrame, phases:dict|None=None, roles=('plan', 'exec')):
+def phase_chart(df:pl.DataFrame, # a phase_metrics frame
+                phases:dict|None=None, # detect_phases output, drawn as vertical marks (None: none)
+                roles=('plan', 'exec'), # token roles to plot
+               ):
     "Relative perplexity and entropy per role, semantic entropy and accuracy against step, with phase marks."
     import altair as alt
     d = df.filter(pl.col('role').is_in(list(roles)))
@@ -157,7 +188,11 @@ def phase_chart(df:pl.DataFrame, phases:dict|None=None, roles=('plan', 'exec')):
 
 ROLE_COLORS = {'prompt': '#bbbbbb', 'plan': '#f58518', 'exec': '#4c78a8', 'answer': '#54a24b', 'eos': '#888888'}
 
-def token_view(text:str, roles:list, entropies:list|None=None, max_entropy:float|None=None)->str:
+def token_view(text:str, # one completion
+               roles:list, # role of each character
+               entropies:list|None=None, # entropy (nats) of each character's token, or None for full opacity
+               max_entropy:float|None=None, # entropy shown fully opaque (None: the largest in `entropies`)
+              )->str:
     "HTML: one completion, each token coloured by role, opacity by entropy (hover for values). Offline, no scripts."
     ent = list(entropies) if entropies is not None else [1.0] * len(text)
     top = max_entropy or max(ent + [1e-9])
@@ -171,8 +206,17 @@ def token_view(text:str, roles:list, entropies:list|None=None, max_entropy:float
     return f'<div style="line-height:1.9;font-size:14px">{"".join(spans)}</div><div style="font-size:11px;color:#555">{legend} · opacity = token entropy</div>'
 
 # %% ../nbs/14_phases.ipynb #07c31165
-def hicra_comparison(checkpoint, cfg, alpha:float=0.2, variant:str='paper', every:int=5, probe_problems:list|None=None,
-                     n:int=4, run_dir=None, device='cpu', progress=True):
+def hicra_comparison(checkpoint, # base checkpoint folder
+                     cfg, # GRPOConfig shared by both runs
+                     alpha:float=0.2, # HICRA's planning-advantage amplification
+                     variant:str='paper', # HICRA variant (GRPOConfig.hicra_variant)
+                     every:int=5, # checkpoint (and probe) every this many steps
+                     probe_problems:list|None=None, # probe problems (None: 32 of the task's eval set)
+                     n:int=4, # probe samples per problem
+                     run_dir=None, # where both runs go (None: a temporary folder)
+                     device='cpu', # where to train and probe: cpu or cuda
+                     progress=True, # show progress bars
+                    ):
     "(metrics frame, phase frame) for GRPO and HICRA runs from one base checkpoint."
     import tempfile
     from dataclasses import replace
