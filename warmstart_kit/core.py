@@ -4,7 +4,7 @@
 
 # %% ../nbs/00_core.ipynb #7147e723
 from __future__ import annotations
-import hashlib, inspect, io, json, math, os, re, shutil, socket, time, tokenize
+import copy, hashlib, inspect, io, json, math, os, re, shutil, socket, time, tokenize
 import multiprocessing as mp
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from contextlib import contextmanager
@@ -13,9 +13,9 @@ from pathlib import Path
 
 # %% auto #0
 __all__ = ['WarmstartError', 'ConfigError', 'TaskError', 'ModelError', 'SamplingError', 'RewardError', 'SparsityError',
-           'OutputError', 'field_docs', 'check_keys', 'Config', 'mix_seed', 'data_dir', 'tmp_name', 'atomic_write',
-           'write_text', 'write_parquet', 'pid_alive', 'clean_leftovers', 'glob_escape', 'check_output', 'output_lock',
-           'claim_output', 'Job', 'n_workers', 'run_jobs']
+           'OutputError', 'field_docs', 'check_keys', 'expand_preset', 'Config', 'mix_seed', 'data_dir', 'tmp_name',
+           'atomic_write', 'write_text', 'write_parquet', 'pid_alive', 'clean_leftovers', 'glob_escape', 'check_output',
+           'output_lock', 'claim_output', 'Job', 'n_workers', 'run_jobs']
 
 # %% ../nbs/00_core.ipynb #9363777f
 class WarmstartError(ValueError):
@@ -82,6 +82,20 @@ def check_keys(d:dict, # the settings given (e.g. a parsed config file)
     if not isinstance(d, dict): raise ConfigError(f"{what} must be a mapping of settings, got {type(d).__name__}")
     bad = sorted(set(d) - set(known))
     if bad: raise ConfigError(f"unknown {what} key(s) {bad}; known: {', '.join(sorted(known))}")
+
+def expand_preset(d:dict, # settings that may name a built-in preset under the key `preset`
+                  presets:dict, # {preset name: its settings}
+                  nested:tuple=(), # keys whose dict values are merged key by key into the preset's, not replaced
+                  what:str='preset', # how the error names the presets (e.g. 'study preset')
+                 )->dict:
+    "`d` with its `preset` expanded: the named preset's settings, overridden by the other keys of `d`."
+    d = dict(d); name = d.pop('preset', None)
+    if name is None: return d
+    if name not in presets: raise ConfigError(f"unknown {what} '{name}'; known: {', '.join(presets)}")
+    base = copy.deepcopy(presets[name])
+    for k in nested:
+        if k in d: base[k] = {**base.get(k, {}), **d.pop(k)}
+    return {**base, **d}
 
 # %% ../nbs/00_core.ipynb #751bc3b2
 class Config:

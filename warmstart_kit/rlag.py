@@ -479,17 +479,10 @@ class RLAGStudyConfig(Config):
     @classmethod
     def from_dict(cls, d:dict): # study settings; 'preset' (a key of RLAG_PRESETS) gives the defaults
         "A study config from a dict; `preset` names a built-in preset that the other keys override (nested dicts merged)."
-        from warmstart_kit.core import check_keys
+        from warmstart_kit.core import check_keys, expand_preset
         from dataclasses import fields as _fields
         check_keys(d, [f.name for f in _fields(cls)] + ['preset'], cls.what)
-        d = dict(d); preset = d.pop('preset', None)
-        if preset is not None:
-            if preset not in RLAG_PRESETS: raise ConfigError(f"unknown RLAG study preset '{preset}'; known: {', '.join(RLAG_PRESETS)}")
-            base = copy.deepcopy(RLAG_PRESETS[preset])
-            for k in ('base_pretrain', 'knowledge', 'train'):
-                if k in d: base[k] = {**base.get(k, {}), **d.pop(k)}
-            d = {**base, **d}
-        return cls(**d)
+        return cls(**expand_preset(d, RLAG_PRESETS, ('base_pretrain', 'knowledge', 'train'), 'RLAG study preset'))
 
 @patch
 def __post_init__(self:RLAGStudyConfig):

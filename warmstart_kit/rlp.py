@@ -543,17 +543,10 @@ class RLPStudyConfig(Config):
     @classmethod
     def from_dict(cls, d:dict): # study settings; 'preset' (a key of RLP_PRESETS) gives the defaults
         "A study config from a dict; `preset` names a built-in preset that the other keys override (nested dicts merged)."
-        from warmstart_kit.core import check_keys
+        from warmstart_kit.core import check_keys, expand_preset
         from dataclasses import fields as _fields
         check_keys(d, [f.name for f in _fields(cls)] + ['preset'], cls.what)
-        d = dict(d); preset = d.pop('preset', None)
-        if preset is not None:
-            if preset not in RLP_PRESETS: raise ConfigError(f"unknown RLP study preset '{preset}'; known: {', '.join(RLP_PRESETS)}")
-            base = copy.deepcopy(RLP_PRESETS[preset])
-            for k in ('pretrain', 'rlp', 'grpo'):
-                if k in d: base[k] = {**base.get(k, {}), **d.pop(k)}
-            d = {**base, **d}
-        return cls(**d)
+        return cls(**expand_preset(d, RLP_PRESETS, ('pretrain', 'rlp', 'grpo'), 'RLP study preset'))
 
 # %% ../nbs/05c_rlp.ipynb #8d059874
 @patch

@@ -11,7 +11,7 @@ import numpy as np
 import polars as pl
 import torch
 from fastcore.basics import patch
-from .core import (Config, ConfigError, claim_output, data_dir, write_parquet, write_text, check_keys, mix_seed,
+from .core import (Config, ConfigError, claim_output, data_dir, write_parquet, write_text, check_keys, expand_preset, mix_seed,
                                 Job, run_jobs, n_workers)
 from .tasks import get_task
 from .data import load_eval_set
@@ -101,14 +101,7 @@ class StudyConfig(Config):
                  ):
         "A study config from a dict; `preset` names a built-in preset that the other keys override."
         check_keys(d, [f.name for f in fields(cls)] + ['preset'], cls.what)
-        d = dict(d); preset = d.pop('preset', None)
-        if preset is not None:
-            if preset not in STUDY_PRESETS: raise ConfigError(f"unknown study preset '{preset}'; known: {', '.join(STUDY_PRESETS)}")
-            base = copy.deepcopy(STUDY_PRESETS[preset])
-            for k in ('pretrain', 'grpo', 'distill'):
-                if k in d: base[k] = {**base.get(k, {}), **d.pop(k)}
-            d = {**base, **d}
-        return cls(**d)
+        return cls(**expand_preset(d, STUDY_PRESETS, ('pretrain', 'grpo', 'distill'), 'study preset'))
 
 # %% ../nbs/16_study.ipynb #b2e48e74
 @patch
