@@ -17,8 +17,10 @@ demo: env
 	$(BIN)/warmstart study --preset $(PRESET) --out $(OUT)
 	@echo "open $(OUT)/report.html in a browser"
 
-## Every test: export-sync check, clean check, notebook tests, pytest
-test: env check-export check-clean browser-deps nbtest pytest
+## Every test: export-sync check, clean check, then the notebook tests and pytest side by side (pytest's browser and
+## subprocess tests leave a core idle much of the time; the notebook tests fill it)
+test: env check-export check-clean browser-deps
+	@$(MAKE) --no-print-directory -j2 nbtest pytest
 
 export:
 	$(BIN)/nbdev_export
@@ -95,7 +97,7 @@ DOCS_DEPS := 'mkdocs>=1.6,<2' 'mkdocs-material>=9.5,<10' 'mkdocs-jupyter>=0.25,<
 docs-deps: env
 	@$(BIN)/python -c "import mkdocs, material, mkdocs_jupyter, jupyter_server_mathjax, build" 2>/dev/null || \
 	  { echo "installing the docs-site and wheel-test packages into $(VENV)"; \
-	    $(BIN)/python -m pip install -q --disable-pip-version-check -c constraints.txt $(DOCS_DEPS) 2>&1 | grep -v "^WARNING: Location" || true; }
+	    $(BIN)/python -m pip install -q --disable-pip-version-check --no-compile -c constraints.txt $(DOCS_DEPS) 2>&1 | grep -v "^WARNING: Location" || true; }
 
 ## README.md is generated from nbs/index.ipynb (nbdev_readme needs Quarto; nbconvert does the same here)
 readme: env

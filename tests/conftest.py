@@ -1,4 +1,4 @@
-import os, subprocess, sys
+import os, shutil, subprocess, sys
 from pathlib import Path
 import pytest
 
@@ -29,3 +29,19 @@ def smoke_run(tmp_path_factory):
             code, stdout, err = run_cli('study', '--preset', 'smoke', '--out', out, '--quiet', '--device', 'cpu')
             assert code == 0, err
     return out
+
+def chrome(*extra:str, # more Chromium flags (e.g. '--allow-file-access-from-files')
+           performance_log:bool=False, # also record network events (to check that no request leaves the machine)
+          ):
+    "Headless Debian Chromium through Selenium for the browser tests; skips the test when chromium or chromedriver is missing."
+    from selenium import webdriver
+    from selenium.webdriver.chrome.service import Service
+    chromium, driver = shutil.which('chromium'), shutil.which('chromedriver')
+    if not (chromium and driver): pytest.skip('Debian chromium/chromium-driver not installed (make browser-deps installs them where it can)')
+    o = webdriver.ChromeOptions()
+    o.binary_location = chromium
+    for a in ('--headless=new', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-dev-shm-usage',
+              '--disable-background-networking', '--disable-component-update', '--disable-sync', '--window-size=1400,1000', *extra):
+        o.add_argument(a)
+    o.set_capability('goog:loggingPrefs', {'browser': 'ALL', **({'performance': 'ALL'} if performance_log else {})})
+    return webdriver.Chrome(service=Service(driver), options=o)

@@ -3,18 +3,8 @@ import shutil
 import pytest
 
 def _driver():
-    from selenium import webdriver
-    from selenium.webdriver.chrome.service import Service
-    chromium, driver = shutil.which('chromium'), shutil.which('chromedriver')
-    if not (chromium and driver):
-        pytest.skip('Debian chromium/chromium-driver not installed (make test installs them with apt-get when it can)')
-    o = webdriver.ChromeOptions()
-    o.binary_location = chromium
-    for a in ('--headless=new', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-dev-shm-usage',
-              '--disable-background-networking', '--disable-component-update', '--disable-sync', '--allow-file-access-from-files'):
-        o.add_argument(a)
-    o.set_capability('goog:loggingPrefs', {'browser': 'ALL'})
-    return webdriver.Chrome(service=Service(driver), options=o)
+    from conftest import chrome
+    return chrome('--allow-file-access-from-files')
 
 def _errors(d): return [e for e in d.get_log('browser') if e['level'] == 'SEVERE']
 

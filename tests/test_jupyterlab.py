@@ -19,17 +19,8 @@ def _free_port():
         s.bind(('127.0.0.1', 0)); return s.getsockname()[1]
 
 def _driver():
-    from selenium import webdriver
-    from selenium.webdriver.chrome.service import Service
-    chromium, driver = shutil.which('chromium'), shutil.which('chromedriver')
-    if not (chromium and driver): pytest.skip('Debian chromium/chromium-driver not installed (make browser-deps)')
-    o = webdriver.ChromeOptions()
-    o.binary_location = chromium
-    for a in ('--headless=new', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-dev-shm-usage',
-              '--disable-background-networking', '--disable-component-update', '--disable-sync', '--window-size=1400,1000'):
-        o.add_argument(a)
-    o.set_capability('goog:loggingPrefs', {'browser': 'ALL', 'performance': 'ALL'})
-    return webdriver.Chrome(service=Service(driver), options=o)
+    from conftest import chrome
+    return chrome(performance_log=True)
 
 @pytest.fixture(scope='module')
 def lab(tmp_path_factory):

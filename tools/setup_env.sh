@@ -8,13 +8,14 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 PY=${PYTHON:-python3}
 [ -x .venv/bin/python ] || "$PY" -m venv .venv
-pip_q() { .venv/bin/python -m pip install -q --disable-pip-version-check "$@" 2>&1 | grep -v "^WARNING: Location" || true; }
+# --no-compile: no byte-compiling of every installed file up front (Python compiles what it imports, when it imports it)
+pip_q() { .venv/bin/python -m pip install -q --disable-pip-version-check --no-compile "$@" 2>&1 | grep -v "^WARNING: Location" || true; }
 if ! .venv/bin/python -c "import torch" 2>/dev/null; then
   if [ -n "${TORCH_SPEC:-}" ]; then
     pip_q $TORCH_SPEC
   elif command -v nvidia-smi >/dev/null 2>&1; then
     pip_q torch                                   # GPU machine: the ordinary CUDA build
-  elif .venv/bin/python -m pip install -q --no-deps --no-index torch==2.13.0 >/dev/null 2>&1; then
+  elif .venv/bin/python -m pip install -q --no-compile --no-deps --no-index torch==2.13.0 >/dev/null 2>&1; then
     pip_q torch==2.13.0                           # local CPU wheel found; now its dependencies
   else
     pip_q torch --index-url https://download.pytorch.org/whl/cpu   # CPU-only build
