@@ -17,10 +17,9 @@ demo: env
 	$(BIN)/warmstart study --preset $(PRESET) --out $(OUT)
 	@echo "open $(OUT)/report.html in a browser"
 
-## Every test: export-sync check, clean check, then the notebook tests and pytest side by side (pytest's browser and
-## subprocess tests leave a core idle much of the time; the notebook tests fill it)
-test: env check-export check-clean browser-deps
-	@$(MAKE) --no-print-directory -j2 nbtest pytest
+## Every test: export-sync check, clean check, notebook tests, pytest (one after the other: running the notebook tests
+## beside pytest was measured slower on the 2-core machine)
+test: env check-export check-clean browser-deps nbtest pytest
 
 export:
 	$(BIN)/nbdev_export
