@@ -13,9 +13,9 @@ from pathlib import Path
 
 # %% auto #0
 __all__ = ['WarmstartError', 'ConfigError', 'TaskError', 'ModelError', 'SamplingError', 'RewardError', 'SparsityError',
-           'OutputError', 'field_docs', 'check_keys', 'expand_preset', 'Config', 'mix_seed', 'data_dir', 'tmp_name',
-           'atomic_write', 'write_text', 'write_parquet', 'pid_alive', 'clean_leftovers', 'glob_escape', 'check_output',
-           'output_lock', 'claim_output', 'Job', 'n_workers', 'run_jobs']
+           'OutputError', 'field_docs', 'check_keys', 'expand_preset', 'check_study_resume', 'Config', 'mix_seed',
+           'data_dir', 'tmp_name', 'atomic_write', 'write_text', 'write_parquet', 'pid_alive', 'clean_leftovers',
+           'glob_escape', 'check_output', 'output_lock', 'claim_output', 'Job', 'n_workers', 'run_jobs']
 
 # %% ../nbs/00_core.ipynb #9363777f
 class WarmstartError(ValueError):
@@ -96,6 +96,20 @@ def expand_preset(d:dict, # settings that may name a built-in preset under the k
     for k in nested:
         if k in d: base[k] = {**base.get(k, {}), **d.pop(k)}
     return {**base, **d}
+
+def check_study_resume(cfg, # the study's config (a Config dataclass with `diff`)
+                       out, # the study folder
+                       resume:bool, # continue the study in `out`
+                       overwrite:bool, # start `out` clean
+                       ignore=('workers', 'device'), # settings that may change between a run and its resume
+                      ):
+    "Before any work: refuse resume with overwrite, and a resume of `out` without its study_config.json or with changed settings."
+    if resume and overwrite: raise ConfigError('resume continues a study and overwrite starts it clean: pass one of them')
+    if not resume: return
+    out = Path(out)
+    if not (out / 'study_config.json').exists(): raise ModelError(f"nothing to resume: {out} holds no study_config.json")
+    diff = cfg.diff(json.loads((out / 'study_config.json').read_text()), ignore=ignore)
+    if diff: raise ConfigError(f"cannot resume {out} with changed settings: " + ', '.join(f'{k} {b!r} -> {a!r}' for k, (a, b) in diff.items()))
 
 # %% ../nbs/00_core.ipynb #751bc3b2
 class Config:

@@ -847,14 +847,10 @@ def run_rlp_study(cfg:RLPStudyConfig|dict|str='default', # a config, a dict for 
                   report:bool=True # also write report.html (its PNG charts take a while)
                  )->Path:
     "Run (or resume) an RLP study into `out`: both arms per seed, identical GRPO, evaluations, parquet tables and report.html."
-    from warmstart_kit.core import claim_output, Job, run_jobs, n_workers
+    from warmstart_kit.core import claim_output, Job, run_jobs, n_workers, check_study_resume
     c = cfg if isinstance(cfg, RLPStudyConfig) else RLPStudyConfig.from_dict({'preset': cfg} if isinstance(cfg, str) else cfg)
-    if resume and overwrite: raise ConfigError('resume continues a study and overwrite starts it clean: pass one of them')
+    check_study_resume(c, out, resume, overwrite)
     out = Path(out)
-    if resume:
-        if not (out / 'study_config.json').exists(): raise ModelError(f"nothing to resume: {out} holds no study_config.json")
-        diff = c.diff(json.loads((out / 'study_config.json').read_text()), ignore=('workers', 'device'))
-        if diff: raise ConfigError(f"cannot resume {out} with changed settings: " + ', '.join(f'{k} {b!r} -> {a!r}' for k, (a, b) in diff.items()))
     dev = resolve_device(c.device); t0 = time.perf_counter()
     with claim_output(out, overwrite, mode='inplace', resume=resume, what='study folder') as run:
         write_text(run / 'study_config.json', json.dumps(asdict(c), indent=1, default=list))
