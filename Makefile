@@ -96,7 +96,9 @@ DOCS_DEPS := 'mkdocs>=1.6,<2' 'mkdocs-material>=9.5,<10' 'mkdocs-jupyter>=0.25,<
 docs-deps: env
 	@$(BIN)/python -c "import mkdocs, material, mkdocs_jupyter, jupyter_server_mathjax, build" 2>/dev/null || \
 	  { echo "installing the docs-site and wheel-test packages into $(VENV)"; \
-	    $(BIN)/python -m pip install -q --disable-pip-version-check --no-compile -c constraints.txt $(DOCS_DEPS) 2>&1 | grep -v "^WARNING: Location" || true; }
+	    if [ -x $(BIN)/uv ]; then fl=""; for d in $${PIP_FIND_LINKS:-}; do fl="$$fl --find-links $$d"; done; \
+	      VIRTUAL_ENV=$$PWD/$(VENV) $(BIN)/uv pip install -q --compile-bytecode --python $(BIN)/python $$fl -c constraints.txt $(DOCS_DEPS); \
+	    else $(BIN)/python -m pip install -q --disable-pip-version-check -c constraints.txt $(DOCS_DEPS) 2>&1 | grep -v "^WARNING: Location" || true; fi; }
 
 ## README.md is generated from nbs/index.ipynb (nbdev_readme needs Quarto; nbconvert does the same here)
 readme: env
