@@ -199,7 +199,7 @@ def build(out:Path, nav:list):
     for p in cfg.get('plugins', []):
         if isinstance(p, dict) and 'mkdocs-jupyter' in p: p['mkdocs-jupyter']['cache_dir'] = str(PROC / '.cache' / 'mkdocs-jupyter')
     (PROC / 'mkdocs.yml').write_text(yaml.safe_dump(cfg, sort_keys=False, allow_unicode=True))
-    r = subprocess.run([sys.executable, '-m', 'mkdocs', 'build', '--clean', '-q', '-f', str(PROC / 'mkdocs.yml')], cwd=ROOT,
+    r = subprocess.run([sys.executable, __file__, '--mkdocs-build', str(PROC / 'mkdocs.yml')], cwd=ROOT,
                        env={**os.environ, 'NO_MKDOCS_2_WARNING': '1'})
     if r.returncode: sys.exit(f'mkdocs build failed ({r.returncode})')
     # MathJax 2.7 with everything it loads later (configuration, TeX and MathML input, HTML-CSS output, extensions, the STIX
@@ -238,7 +238,28 @@ MATHJAX_LOADER = r"""// MathJax 2.7 from this site, configured before it loads: 
 })();
 """
 
+class _SharedBytecode:
+    "A jinja2 bytecode cache in memory, shared by every jinja2 Environment of one process (checksum-checked by jinja2 itself)."
+    def __init__(self): self.code = {}
+    def load_bytecode(self, bucket):
+        if bucket.key in self.code: bucket.bytecode_from_string(self.code[bucket.key])
+    def dump_bytecode(self, bucket): self.code[bucket.key] = bucket.bytecode_to_string()
+    def clear(self): self.code.clear()
+
+def mkdocs_build(config:str):
+    "`mkdocs build --clean -q -f config`, with nbconvert's templates compiled once: mkdocs-jupyter makes two nbconvert exporters, each with a new jinja2 Environment that compiles the same templates again, per notebook (measured: template compilation was a quarter of the build)."
+    import jinja2, jinja2.bccache
+    class Shared(_SharedBytecode, jinja2.bccache.BytecodeCache): pass
+    cache, init = Shared(), jinja2.Environment.__init__
+    def __init__(self, *a, **kw):
+        kw.setdefault('bytecode_cache', cache); init(self, *a, **kw)
+    jinja2.Environment.__init__ = __init__
+    from mkdocs.__main__ import cli
+    cli.main(['build', '--clean', '-q', '-f', config], standalone_mode=True)
+
 def main(argv=None):
+    argv = sys.argv[1:] if argv is None else argv
+    if argv[:1] == ['--mkdocs-build']: return mkdocs_build(argv[1])   # the build step, in its own process
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument('--out', default=str(ROOT / '_docs'), help='where the site goes')
     ap.add_argument('--workers', type=int, default=2, help='notebooks processed at a time')
