@@ -46,11 +46,13 @@ browser-deps: docs-deps
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver >/dev/null; \
 	else echo "note: chromium/chromedriver missing and apt-get unavailable: the browser test will be skipped"; fi
 
+## Two test processes at a time, one torch thread each: with torch's default (a thread per core) in each, the two
+## processes oversubscribe the 2-core machine and spin (measured on pretraining: 17x slower than one thread each)
 nbtest: env
-	$(BIN)/nbdev_test --n_workers 2 --do_print --timing
+	OMP_NUM_THREADS=1 $(BIN)/nbdev_test --n_workers 2 --do_print --timing
 
 pytest: env
-	$(BIN)/python -m pytest -q -n 2 --dist worksteal --durations=15 tests
+	OMP_NUM_THREADS=1 $(BIN)/python -m pytest -q -n 2 --dist worksteal --durations=15 tests
 
 bench: env
 	$(BIN)/python benchmarks/run.py --size tiny
@@ -71,15 +73,18 @@ bench-gpu:
 clean:
 	rm -rf _docs _proc runs
 
-## Regenerate the shipped base checkpoints of the default and full studies: 3 seeds x 4 doses (about 15 min per base on one core;
+## Regenerate the shipped base checkpoints of the default and full studies: 3 seeds x 4 doses (about 8 min per base on one core;
 ## `make -j2 bases` trains two seeds at a time). The tests run the same command at a tiny size (BASE_SIZE, BASE_DIR).
 BASE_DIR ?= data/base/addition-pretrain-micro
 BASE_SIZE ?= --model-preset micro --tokens 4000000
+# torch threads per base: one, so that `make -j2 bases` does not oversubscribe the cores (two processes with two threads
+# each trained 17x slower: 34 vs 240 steps a minute on the 2-core machine)
+BASE_THREADS ?= 1
 BASE_FLAGS := --task addition --task-preset pretrain --dose 0 0.03 0.15 0.6 --flawed-share 0.5 --batch-size 64 --lr 0.003 --warmup 100 --device cpu --quiet
 bases: base-seed-0 base-seed-1 base-seed-2
 FORCE:
 base-seed-%: env FORCE
-	$(BIN)/warmstart pretrain $(BASE_FLAGS) $(BASE_SIZE) --seed $* --out $(BASE_DIR)/seed-$* --overwrite
+	OMP_NUM_THREADS=$(BASE_THREADS) $(BIN)/warmstart pretrain $(BASE_FLAGS) $(BASE_SIZE) --seed $* --out $(BASE_DIR)/seed-$* --overwrite
 
 ## Docs: with Quarto, `nbdev_docs` builds the site from _quarto.yml (via nbs/_quarto.yml). Without Quarto, tools/docs_site.py runs
 ## nbdev's own notebook processing (show_doc tables and all) and builds the same notebooks into a static site with mkdocs + mkdocs-jupyter

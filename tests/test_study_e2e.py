@@ -34,7 +34,7 @@ def test_smoke_study(cli, smoke_run, tmp_path):
     code, _, err = cli('study', '--preset', 'smoke', '--out', out, '--quiet')
     assert code == 2 and 'already exists' in err
 
-@pytest.mark.parametrize('preset', ['default'])   # 'full' joins when its seeds 1-2 bases are shipped
+@pytest.mark.parametrize('preset', ['default', 'full'])
 def test_shipped_bases_match_their_study(preset):
     "Every base the default and full studies use exists, loads, and was trained with the settings the study records."
     cfg = StudyConfig.from_dict({'preset': preset})
