@@ -52,7 +52,7 @@ nbtest: env
 	OMP_NUM_THREADS=1 $(BIN)/nbdev_test --n_workers 2 --do_print --timing
 
 pytest: env
-	OMP_NUM_THREADS=1 $(BIN)/python -m pytest -q -n 2 --dist worksteal --durations=15 tests
+	OMP_NUM_THREADS=1 $(BIN)/python -m pytest -q -n 2 --dist loadgroup --no-loadscope-reorder --durations=15 tests
 
 bench: env
 	$(BIN)/python benchmarks/run.py --size tiny

@@ -45,3 +45,28 @@ def chrome(*extra:str, # more Chromium flags (e.g. '--allow-file-access-from-fil
         o.add_argument(a)
     o.set_capability('goog:loggingPrefs', {'browser': 'ALL', **({'performance': 'ALL'} if performance_log else {})})
     return webdriver.Chrome(service=Service(driver), options=o)
+
+# ---------------------------------------------------------------- scheduling on two workers (make test: -n 2 --dist loadgroup)
+# Seconds the slowest tests took in `make test` on the 2-core machine (pytest --durations, setup + call; 2026-11-27).
+# Only the order depends on them: the longest start first, so the many short tests fill the end of the run instead of
+# one worker idling while the other finishes a long one (measured: the last 110 s of the run used 1.3 of 2 cores).
+SLOW = {'test_docs_site.py::test_docs_site_in_browser': 176, 'test_wheel.py::': 85, 'test_jupyterlab.py::': 66,
+        'test_study_e2e.py::test_smoke_study': 68, 'test_cli.py::test_pretrain_rl_eval_chain': 56, 'test_trl.py::': 50,
+        'test_bad_input.py::test_kill_9': 43, 'test_byo.py::': 20, 'test_rlag.py::test_cli_smoke': 11, 'test_rlp.py::': 10}
+
+def _weight(nodeid:str)->float:
+    return max([s for k, s in SLOW.items() if nodeid.split('/')[-1].startswith(k)], default=0)
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_collection_modifyitems(config, items):
+    """Tests that share a module-scoped fixture form one group (xdist_group: one worker, so the fixture runs once);
+    groups and single tests are then ordered longest first (xdist's loadgroup hands them out in this order,
+    with --no-loadscope-reorder)."""
+    units = {}
+    for it in items:
+        shared = any(fd.scope == 'module' for fds in it._fixtureinfo.name2fixturedefs.values() for fd in fds)
+        key = it.module.__name__ if shared else it.nodeid
+        if shared: it.add_marker(pytest.mark.xdist_group(it.module.__name__))
+        units.setdefault(key, []).append(it)
+    order = sorted(units.values(), key=lambda u: -max(_weight(i.nodeid) for i in u))   # stable: the rest keep their order
+    items[:] = [i for u in order for i in u]
