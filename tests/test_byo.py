@@ -36,9 +36,10 @@ def files(tmp_path_factory):
                                     "def maybe(completion, answer):\n    return 'yes'\n")
     return d
 
-def test_passk_of_graded_samples_console_script(cli, files, tmp_path):
+def test_passk_of_graded_samples_console_script(files, tmp_path):
     "The installed `warmstart` script end to end: curves with bands, crossover k, coverage, histogram, report."
-    code, out, err = cli('passk', '--samples', files / 'graded.parquet', '--out', tmp_path / 'o', '--n-boot', '50', '--quiet')
+    from conftest import run_cli
+    code, out, err = run_cli('passk', '--samples', files / 'graded.parquet', '--out', tmp_path / 'o', '--n-boot', '50', '--quiet')
     assert code == 0, err
     o = tmp_path / 'o'
     assert {p.name for p in o.iterdir()} >= {'report.html', 'passk.parquet', 'per_problem.parquet', 'crossover.parquet', 'coverage.parquet', 'histogram.parquet', 'charts'}

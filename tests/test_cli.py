@@ -8,10 +8,12 @@ def one_error_line(err):
     assert len(lines) == 1 and lines[0].startswith('warmstart: error: '), err
     return lines[0]
 
-def test_help(cli):
-    code, out, _ = cli('--help')
+def test_help():
+    "The installed console script (a new process), its help and a subcommand's."
+    from conftest import run_cli
+    code, out, _ = run_cli('--help')
     assert code == 0 and all(c in out for c in ('study', 'pretrain', 'rl', 'eval'))
-    code, out, _ = cli('rl', '--help')
+    code, out, _ = run_cli('rl', '--help')
     assert code == 0 and '--loss-agg' in out and '--opt-steps-per-rollout' in out and '--reward' in out
 
 @pytest.mark.parametrize('args,needle', [
