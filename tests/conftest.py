@@ -45,6 +45,24 @@ def smoke_run(tmp_path_factory):
             assert code == 0, err
     return out
 
+LOCAL_HOSTS = {'127.0.0.1', 'localhost', '[::1]', '::1'}
+
+def browser_check(driver)->set:
+    """Assert no SEVERE console message and no request (HTTP or WebSocket) left this machine, from the logs of a
+    `chrome(performance_log=True)` driver; returns every URL requested (for the test's own checks)."""
+    import json
+    from urllib.parse import urlparse
+    severe = [e for e in driver.get_log('browser') if e['level'] == 'SEVERE']
+    assert severe == [], severe
+    urls = set()
+    for e in driver.get_log('performance'):
+        m = json.loads(e['message'])['message']
+        if m['method'] == 'Network.requestWillBeSent': urls.add(m['params']['request']['url'])
+        elif m['method'] == 'Network.webSocketCreated': urls.add(m['params']['url'])
+    outside = sorted(u for u in urls if urlparse(u).scheme not in ('data', 'blob', 'about') and urlparse(u).hostname not in LOCAL_HOSTS)
+    assert outside == [], outside
+    return urls
+
 def chrome(*extra:str, # more Chromium flags (e.g. '--allow-file-access-from-files')
            performance_log:bool=False, # also record network events (to check that no request leaves the machine)
           ):

@@ -115,14 +115,8 @@ def test_docs_site_in_browser(site):
         WebDriverWait(d, 30).until(lambda d: d.execute_script("return document.querySelectorAll('.MathJax, .MathJax_Display').length > 20"))
         assert '$$' not in d.execute_script("return document.querySelector('article').innerText")
         print(f'{len(links)} pages, {sum(len(n) for n in exported.values())} exported names, {charts} charts checked in {time.time() - t0:.0f}s')
-        severe = [e for e in d.get_log('browser') if e['level'] == 'SEVERE']
-        assert severe == [], severe
-        urls = set()
-        for e in d.get_log('performance'):
-            m = json.loads(e['message'])['message']
-            if m['method'] == 'Network.requestWillBeSent': urls.add(m['params']['request']['url'])
-        outside = sorted(u for u in urls if urlparse(u).scheme not in ('data', 'blob', 'about') and urlparse(u).hostname != '127.0.0.1')
-        assert outside == [], outside
+        from conftest import browser_check
+        urls = browser_check(d)                       # no console errors, nothing fetched from outside this machine
         assert any('mathjax' in u.lower() for u in urls)
     finally:
         d.quit()

@@ -4,14 +4,12 @@ the rendered Vega chart changed; no console errors and no request leaves localho
 JupyterLab's built-in Vega renderer: nothing comes from a CDN)."""
 import json, os, shutil, socket, subprocess, sys, time, urllib.request
 from pathlib import Path
-from urllib.parse import urlparse
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 NB = ROOT / 'nbs' / '15a_explorers.ipynb'
 EXPLORERS = ['PassKExplorer', 'PhaseExplorer', 'SparsityExplorer', 'DecompositionExplorer', 'PhaseDiagramExplorer',
              'CeilingExplorer', 'RunExplorer', 'DecompositionStepsExplorer', 'LiveMonitor']
-LOCAL = {'127.0.0.1', 'localhost', '[::1]', '::1'}
 SHOTS = os.environ.get('WS_LAB_SHOTS')   # a folder: save screenshots there (for looking at them)
 
 def _free_port():
@@ -192,15 +190,8 @@ def test_explorers_live_in_jupyterlab(lab):
         print(f'\nnotebook ran in {t_run:.0f}s; explorers used in {time.time() - t0 - t_run:.0f}s')
 
         # no console errors, and every request went to this machine
-        severe = [e for e in d.get_log('browser') if e['level'] == 'SEVERE']
-        assert severe == [], severe
-        urls = set()
-        for e in d.get_log('performance'):
-            m = json.loads(e['message'])['message']
-            if m['method'] == 'Network.requestWillBeSent': urls.add(m['params']['request']['url'])
-            elif m['method'] == 'Network.webSocketCreated': urls.add(m['params']['url'])
-        outside = sorted(u for u in urls if urlparse(u).scheme not in ('data', 'blob', 'about') and urlparse(u).hostname not in LOCAL)
-        assert outside == [], outside
+        from conftest import browser_check
+        urls = browser_check(d)
         assert any('/api/kernels/' in u for u in urls)   # the log did capture the page's traffic
     finally:
         d.quit()
