@@ -3,7 +3,7 @@ mkdocs-jupyter), navigated in headless Chromium over a localhost HTTP server: th
 nbdev's order, every page loads with its images, charts and math and without console errors or requests off this
 machine, and every exported name has its show_doc entry (heading and docstring) on its module's page.
 Also: every exported function and class has a one-line docstring and documented parameters (fastcore.docments)."""
-import dataclasses, functools, http.server, importlib, inspect, io, json, os, re, shutil, subprocess, sys, threading, time, tokenize
+import dataclasses, functools, http.server, importlib, inspect, io, os, re, shutil, subprocess, sys, threading, time, tokenize
 from pathlib import Path
 from urllib.parse import urlparse
 import pytest
