@@ -8,7 +8,7 @@ from warmstart_kit.core import TaskError
 from warmstart_kit.models import make_model
 from warmstart_kit.tokenizer import char_tokenizer, ALPHABET
 from warmstart_kit.checkpoints import latest_checkpoint
-from warmstart_kit.knowledge import make_world, base_world, check_text, question_prompt, full_answer, context_snippets
+from warmstart_kit.knowledge import make_world, base_world, BaseWorlds, check_text, question_prompt, full_answer, context_snippets
 from warmstart_kit.rlag import RLAGConfig, rlag_loss, rlag_terms, rlag_batch_loss, rlag_items, choose_options, rlag_train, segment_logprobs
 
 torch.set_num_threads(1)
@@ -136,3 +136,24 @@ def test_cli_smoke_study_writes_its_report(capsys, tmp_path):
     assert set(s['method']) == {'base', 'rlag', 'cpt'} and set(s['split']) == {'train', 'test', 'heldout'}
     code, err = _cli(capsys, 'rlag', '--preset', 'smoke', '--out', out, '--resume', '--quiet', '--device', 'cpu', '--methods', 'rlag', 'cpt', '--workers', '1')
     assert code == 0, err
+
+def test_shipped_knowledge_base_loads_and_reads_snippets():
+    """The shipped base (`data/knowledge/base-micro`) loads through `from_pretrained`, records the settings `--make-base`
+    uses by default, and does what it was pretrained for: on a world it never saw, it picks the right option far more often
+    with the question's snippet in context than without (it knows how to read, not the facts)."""
+    import json
+    from dataclasses import asdict
+    from transformers import AutoModelForCausalLM
+    from warmstart_kit.checkpoints import load_checkpoint
+    from warmstart_kit.knowledge import base_checkpoint
+    from warmstart_kit.rlag import KnowledgeBaseConfig, evaluate_knowledge
+    d = base_checkpoint()
+    AutoModelForCausalLM.from_pretrained(d)                                   # the plain transformers path loads it too
+    model, tok, meta = load_checkpoint(d)
+    roundtrip = lambda x: json.loads(json.dumps(x, default=list))
+    c = KnowledgeBaseConfig()
+    assert meta['knowledge_base'] == roundtrip(asdict(c))
+    assert meta['base_world'] == roundtrip(asdict(BaseWorlds(make_world(), c.worlds, c.world_entities)[0].cfg))
+    w = make_world({'entities': 8, 'seed': 7})
+    acc = {ws: evaluate_knowledge(model, tok, w, splits=('train', 'test'), explain=False, with_snippets=ws)['correct'].mean() for ws in (False, True)}
+    assert acc[True] >= 0.7 and acc[True] - acc[False] >= 0.4, acc      # measured: 0.81 with, 0.19 without (48 questions)

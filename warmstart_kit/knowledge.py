@@ -13,7 +13,8 @@ from .tokenizer import ALPHABET
 # %% auto #0
 __all__ = ['ONSETS', 'VOWELS', 'CODAS', 'SUFFIX', 'ATTRIBUTES', 'BASE_WORLD', 'EXPLAIN', 'BASE_MIX', 'check_text', 'make_name',
            'Fact', 'Question', 'KnowledgeConfig', 'World', 'make_world', 'base_world', 'question_prompt', 'full_answer',
-           'explain_prefix', 'context_snippets', 'base_documents', 'write_world', 'load_world', 'base_checkpoint']
+           'explain_prefix', 'context_snippets', 'BaseWorlds', 'base_documents', 'write_world', 'load_world',
+           'base_checkpoint']
 
 # %% ../nbs/09_knowledge.ipynb #d6af503d
 ONSETS = ['b', 'd', 'f', 'g', 'k', 'l', 'm', 'n', 'p', 'r', 's', 't', 'v', 'z', 'br', 'dr', 'gr', 'kr', 'st', 'th', 'sh', 'tr', 'vel', 'mor']
@@ -194,18 +195,32 @@ def context_snippets(world:World, # the world the facts come from
 # %% ../nbs/09_knowledge.ipynb #03384bd0
 BASE_MIX = {'snippet': 0.4, 'qa': 0.3, 'rag_qa': 0.3}
 
-def base_documents(world:World, # the world the documents describe
+class BaseWorlds:
+    "The base corpus's `n` worlds, each made on first use: world i is `base_world(target, seed=BASE_WORLD['seed'] + i, entities=entities)`."
+    def __init__(self, target:World|None, # the world every base world shares no name with
+                 n:int, # how many worlds
+                 entities:int=BASE_WORLD['entities']): # countries per world
+        self.target, self.n, self.entities, self._made = target, n, entities, {}
+    def __len__(self): return self.n
+    def __getitem__(self, i:int)->World:
+        if not 0 <= i < self.n: raise IndexError(f'base world {i} of {self.n}')
+        if i not in self._made: self._made[i] = base_world(self.target, seed=BASE_WORLD['seed'] + i, entities=self.entities)
+        return self._made[i]
+
+def base_documents(world, # the world the documents describe, or a sequence of worlds (each document from a random one)
                    mix:dict|None=None, # {kind: weight} over 'snippet', 'qa', 'rag_qa' (default: BASE_MIX)
                    seed:int=0, # the stream's seed
                    context:int=2): # most snippets in context for 'rag_qa' documents
-    "Endless seeded stream of (prompt, completion) documents of `world`: snippets, QA with explanation, QA with snippets in context."
+    "Endless seeded stream of (prompt, completion) documents of `world` (or of a random one of several): snippets, QA with explanation, QA with snippets in context."
     mix = mix or BASE_MIX
     bad = sorted(set(mix) - set(BASE_MIX))
     if bad: raise ConfigError(f"unknown base document kind(s) {bad}; known: {', '.join(BASE_MIX)}")
     rng = random.Random(mix_seed('base-docs', seed))
     kinds, weights = list(mix), list(mix.values())
+    pool = [world] if isinstance(world, World) else world
     while True:
         k = rng.choices(kinds, weights)[0]
+        if len(pool) > 1: world = pool[rng.randrange(len(pool))]
         if k == 'snippet': yield '', rng.choice(world.facts).snippet
         else:
             q = rng.choice(world.questions)

@@ -20,7 +20,7 @@ from .checkpoints import (save_checkpoint, load_checkpoint, save_trainer_state, 
                                        latest_checkpoint, load_weights)
 from .pretrain import collate, lm_loss_sum, lr_at
 from .engine import get_scorer, get_sampler, engine_ok, engine_logits
-from .knowledge import (KnowledgeConfig, World, Question, make_world, load_world, base_world, base_documents,
+from .knowledge import (KnowledgeConfig, World, Question, make_world, load_world, base_world, BaseWorlds, base_documents,
                                      question_prompt, full_answer, explain_prefix, context_snippets, base_checkpoint, EXPLAIN)
 
 # %% auto #0
@@ -372,32 +372,35 @@ class KnowledgeBaseConfig(Config):
     "How the knowledge task's base model is pretrained (on the base world)."
     what = 'knowledge base config'
     model_preset: str = 'micro'       # model size: test, micro, tiny, small, medium
-    steps: int = 3000                 # optimizer steps
+    steps: int = 1500                 # optimizer steps
     batch_size: int = 64              # documents per step
     lr: float = 3e-3                  # peak learning rate (warm-up, then cosine to a tenth)
     warmup: int = 100                 # linear warm-up steps
     weight_decay: float = 0.01        # AdamW weight decay
     context: int = 2                  # at most this many snippets in context in the QA-with-snippets documents
     mix: dict = field(default_factory=lambda: {'snippet': 0.4, 'qa': 0.3, 'rag_qa': 0.3})   # shares of snippet, qa and rag_qa documents
-    knowledge: dict = field(default_factory=dict)   # KnowledgeConfig of the *target* world (the base world avoids its names)
+    worlds: int = 512                 # base worlds the corpus draws from, each document from a random one (1: one world, which the model memorises instead of learning to read)
+    world_entities: int = 16          # countries per base world
+    knowledge: dict = field(default_factory=dict)   # KnowledgeConfig of the *target* world (the base worlds avoid its names)
     seed: int = 0                     # model init and document order
 
     def __post_init__(self):
         self.check_types()
-        for k in ('steps', 'batch_size', 'context'):
+        for k in ('steps', 'batch_size', 'context', 'worlds'):
             if getattr(self, k) < 1: raise ConfigError(f"{k} must be >= 1, got {getattr(self, k)}")
-        KnowledgeConfig.from_dict(self.knowledge)
+        opts = KnowledgeConfig.from_dict(self.knowledge).options
+        if self.world_entities < opts: raise ConfigError(f"world_entities={self.world_entities} must be >= options={opts} (distractors come from other countries)")
 
 def train_knowledge_base(cfg:KnowledgeBaseConfig, # the base's settings
                          out, # checkpoint folder to write
                          device='auto', # 'auto', 'cpu', 'cuda' or 'cuda:N'
                          progress:bool=True # show a progress bar
                         )->Path:
-    "Pretrain a base model on the base world (the target world's names avoided) and save it to `out`."
+    "Pretrain a base model on the base worlds (the target world's names avoided) and save it to `out`."
     dev = resolve_device(device); tok = char_tokenizer()
     model = make_model(cfg.model_preset, vocab_size=len(tok), seed=cfg.seed).to(dev)
-    world = base_world(make_world(KnowledgeConfig.from_dict(cfg.knowledge)))
-    stream = base_documents(world, cfg.mix, seed=cfg.seed, context=cfg.context)
+    worlds = BaseWorlds(make_world(KnowledgeConfig.from_dict(cfg.knowledge)), cfg.worlds, cfg.world_entities)
+    stream = base_documents(worlds, cfg.mix, seed=cfg.seed, context=cfg.context)
     opt = torch.optim.AdamW(model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay, betas=(0.9, 0.95))
     fwd, rows, t0 = _fwd(RLAGConfig(), model), [], time.perf_counter()
     for step in tqdm(range(cfg.steps), desc='knowledge base', disable=not progress, leave=False):
@@ -408,7 +411,7 @@ def train_knowledge_base(cfg:KnowledgeBaseConfig, # the base's settings
         torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0); opt.step()
         if step % 10 == 0 or step == cfg.steps - 1: rows.append({'step': step, 'loss': float(loss.detach()), 'elapsed_s': time.perf_counter() - t0})
     model.eval()
-    path = save_checkpoint(model.cpu(), tok, out, meta={'kind': 'knowledge-base', 'knowledge_base': asdict(cfg), 'base_world': asdict(world.cfg)})
+    path = save_checkpoint(model.cpu(), tok, out, meta={'kind': 'knowledge-base', 'knowledge_base': asdict(cfg), 'base_world': asdict(worlds[0].cfg)})
     write_parquet(pl.DataFrame(rows), Path(path) / 'pretrain_loss.parquet')
     return path
 
@@ -453,7 +456,7 @@ def knowledge_summary(ev:pl.DataFrame, # `evaluate_knowledge` rows
 
 # %% ../nbs/05d_rlag.ipynb #5ede3521
 RLAG_PRESETS = {
-    'smoke': dict(base='train', base_pretrain=dict(model_preset='test', steps=20, batch_size=16), knowledge=dict(entities=8),
+    'smoke': dict(base='train', base_pretrain=dict(model_preset='test', steps=20, batch_size=16, worlds=8, world_entities=8), knowledge=dict(entities=8),
                   train=dict(steps=4, batch_size=4, chunks=2, checkpoint_every=2), seeds=(0,), n_boot=50, max_new_tokens=16),
     'default': dict(base='shipped', train=dict(steps=240, batch_size=16, lr=1e-3, chunks=4, checkpoint_every=60), seeds=(0, 1, 2), n_boot=1000),
     'gpu': dict(base='train', base_pretrain=dict(model_preset='small', steps=6000, batch_size=128, lr=1e-3, warmup=200),
@@ -734,7 +737,7 @@ def cli_parser(p): # the argparse (sub)parser to add the flags to
     p.add_argument('--workers', type=int, help='parallel processes (default: one per CPU core)')
     p.add_argument('--no-report', action='store_true', help='write the parquet tables but not report.html')
     p.add_argument('--make-base', action='store_true', help="pretrain the knowledge task's base model (the preset's base settings) into --out, and stop")
-    p.add_argument('--base-steps', type=int, help='with --make-base: optimizer steps of the base (default 3000)')
+    p.add_argument('--base-steps', type=int, help='with --make-base: optimizer steps of the base (default 1500)')
     add_config_flags(p, RLAGConfig, skip=('method', 'knowledge', 'seed'), title='settings shared by every method (RLAG terms, steps, optimizer)')
 
 def cli_run(a): # the parsed arguments (argparse Namespace)
