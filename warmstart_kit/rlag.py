@@ -24,12 +24,13 @@ from .knowledge import (KnowledgeConfig, World, Question, make_world, load_world
                                      question_prompt, full_answer, explain_prefix, context_snippets, base_checkpoint, EXPLAIN)
 
 # %% auto #0
-__all__ = ['METHODS', 'RLAG_RESUMABLE', 'RLAG_PRESETS', 'RLAGConfig', 'segment_logprobs', 'norm_logprob', 'choose_options',
-           'rlag_terms', 'rlag_loss', 'Item', 'rlag_items', 'chunk_plan', 'epoch_batch', 'rlag_batch_loss',
-           'lm_example', 'baseline_docs', 'lm_batch_loss', 'check_rlag_resume', 'rlag_train', 'KnowledgeBaseConfig',
-           'train_knowledge_base', 'evaluate_knowledge', 'knowledge_summary', 'RLAGStudyConfig', 'rlag_method_job',
-           'summary_table', 'versus_table', 'rlag_verdict', 'accuracy_chart', 'rlag_curves_chart', 'rlag_base',
-           'write_rlag_report', 'run_rlag_study', 'cli_parser', 'cli_run']
+__all__ = ['METHODS', 'RLAG_RESUMABLE', 'RLAG_PRESETS', 'RLAGConfig', 'segment_logprobs', 'norm_logprob', 'option_logprobs',
+           'choose_options', 'rlag_terms', 'rlag_loss', 'Item', 'rlag_items', 'chunk_plan', 'epoch_batch',
+           'rlag_batch_loss', 'lm_example', 'baseline_docs', 'lm_batch_loss', 'check_rlag_resume', 'rlag_train',
+           'KnowledgeBaseConfig', 'train_knowledge_base', 'evaluate_knowledge', 'knowledge_summary', 'RLAGStudyConfig',
+           'rlag_method_job', 'summary_table', 'versus_table', 'likelihood_lines', 'rlag_verdict', 'accuracy_chart',
+           'likelihood_chart', 'rlag_curves_chart', 'rlag_base', 'write_rlag_report', 'run_rlag_study', 'cli_parser',
+           'cli_run']
 
 # %% ../nbs/05d_rlag.ipynb #f20fb22e
 METHODS = ('rlag', 'cpt', 'sft', 'cpt_sft')
@@ -118,6 +119,24 @@ def norm_logprob(total:torch.Tensor, # summed log-probs
     return total / n if how == 'mean' else total
 
 @torch.no_grad()
+def option_logprobs(model, # the model that scores the options
+                    tok, # its character tokenizer
+                    questions:list, # `Question`s
+                    snippets:list|None=None, # per question, the snippets put in context (None: no snippets)
+                    score=None # teacher-forced scorer (`engine.get_scorer`; None: 'auto' on the model's device)
+                   )->list:
+    "Per question, (summed log-prob, length) of each of its options after the question prompt (with `snippets[i]` in context if given), on the CPU."
+    ctx, segs = [], []
+    for i, q in enumerate(questions):
+        p = question_prompt(q, snippets[i] if snippets is not None else ())
+        ctx += [p] * len(q.options); segs += list(q.options)
+    tot, n = segment_logprobs(model, tok, ctx, segs, score)
+    tot, n = tot.cpu(), n.cpu()
+    out, j = [], 0
+    for q in questions:
+        k = len(q.options); out.append((tot[j:j + k], n[j:j + k])); j += k
+    return out
+
 def choose_options(model, # the model that scores the options
                    tok, # its character tokenizer
                    questions:list, # `Question`s
@@ -126,16 +145,7 @@ def choose_options(model, # the model that scores the options
                    score=None # teacher-forced scorer (`engine.get_scorer`; None: 'auto' on the model's device)
                   )->list:
     "Index of the best option of each question by its (mean or summed) log-prob, after the question prompt (with `snippets[i]` in context if given)."
-    ctx, segs = [], []
-    for i, q in enumerate(questions):
-        p = question_prompt(q, snippets[i] if snippets is not None else ())
-        ctx += [p] * len(q.options); segs += list(q.options)
-    tot, n = segment_logprobs(model, tok, ctx, segs, score)
-    s = norm_logprob(tot, n, norm).cpu()
-    out, j = [], 0
-    for q in questions:
-        out.append(int(s[j:j + len(q.options)].argmax())); j += len(q.options)
-    return out
+    return [int(norm_logprob(t, n, norm).argmax()) for t, n in option_logprobs(model, tok, questions, snippets, score)]
 
 # %% ../nbs/05d_rlag.ipynb #481bdb3b
 def rlag_terms(z_sum, # [B, S] summed log-prob of each snippet
@@ -428,14 +438,18 @@ def evaluate_knowledge(model, # the model to test
                        seed:int=0, # with_snippets: picks the other snippets and their order
                        max_new_tokens:int=64 # longest explanation in tokens
                       )->pl.DataFrame:
-    "One row per question: split, attribute, chosen option, correct, and (with `explain`) the generated explanation and whether it is right."
+    "One row per question: split, attribute, chosen option, correct, the mean log-prob per token of the right and of the wrong options, and (with `explain`) the generated explanation and whether it is right."
     qs = [q for s in splits for q in world.by_split(s)]
     if not qs: raise TaskError(f"no questions in splits {list(splits)}")
     snip = [context_snippets(world, q, context, seed) for q in qs] if with_snippets else None
-    pred = choose_options(model, tok, qs, snip, norm)
+    lps = option_logprobs(model, tok, qs, snip)
+    pred = [int(norm_logprob(t, n, norm).argmax()) for t, n in lps]
+    per_tok = [t / n for t, n in lps]
+    wrong = [torch.cat([m[:q.answer], m[q.answer + 1:]]).mean() for m, q in zip(per_tok, qs)]
     f = pl.DataFrame({'qid': [q.qid for q in qs], 'split': [q.split for q in qs], 'attribute': [world.fact(q.fid).attribute for q in qs],
                       'chosen': [q.options[p] for q, p in zip(qs, pred)], 'answer': [q.answer_text for q in qs],
-                      'correct': [p == q.answer for q, p in zip(qs, pred)]})
+                      'correct': [p == q.answer for q, p in zip(qs, pred)],
+                      'lp_correct': [float(m[q.answer]) for m, q in zip(per_tok, qs)], 'lp_wrong': [float(x) for x in wrong]})
     if not explain: return f
     sampler = get_sampler('auto', next(model.parameters()).device)
     P = [[tok.bos_token_id] + _ids(tok, explain_prefix(q, q.options[p])) for q, p in zip(qs, pred)]
@@ -446,9 +460,10 @@ def evaluate_knowledge(model, # the model to test
 def knowledge_summary(ev:pl.DataFrame, # `evaluate_knowledge` rows
                       by=('split',) # columns to group by
                      )->pl.DataFrame:
-    "Accuracy, P(correct and explanation correct) and P(explanation correct | correct) per group."
+    "Accuracy, mean log-prob per token of the right and wrong options, P(correct and explanation correct) and P(explanation correct | correct) per group."
     by = list(by)
     aggs = [pl.len().alias('questions'), pl.col('correct').mean().alias('accuracy')]
+    if 'lp_correct' in ev.columns: aggs += [pl.col('lp_correct').mean(), pl.col('lp_wrong').mean()]
     if 'explanation_correct' in ev.columns:
         aggs += [(pl.col('correct') & pl.col('explanation_correct')).mean().alias('correct_and_explained'),
                  pl.col('explanation_correct').filter(pl.col('correct')).mean().alias('explained_if_correct')]
@@ -561,7 +576,7 @@ def _mean_ci(x:np.ndarray, per_q:list|None, n_boot:int, seed:int=0)->tuple:
 def summary_table(ev:pl.DataFrame, # evaluation rows of every job (with method, seed, with_snippets)
                   c:RLAGStudyConfig # the study's settings (n_boot)
                  )->pl.DataFrame:
-    "Per method and split (without snippets; with snippets as reading accuracy): means over seeds with 95% intervals."
+    "Per method and split (without snippets; with snippets as reading accuracy): means over seeds with 95% intervals, and the options' mean log-probs per token."
     rows = []
     for (method, split), g in ev.group_by('method', 'split', maintain_order=True):
         no, yes = g.filter(~pl.col('with_snippets')), g.filter(pl.col('with_snippets'))
@@ -577,6 +592,9 @@ def summary_table(ev:pl.DataFrame, # evaluation rows of every job (with method, 
             ok = no.filter(pl.col('correct'))
             r['explained_if_correct'] = float(ok['explanation_correct'].mean()) if ok.height else None
         r['accuracy_with_snippets'] = float(yes['correct'].mean()) if yes.height else None
+        for part, suffix in ((no, ''), (yes, '_with_snippets')):
+            for k in ('lp_correct', 'lp_wrong'):
+                r[k + suffix] = float(part[k].mean()) if k in part.columns and part[k].null_count() < part.height else None
         rows.append(r)
     order = {m: i for i, m in enumerate(('base', *METHODS))}; sp = {'train': 0, 'test': 1, 'heldout': 2}
     return pl.DataFrame(rows).sort(pl.col('method').replace_strict(order, default=9), pl.col('split').replace_strict(sp, default=9))
@@ -607,6 +625,23 @@ def versus_table(ev:pl.DataFrame, # evaluation rows of every job (with method, s
             rows.append({'versus': other, 'split': split, 'rlag - method': float(d.mean()), 'lo': lo, 'hi': hi, 'seeds favouring rlag': f'{int((d > 0).sum())}/{len(d)}'})
     return pl.DataFrame(rows)
 
+def likelihood_lines(summ:pl.DataFrame, # `summary_table` output
+                     split:str='test', # the split the sentences read
+                     collapse:float=2.0 # nats per token: a right option this far below the base's, without snippets, counts as suppressed
+                    )->list:
+    "Sentences on the options' likelihood without snippets: the margin right - wrong per method, and whether RLAG suppressed every option."
+    if 'lp_correct' not in summ.columns: return []
+    t = {r['method']: r for r in summ.filter((pl.col('split') == split) & pl.col('lp_correct').is_not_null()).iter_rows(named=True)}
+    if not t: return []
+    out = [f'Log-prob per token without snippets ({split}), right / wrong option and margin: ' +
+           ', '.join(f"{m} {r['lp_correct']:.2f} / {r['lp_wrong']:.2f} ({r['lp_correct'] - r['lp_wrong']:+.2f})" for m, r in t.items()) + '.']
+    if 'base' in t and 'rlag' in t and t['rlag']['lp_correct'] < t['base']['lp_correct'] - collapse:
+        b, g = t['base'], t['rlag']
+        out.append(f"RLAG lowered every option's likelihood without snippets (right {b['lp_correct']:.2f} -> {g['lp_correct']:.2f}, wrong {b['lp_wrong']:.2f} -> "
+                   f"{g['lp_wrong']:.2f} nats per token) while the margin between them went {b['lp_correct'] - b['lp_wrong']:+.2f} -> {g['lp_correct'] - g['lp_wrong']:+.2f}: "
+                   'its naive term was met by suppressing answers given no snippets, not by learning which answer is right.')
+    return out
+
 def rlag_verdict(vs:pl.DataFrame, # `versus_table` output
                  summ:pl.DataFrame # `summary_table` output
                 )->list:
@@ -620,6 +655,7 @@ def rlag_verdict(vs:pl.DataFrame, # `versus_table` output
         out.append(f"{names[r['split']]}: RLAG - {r['versus']} = {r['rlag - method']:+.3f} [{r['lo']:+.3f}, {r['hi']:+.3f}] ({r['seeds favouring rlag']} seeds favour RLAG): {v}.")
     ch = summ.filter(pl.col('split') == 'test').select('method', 'accuracy').rows()
     if ch: out.append('Accuracy on new questions about trained facts (chance 0.25): ' + ', '.join(f'{m} {a:.3f}' for m, a in ch) + '.')
+    out += likelihood_lines(summ)
     out.append("The paper's claim (RLAG beats CPT, SFT and CPT + SFT on answer accuracy and explanations) counts as reproduced here only where the interval lies above 0.")
     return out
 
@@ -635,6 +671,20 @@ def accuracy_chart(summ:pl.DataFrame # `summary_table` output
     chance = alt.Chart().mark_rule(strokeDash=[4, 3], color='gray').encode(y=alt.datum(0.25))
     return alt.layer(bars, err, chance, data=summ.select('method', 'split', 'accuracy', 'accuracy_lo', 'accuracy_hi')).properties(width=170, height=200).facet(
         column=alt.Column('split:N', sort=['train', 'test', 'heldout'], title=None))
+
+def likelihood_chart(summ:pl.DataFrame, # `summary_table` output (with the lp_* columns)
+                     splits=('test', 'heldout') # splits shown, a row each
+                    ):
+    "Mean log-prob per token of the right and the wrong options per method, without and with snippets in context."
+    import altair as alt
+    parts = [summ.filter(pl.col('split').is_in(list(splits))).select('method', 'split', pl.lit(ctx).alias('context'), pl.lit(opt).alias('option'), pl.col(f'lp_{k}{sfx}').alias('logprob'))
+             for ctx, sfx in (('without snippets', ''), ('with snippets', '_with_snippets')) for opt, k in (('right', 'correct'), ('wrong', 'wrong'))]
+    long = pl.concat(parts).drop_nulls('logprob')
+    return (alt.Chart(long).mark_point(filled=True, size=70).encode(
+                x=alt.X('method:N', sort=['base', *METHODS], title=None), y=alt.Y('logprob:Q', title='log-prob per token (nats)'),
+                color=alt.Color('option:N', scale=alt.Scale(domain=['right', 'wrong'], range=['#1b9e77', '#d95f02'])), shape='option:N',
+                tooltip=['method', 'split', 'context', 'option', alt.Tooltip('logprob:Q', format='.2f')])
+            .properties(width=200, height=150).facet(row=alt.Row('split:N', sort=list(splits), title=None), column=alt.Column('context:N', sort=['without snippets', 'with snippets'], title=None)))
 
 def rlag_curves_chart(metrics:pl.DataFrame # RLAG's per-step metrics of every seed (with a seed column)
                      ):
@@ -677,6 +727,9 @@ def write_rlag_report(run:Path, # the study folder; report.html and its charts g
     body = R.section('Verdict', R.bullets(rlag_verdict(vs, summ)), R.html_table(vs, text_cols=('versus', 'split', 'seeds favouring rlag')) if vs.height else '')
     body += R.section('Accuracy and explanations', R.html_table(summ, text_cols=('method', 'split')),
                       R.figure(run, 'accuracy', accuracy_chart(summ), 'Accuracy without snippets per split; dashed: chance (4 options).'))
+    if 'lp_correct' in summ.columns and summ['lp_correct'].null_count() < summ.height:
+        body += R.section('What the model learned: the options\' likelihood', R.bullets(likelihood_lines(summ)),
+                          R.figure(run, 'likelihood', likelihood_chart(summ), 'Mean log-prob per token of the right and the wrong options (means over seeds), without and with the snippets in context.'))
     if metrics.height: body += R.section('RLAG training', R.figure(run, 'rlag', rlag_curves_chart(metrics), "RLAG's loss and terms; at each chunk start, how often y_w (with snippets) and y_l (without) were right."))
     ex = ev.filter((pl.col('method') == 'rlag') & ~pl.col('with_snippets') & (pl.col('split') == 'test'))
     if ex.height and 'explanation' in ex.columns:
