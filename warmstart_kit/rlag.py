@@ -682,7 +682,8 @@ def likelihood_chart(summ:pl.DataFrame, # `summary_table` output (with the lp_* 
     long = pl.concat(parts).drop_nulls('logprob')
     return (alt.Chart(long).mark_point(filled=True, size=70).encode(
                 x=alt.X('method:N', sort=['base', *METHODS], title=None), y=alt.Y('logprob:Q', title='log-prob per token (nats)'),
-                color=alt.Color('option:N', scale=alt.Scale(domain=['right', 'wrong'], range=['#1b9e77', '#d95f02'])), shape='option:N',
+                color=alt.Color('option:N', scale=alt.Scale(domain=['right', 'wrong'], range=['#1b9e77', '#d95f02'])),
+                shape=alt.Shape('option:N', scale=alt.Scale(domain=['right', 'wrong'])),
                 tooltip=['method', 'split', 'context', 'option', alt.Tooltip('logprob:Q', format='.2f')])
             .properties(width=200, height=150).facet(row=alt.Row('split:N', sort=list(splits), title=None), column=alt.Column('context:N', sort=['without snippets', 'with snippets'], title=None)))
 
