@@ -24,13 +24,13 @@ from .engine import get_sampler, get_scorer, engine_ok, engine_logits
 from .grpo import GRPOConfig, grpo_loss, loss_metrics
 
 # %% auto #0
-__all__ = ['RLP_RESUMABLE', 'SHIPPED_BASE', 'RLP_PRESETS', 'RLP_ARMS', 'RLPConfig', 'step_documents', 'rlp_position',
-           'rlp_targets', 'Thoughts', 'cut_thoughts', 'sample_thoughts', 'thought_rows', 'target_rows', 'rlp_rewards',
-           'rlp_advantages', 'rlp_loss', 'ema_update', 'make_ema', 'rlp_step', 'RLPFiles', 'check_rlp_resume',
-           'rlp_train', 'thought_probe', 'reward_correlation', 'RLPStudyConfig', 'rlp_arm_job', 'gather_frames',
-           'passk_table', 'comparison_table', 'thought_table', 'correlation_table', 'curves_chart',
-           'passk_curves_chart', 'grpo_chart', 'reward_chart', 'thought_examples', 'examples_html', 'study_base',
-           'verdict_text', 'write_rlp_report', 'run_rlp_study', 'cli_parser', 'cli_run']
+__all__ = ['RLP_RESUMABLE', 'SHIPPED_BASE', 'PLANTED_DOSES', 'RLP_PRESETS', 'RLP_ARMS', 'RLPConfig', 'step_documents',
+           'rlp_position', 'rlp_targets', 'Thoughts', 'cut_thoughts', 'sample_thoughts', 'thought_rows', 'target_rows',
+           'rlp_rewards', 'rlp_advantages', 'rlp_loss', 'ema_update', 'make_ema', 'rlp_step', 'RLPFiles',
+           'check_rlp_resume', 'rlp_train', 'thought_probe', 'reward_correlation', 'shipped_rlp_base', 'RLPStudyConfig',
+           'rlp_arm_job', 'gather_frames', 'passk_table', 'comparison_table', 'thought_table', 'correlation_table',
+           'curves_chart', 'passk_curves_chart', 'grpo_chart', 'reward_chart', 'thought_examples', 'examples_html',
+           'study_base', 'verdict_text', 'write_rlp_report', 'run_rlp_study', 'cli_parser', 'cli_run']
 
 # %% ../nbs/05c_rlp.ipynb #5431a253
 @dataclass
@@ -505,6 +505,15 @@ def reward_correlation(probe:pl.DataFrame # `thought_probe` rows (problem_id, re
 
 # %% ../nbs/05c_rlp.ipynb #5d0c412c
 SHIPPED_BASE = ('base', 'addition-default-micro', 'dose-0.1')    # under data_dir(): trained on dose_mixture('addition', 0.1, flawed_share=0)
+PLANTED_DOSES = (0.0, 0.03, 0.15, 0.6)   # the warm-start study's shipped bases (seed 0): addition/pretrain, flawed_share 0.5
+
+def shipped_rlp_base(r:RLPConfig # the RLP settings whose corpus (task, task_preset, dose, flawed_share) the base must have read
+                    )->tuple|None:
+    "Path parts under `data_dir()` of the shipped base pretrained on exactly `r`'s corpus, or None when none is shipped."
+    if (r.task, r.task_preset, r.dose, r.flawed_share) == ('addition', 'default', 0.1, 0.0): return SHIPPED_BASE
+    if (r.task, r.task_preset, r.flawed_share) == ('addition', 'pretrain', 0.5) and r.dose in PLANTED_DOSES:
+        return ('base', 'addition-pretrain-micro', 'seed-0', f'dose-{r.dose:g}')
+    return None
 
 RLP_PRESETS = {
     'smoke': dict(base='train', pretrain=dict(model_preset='test', steps=30, batch_size=16, lr=3e-3, warmup=5),
@@ -513,6 +522,9 @@ RLP_PRESETS = {
                   seeds=(0,), n_eval=4, n_samples=4, probe_problems=4, probe_samples=4, n_boot=50),
     'default': dict(base='shipped', rlp=dict(steps=150, batch_size=32, rlp_docs=4, G=16, checkpoint_every=50),
                     grpo=dict(steps=30, prompts_per_step=16, group_size=8, lr=2e-4, max_new_tokens=64, checkpoint_every=10),
+                    seeds=(0, 1, 2), n_eval=64, n_samples=32, probe_problems=32, probe_samples=8, n_boot=500),
+    'planted': dict(base='shipped', rlp=dict(task_preset='pretrain', dose=0.15, flawed_share=0.5, steps=150, batch_size=32, rlp_docs=4, G=16, checkpoint_every=50),
+                    rl_preset='default', grpo=dict(steps=30, prompts_per_step=16, group_size=8, lr=2e-4, max_new_tokens=64, checkpoint_every=10),
                     seeds=(0, 1, 2), n_eval=64, n_samples=32, probe_problems=32, probe_samples=8, n_boot=500),
     'gpu': dict(base='train', pretrain=dict(model_preset='small', steps=3000, batch_size=128, lr=1e-3, warmup=100),
                 rlp=dict(steps=600, batch_size=64, rlp_docs=16, G=16, checkpoint_every=100),
@@ -525,10 +537,11 @@ RLP_ARMS = ('ntp', 'rlp')
 class RLPStudyConfig(Config):
     "Settings of an RLP study; `from_dict` takes a `preset` that the other keys override."
     what = 'RLP study config'
-    base: str = 'shipped'             # shipped (data/base/addition-default-micro/dose-0.1), train (pretrain one from `pretrain`), or a checkpoint folder
+    base: str = 'shipped'             # shipped (the shipped base of the rlp corpus: addition-default-micro/dose-0.1, or a planted-behaviour base), train (pretrain one from `pretrain`), or a checkpoint folder
     pretrain: dict = field(default_factory=dict)   # PretrainConfig fields of a trained base (its corpus is the RLP corpus)
     rlp: dict = field(default_factory=dict)        # RLPConfig fields of both arms (the ntp arm sets rlp_weight=0; the seed comes from `seeds`)
     grpo: dict = field(default_factory=dict)       # GRPOConfig fields of the identical RL stage (task, preset and seed come from the study)
+    rl_preset: str = ''               # task preset of the GRPO stage and of the evaluation ('' : the rlp documents' task_preset)
     seeds: tuple = (0,)               # seeds of the arms (documents, thoughts, GRPO); the base is shared
     n_eval: int = 64                  # held-out problems (the bundled evaluation set)
     n_samples: int = 32               # samples per problem: pass@k up to k = n_samples
@@ -562,15 +575,21 @@ def __post_init__(self:RLPStudyConfig):
     if not 0 < self.eval_top_p <= 1 or not self.eval_temperature > 0: raise ConfigError('eval_temperature must be > 0 and eval_top_p in (0, 1]')
     r = self.rlp_config(self.seeds[0])
     if 'seed' in self.rlp or 'rlp_weight' in self.rlp and self.rlp['rlp_weight'] == 0: raise ConfigError("rlp: the seed comes from `seeds`, and rlp_weight must be > 0 (the ntp arm sets 0 itself)")
-    if self.base == 'shipped' and (r.task, r.task_preset, r.dose, r.flawed_share) != ('addition', 'default', 0.1, 0.0):
-        raise ConfigError(f"the shipped base was pretrained on addition/default at dose 0.1 with no flawed procedure; with task {r.task}/{r.task_preset}, dose {r.dose:g}, flawed_share {r.flawed_share:g} use base='train' (or a checkpoint folder)")
+    if self.base == 'shipped' and shipped_rlp_base(r) is None:
+        raise ConfigError(f"no shipped base was pretrained on task {r.task}/{r.task_preset}, dose {r.dose:g}, flawed_share {r.flawed_share:g} (shipped: addition/default at dose 0.1 "
+                          f"with flawed_share 0, addition/pretrain at dose {', '.join(f'{d:g}' for d in PLANTED_DOSES)} with flawed_share 0.5); use base='train' (or a checkpoint folder)")
     if self.base not in ('shipped', 'train'): 
         from warmstart_kit.checkpoints import check_checkpoint
         check_checkpoint(self.base)
     if self.base == 'train': self.pretrain_config()
     self.grpo_config(self.seeds[0])
     from warmstart_kit.data import load_eval_set
-    load_eval_set(r.task, r.task_preset, n=max(self.n_eval, self.probe_problems))
+    load_eval_set(r.task, self.eval_preset(), n=max(self.n_eval, self.probe_problems))
+
+@patch
+def eval_preset(self:RLPStudyConfig)->str:
+    "The task preset of the GRPO stage and of the evaluation: `rl_preset`, or the rlp documents' preset."
+    return self.rl_preset or self.rlp_config(self.seeds[0]).task_preset
 
 @patch
 def rlp_config(self:RLPStudyConfig, seed:int, arm:str='rlp')->RLPConfig:
@@ -583,7 +602,7 @@ def grpo_config(self:RLPStudyConfig, seed:int)->GRPOConfig:
     r = self.rlp_config(seed)
     bad = sorted({'task', 'task_preset', 'seed'} & set(self.grpo))
     if bad: raise ConfigError(f"grpo: {bad} come from the study (the rlp task and the seeds)")
-    try: return GRPOConfig.from_dict({'task': r.task, 'task_preset': r.task_preset, 'seed': seed, **self.grpo})
+    try: return GRPOConfig.from_dict({'task': r.task, 'task_preset': self.eval_preset(), 'seed': seed, **self.grpo})
     except ConfigError as e: raise ConfigError(f"grpo: {e}") from None
 
 @patch
@@ -603,7 +622,7 @@ def _evaluate(model, tok, c:RLPStudyConfig, r:RLPConfig, seed:int, folder:Path, 
     pp, pr = folder / 'per_problem.parquet', folder / 'probe.parquet'
     if pp.exists() and pr.exists(): return
     folder.mkdir(parents=True, exist_ok=True)
-    ev = load_eval_set(r.task, r.task_preset, n=max(c.n_eval, c.probe_problems))
+    ev = load_eval_set(r.task, c.eval_preset(), n=max(c.n_eval, c.probe_problems))
     g = grade_samples(model, tok, ev[:c.n_eval], n=c.n_samples, temperature=c.eval_temperature, top_p=c.eval_top_p,
                       max_new_tokens=max_new_tokens, seed=mix_seed('rlp-eval', seed))
     probe = thought_probe(model, tok, ev[:c.probe_problems], n=c.probe_samples, max_new_tokens=max_new_tokens, seed=mix_seed('rlp-probe', seed),
@@ -781,7 +800,7 @@ def study_base(c:RLPStudyConfig, # the study's settings (base, pretrain)
     "The base checkpoint: the shipped one, a given folder, or one pretrained into the run folder (once)."
     if c.base == 'shipped':
         from warmstart_kit.core import data_dir
-        return data_dir().joinpath(*SHIPPED_BASE)
+        return data_dir().joinpath(*shipped_rlp_base(c.rlp_config(c.seeds[0])))
     if c.base != 'train': return Path(c.base)
     from warmstart_kit.pretrain import train_base
     dest = run / 'base'
@@ -832,7 +851,8 @@ def write_rlp_report(run:Path, # the study folder; report.html and its charts go
     body += R.section('Does the RLP reward predict correctness?', R.html_table(tables['correlation'], text_cols=('arm', 'stage')),
                       R.figure(run, 'reward', reward_chart(frames), 'Accuracy of probe samples by reward decile.'))
     r0 = c.rlp_config(c.seeds[0])
-    prov = R.bullets([f'base: {c.base}', f'RLP: lambda={r0.rlp_weight:g}, G={r0.G}, tau={r0.tau:g}, thought_len={r0.thought_len}, position={r0.position}, reward_norm={r0.reward_norm}, '
+    prov = R.bullets([f'base: {c.base}' + (f' ({study_base(c, run, None)})' if c.base == 'shipped' else '') + f'; documents {r0.task}/{r0.task_preset} at dose {r0.dose:g} '
+                      f'(flawed share {r0.flawed_share:g}); GRPO and evaluation on {r0.task}/{c.eval_preset()}', f'RLP: lambda={r0.rlp_weight:g}, G={r0.G}, tau={r0.tau:g}, thought_len={r0.thought_len}, position={r0.position}, reward_norm={r0.reward_norm}, '
                       f'{r0.steps} steps x {r0.batch_size} documents ({r0.rlp_docs} with thoughts)',
                       f'GRPO: {json.dumps(c.grpo)}', f'seeds {list(c.seeds)}; {c.n_eval} held-out problems x {c.n_samples} samples at T={c.eval_temperature:g}, top-p {c.eval_top_p:g}',
                       f'{elapsed:.0f} s'])
@@ -879,6 +899,7 @@ def cli_parser(p): # the argparse (sub)parser to add the flags to
     p.add_argument('--seeds', nargs='+', type=int, help='seeds of the arms (documents, thoughts, GRPO)')
     p.add_argument('--grpo-steps', type=int, help='steps of the identical GRPO stage')
     p.add_argument('--grpo-lr', type=parse_float, help='learning rate of the identical GRPO stage')
+    p.add_argument('--rl-preset', help="task preset of the GRPO stage and of the evaluation (default: the documents' --task-preset; the planted preset: default)")
     p.add_argument('--n-eval', type=int, help='held-out problems of the evaluation')
     p.add_argument('--n-samples', type=int, help='samples per problem (pass@k up to k = n-samples)')
     p.add_argument('--workers', type=int, help='parallel processes for the arms (default: one per CPU core)')
@@ -894,7 +915,7 @@ def cli_run(a): # the parsed arguments (argparse Namespace)
     if r: d['rlp'] = {**d.get('rlp', {}), **r}
     g = {k: v for k, v in (('steps', a.grpo_steps), ('lr', a.grpo_lr)) if v is not None}
     if g: d['grpo'] = {**d.get('grpo', {}), **g}
-    for k, v in (('base', a.model), ('seeds', a.seeds), ('n_eval', a.n_eval), ('n_samples', a.n_samples), ('workers', a.workers)):
+    for k, v in (('base', a.model), ('seeds', a.seeds), ('rl_preset', a.rl_preset), ('n_eval', a.n_eval), ('n_samples', a.n_samples), ('workers', a.workers)):
         if v is not None: d[k] = v
     if a.device != 'auto': d['device'] = a.device
     if a.resume and a.overwrite: raise ConfigError('--resume continues a study and --overwrite starts it clean: pass one of them')
