@@ -110,6 +110,8 @@ def _cli(capsys, *args):
     (['--position', 'middle'], 'position must be one of answer, random'),
     (['--preset', 'huge'], "unknown RLP study preset 'huge'"),
     (['--tau', 'nan'], 'expected a finite number'),
+    (['--preset', 'planted', '--rl-preset', 'pretrain'], 'no bundled evaluation set addition-pretrain.jsonl'),
+    (['--preset', 'planted', '--dose', '0.2'], 'no shipped base was pretrained on task addition/pretrain, dose 0.2'),
 ])
 def test_cli_bad_input_is_one_line_exit_2_and_writes_nothing(capsys, tmp_path, args, needle):
     code, err = _cli(capsys, 'rlp', '--out', tmp_path / 'o', *args)
@@ -127,3 +129,16 @@ def test_cli_smoke_study_writes_its_report(capsys, tmp_path):
     assert json.loads((out / 'study_config.json').read_text())['rlp']['G'] == 4
     code, err = _cli(capsys, 'rlp', '--preset', 'smoke', '--out', out, '--quiet')
     assert code == 2 and 'already exists' in err[0]
+
+def test_cli_planted_preset_starts_from_the_planted_base(capsys, tmp_path):
+    """`--preset planted` finds the warm-start study's shipped dose-0.15 base (correct and flawed procedures planted),
+    reads its corpus and evaluates on the default problems: its probe shows the flawed procedure, which the default
+    preset's dose-0.1 base never saw."""
+    out = tmp_path / 'p'
+    code, err = _cli(capsys, 'rlp', '--preset', 'planted', '--out', out, '--steps', '2', '--rlp-docs', '1', '--G', '2', '--grpo-steps', '1',
+                     '--n-eval', '2', '--n-samples', '2', '--seeds', '0', '--workers', '1', '--device', 'cpu', '--no-report', '--quiet')
+    assert code == 0, err
+    cfg = json.loads((out / 'study_config.json').read_text())
+    assert (cfg['rl_preset'], cfg['rlp']['task_preset'], cfg['rlp']['dose'], cfg['rlp']['flawed_share']) == ('default', 'pretrain', 0.15, 0.5)
+    probe = pl.read_parquet(out / 'probe_all.parquet')
+    assert {'column', 'nocarry'} <= set(probe['strategy'])
