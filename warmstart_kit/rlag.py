@@ -729,7 +729,7 @@ def write_rlag_report(run:Path, # the study folder; report.html and its charts g
     body += R.section('Accuracy and explanations', R.html_table(summ, text_cols=('method', 'split')),
                       R.figure(run, 'accuracy', accuracy_chart(summ), 'Accuracy without snippets per split; dashed: chance (4 options).'))
     if 'lp_correct' in summ.columns and summ['lp_correct'].null_count() < summ.height:
-        body += R.section('What the model learned: the options\' likelihood', R.bullets(likelihood_lines(summ)),
+        body += R.section('What the model learned: the options\' likelihood',
                           R.figure(run, 'likelihood', likelihood_chart(summ), 'Mean log-prob per token of the right and the wrong options (means over seeds), without and with the snippets in context.'))
     if metrics.height: body += R.section('RLAG training', R.figure(run, 'rlag', rlag_curves_chart(metrics), "RLAG's loss and terms; at each chunk start, how often y_w (with snippets) and y_l (without) were right."))
     ex = ev.filter((pl.col('method') == 'rlag') & ~pl.col('with_snippets') & (pl.col('split') == 'test'))

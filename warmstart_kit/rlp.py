@@ -523,14 +523,14 @@ RLP_PRESETS = {
     'default': dict(base='shipped', rlp=dict(steps=150, batch_size=32, rlp_docs=4, G=16, checkpoint_every=50),
                     grpo=dict(steps=30, prompts_per_step=16, group_size=8, lr=2e-4, max_new_tokens=64, checkpoint_every=10),
                     seeds=(0, 1, 2), n_eval=64, n_samples=32, probe_problems=32, probe_samples=8, n_boot=500),
-    'planted': dict(base='shipped', rlp=dict(task_preset='pretrain', dose=0.15, flawed_share=0.5, steps=150, batch_size=32, rlp_docs=4, G=16, checkpoint_every=50),
-                    rl_preset='default', grpo=dict(steps=30, prompts_per_step=16, group_size=8, lr=2e-4, max_new_tokens=64, checkpoint_every=10),
-                    seeds=(0, 1, 2), n_eval=64, n_samples=32, probe_problems=32, probe_samples=8, n_boot=500),
     'gpu': dict(base='train', pretrain=dict(model_preset='small', steps=3000, batch_size=128, lr=1e-3, warmup=100),
                 rlp=dict(steps=600, batch_size=64, rlp_docs=16, G=16, checkpoint_every=100),
                 grpo=dict(steps=100, prompts_per_step=64, group_size=16, lr=5e-5, max_new_tokens=64, checkpoint_every=20),
                 seeds=(0, 1, 2), n_eval=256, n_samples=128, probe_problems=64, probe_samples=16, n_boot=1000, device='cuda'),
 }
+# the default study from the warm-start study's dose-0.15 base: RLP on its corpus, GRPO and evaluation on the default problems
+RLP_PRESETS['planted'] = {**RLP_PRESETS['default'], 'rl_preset': 'default',
+                          'rlp': {**RLP_PRESETS['default']['rlp'], 'task_preset': 'pretrain', 'dose': 0.15, 'flawed_share': 0.5}}
 RLP_ARMS = ('ntp', 'rlp')
 
 @dataclass
