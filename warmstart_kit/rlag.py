@@ -26,11 +26,11 @@ from .knowledge import (KnowledgeConfig, World, Question, make_world, load_world
 # %% auto #0
 __all__ = ['METHODS', 'RLAG_RESUMABLE', 'RLAG_PRESETS', 'RLAGConfig', 'segment_logprobs', 'norm_logprob', 'option_logprobs',
            'choose_options', 'rlag_terms', 'rlag_loss', 'Item', 'rlag_items', 'chunk_plan', 'epoch_batch',
-           'rlag_batch_loss', 'lm_example', 'baseline_docs', 'lm_batch_loss', 'check_rlag_resume', 'rlag_train',
-           'KnowledgeBaseConfig', 'train_knowledge_base', 'evaluate_knowledge', 'knowledge_summary', 'RLAGStudyConfig',
-           'rlag_method_job', 'summary_table', 'versus_table', 'likelihood_lines', 'rlag_verdict', 'accuracy_chart',
-           'likelihood_chart', 'rlag_curves_chart', 'rlag_base', 'write_rlag_report', 'run_rlag_study', 'cli_parser',
-           'cli_run']
+           'rlag_batch_loss', 'lm_example', 'baseline_docs', 'lm_batch_loss', 'check_rlag_resume', 'chunk_choices',
+           'baseline_batch', 'rlag_train', 'KnowledgeBaseConfig', 'train_knowledge_base', 'evaluate_knowledge',
+           'knowledge_summary', 'RLAGStudyConfig', 'rlag_method_job', 'summary_table', 'versus_table',
+           'likelihood_lines', 'rlag_verdict', 'accuracy_chart', 'likelihood_chart', 'rlag_curves_chart', 'rlag_base',
+           'write_rlag_report', 'run_rlag_study', 'cli_parser', 'cli_run']
 
 # %% ../nbs/05d_rlag.ipynb #f20fb22e
 METHODS = ('rlag', 'cpt', 'sft', 'cpt_sft')
@@ -299,6 +299,37 @@ def check_rlag_resume(run_dir:Path, # the run folder to resume
     if diff: raise ConfigError(f"cannot resume {run_dir} with changed settings: " + ', '.join(f'{k} {b!r} -> {a!r}' for k, (a, b) in diff.items()))
     return ck
 
+@torch.no_grad()
+def chunk_choices(model, # the current policy (left in eval mode)
+                  tok, # its character tokenizer
+                  chunk:list, # the chunk's `Item`s (knowledge-only items are skipped)
+                  cfg:RLAGConfig, # select_norm
+                  score=None # teacher-forced scorer (`engine.get_scorer`)
+                 )->tuple:
+    "RLAG's sampling at a chunk start: ({key: (y_w, y_l)} option indices, metrics) with y_w chosen with the snippets and y_l without."
+    qs = [it for it in chunk if it.question is not None]
+    model.eval()
+    ws = choose_options(model, tok, [it.question for it in qs], [it.snippets for it in qs], cfg.select_norm, score)
+    ls = choose_options(model, tok, [it.question for it in qs], None, cfg.select_norm, score)
+    rate = lambda picks: float(np.mean([i == it.question.answer for it, i in zip(qs, picks)])) if qs else None
+    return {it.key: (wi, li) for it, wi, li in zip(qs, ws, ls)}, {'chunk_start': True, 'chosen_correct': rate(ws), 'rejected_correct': rate(ls)}
+
+def baseline_batch(docs:dict, # {'cpt': documents, 'sft': documents} (`baseline_docs`)
+                   step:int, # optimizer step (0-based)
+                   cfg:RLAGConfig # method, cpt_share, steps, batch_size and seed
+                  )->tuple:
+    "(phase, documents) a baseline reads at `step`: CPT, SFT, or CPT for the first `cpt_share` of the steps and SFT after (cpt_sft)."
+    n_cpt = round(cfg.cpt_share * cfg.steps)
+    kind = 'cpt' if cfg.method == 'cpt' or (cfg.method == 'cpt_sft' and step < n_cpt) else 'sft'
+    k = step - (n_cpt if cfg.method == 'cpt_sft' and kind == 'sft' else 0)
+    return kind, epoch_batch(docs[kind], k, cfg.batch_size, (kind, cfg.seed))
+
+def _restore(ck, model, opt, dev)->tuple:
+    "Load a checkpoint's weights and optimizer into `model`, `opt`; (step, metrics rows, RLAG chunk choices) to continue from."
+    load_weights(model, ck); st = load_trainer_state(ck, dev)
+    opt.load_state_dict(st['optimizer'])
+    return st['step'], json.loads(st['metrics']), {k: tuple(v) for k, v in json.loads(st['choice']).items()}
+
 def _save(root, name, model, tok, opt, step, cfg, rows, choice):
     if root is None: return
     path = save_checkpoint(model, tok, Path(root) / 'checkpoints' / name, meta={'kind': cfg.method, 'step': step, 'rlag': asdict(cfg)})
@@ -322,18 +353,13 @@ def rlag_train(model, # the model, trained in place
     if resume and root is None: raise ConfigError('resume needs a run folder')
     ck = check_rlag_resume(root, cfg) if resume else None
     opt = torch.optim.AdamW(model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay, betas=(0.9, 0.95))
-    start, rows, choice = 0, [], {}
-    if ck is not None:
-        load_weights(model, ck); st = load_trainer_state(ck, dev)
-        opt.load_state_dict(st['optimizer']); start, rows = st['step'], json.loads(st['metrics'])
-        choice = {k: tuple(v) for k, v in json.loads(st['choice']).items()}
-    elif root is not None:
+    start, rows, choice = _restore(ck, model, opt, dev) if ck is not None else (0, [], {})
+    if ck is None and root is not None:
         root.mkdir(parents=True, exist_ok=True); write_text(root / 'rlag_config.json', json.dumps(asdict(cfg), indent=1))
     score, fwd = get_scorer(cfg.forward, dev), _fwd(cfg, model)
     items = rlag_items(world, cfg) if cfg.method == 'rlag' else None
     plan = chunk_plan(len(items), cfg) if items is not None else None
     docs = {k: baseline_docs(world, k, cfg.sft_explanation) for k in ('cpt', 'sft')}
-    n_cpt = round(cfg.cpt_share * cfg.steps)
     bar = tqdm(range(start, cfg.steps), desc=cfg.method.upper(), disable=not progress, leave=False, initial=start, total=cfg.steps)
     t0 = time.perf_counter() - (rows[-1]['elapsed_s'] if rows else 0.0)
     for step in bar:
@@ -343,22 +369,15 @@ def rlag_train(model, # the model, trained in place
             a, b, ix = plan[c]
             chunk = [items[i] for i in ix]
             if step == a or not all(it.key in choice for it in chunk if it.question is not None):
-                qs = [it for it in chunk if it.question is not None]
-                model.eval()
-                ws = choose_options(model, tok, [it.question for it in qs], [it.snippets for it in qs], cfg.select_norm, score)
-                ls = choose_options(model, tok, [it.question for it in qs], None, cfg.select_norm, score)
-                choice = {it.key: (wi, li) for it, wi, li in zip(qs, ws, ls)}
-                row.update({'chunk_start': True, 'chosen_correct': float(np.mean([wi == it.question.answer for it, wi in zip(qs, ws)])) if qs else None,
-                            'rejected_correct': float(np.mean([li == it.question.answer for it, li in zip(qs, ls)])) if qs else None})
+                choice, stats = chunk_choices(model, tok, chunk, cfg, score); row.update(stats)
             model.train()
             batch = epoch_batch(chunk, step - a, cfg.batch_size, ('rlag', cfg.seed, c))
             loss, t, same = rlag_batch_loss(model, tok, batch, choice, cfg, score)
             row.update({'chunk': c, 'same_frac': float(same.float().mean()), **{k: float(v.detach().mean()) for k, v in t.items()}})
         else:
-            kind = 'cpt' if cfg.method == 'cpt' or (cfg.method == 'cpt_sft' and step < n_cpt) else 'sft'
-            k = step - (n_cpt if cfg.method == 'cpt_sft' and kind == 'sft' else 0)
+            kind, batch = baseline_batch(docs, step, cfg)
             model.train()
-            loss = lm_batch_loss(model, tok, epoch_batch(docs[kind], k, cfg.batch_size, (kind, cfg.seed)), fwd)
+            loss = lm_batch_loss(model, tok, batch, fwd)
             row['phase'] = kind
         for g in opt.param_groups: g['lr'] = lr_at(step, cfg.steps, cfg.lr, cfg.warmup)
         opt.zero_grad(set_to_none=True); loss.backward()
