@@ -26,11 +26,12 @@ from .grpo import GRPOConfig, grpo_loss, loss_metrics
 # %% auto #0
 __all__ = ['RLP_RESUMABLE', 'SHIPPED_BASE', 'PLANTED_DOSES', 'RLP_PRESETS', 'RLP_ARMS', 'RLPConfig', 'step_documents',
            'rlp_position', 'rlp_targets', 'Thoughts', 'cut_thoughts', 'sample_thoughts', 'thought_rows', 'target_rows',
-           'rlp_rewards', 'rlp_advantages', 'rlp_loss', 'ema_update', 'make_ema', 'rlp_step', 'RLPFiles',
-           'check_rlp_resume', 'rlp_train', 'thought_probe', 'reward_correlation', 'shipped_rlp_base', 'RLPStudyConfig',
-           'rlp_arm_job', 'gather_frames', 'passk_table', 'comparison_table', 'thought_table', 'correlation_table',
-           'curves_chart', 'passk_curves_chart', 'grpo_chart', 'reward_chart', 'thought_examples', 'examples_html',
-           'study_base', 'verdict_text', 'write_rlp_report', 'run_rlp_study', 'cli_parser', 'cli_run']
+           'rlp_rewards', 'rlp_advantages', 'rlp_loss', 'ema_update', 'make_ema', 'thought_metrics', 'ema_gap',
+           'rlp_step', 'RLPFiles', 'check_rlp_resume', 'rlp_train', 'thought_probe', 'reward_correlation',
+           'shipped_rlp_base', 'RLPStudyConfig', 'rlp_arm_job', 'gather_frames', 'passk_table', 'comparison_table',
+           'thought_table', 'correlation_table', 'curves_chart', 'passk_curves_chart', 'grpo_chart', 'reward_chart',
+           'thought_examples', 'examples_html', 'study_base', 'verdict_text', 'write_rlp_report', 'run_rlp_study',
+           'cli_parser', 'cli_run']
 
 # %% ../nbs/05c_rlp.ipynb #5431a253
 @dataclass
@@ -284,6 +285,48 @@ def _strategy_shares(task, texts:list)->dict:
     got = [task.strategy_of(t) for t in texts]
     return {f'thought/{n}': (sum(g == n for g in got) / len(got) if got else None) for n in names}
 
+def _think(model, ema, tok, exs:list, cfg:RLPConfig, step:int, sampler, score)->tuple:
+    "A step's thoughts, scored: (Thoughts, rewards, advantages, thought rows and mask on the model's device, old log-probs or None)."
+    dev, pad = next(model.parameters()).device, tok.pad_token_id
+    ctx, tgt = rlp_targets(exs, tok, cfg, step)
+    model.eval()
+    th = sample_thoughts(model, tok, ctx, tgt, cfg, seed=mix_seed('rlp-sample', cfg.seed, step), sampler=sampler)
+    rw = rlp_rewards(model, ema, th, score, pad, cfg.reward_norm)
+    adv = rlp_advantages(rw['reward'], cfg.G).to(dev)
+    rows, tmask, _ = thought_rows(th, pad)
+    T = int(th.lengths.max()); rows, tmask = rows[:, :T].to(dev), tmask[:, :T].to(dev)
+    old = None
+    if cfg.minibatches > 1:   # later minibatches are off-policy: their ratio is against the log-probs at sampling time
+        with torch.no_grad(): old = score(model, th.prompts(), th.index, rows, cfg.temperature, pad)[0].float()
+    return th, rw, adv, rows, tmask, old
+
+def thought_metrics(th:Thoughts, # the step's sampled thoughts
+                    rw:dict, # `rlp_rewards` output (reward, logp_thought, logp_baseline)
+                    adv:torch.Tensor, # their advantages
+                    task # the `Task` (names each thought's strategy)
+                   )->dict:
+    "A step's thought statistics: reward mean/std/share > 0, the two log-likelihoods, |advantage|, length, how thoughts ended, strategy shares."
+    r = rw['reward']
+    return {'reward_mean': float(r.mean()), 'reward_std': float(r.std()), 'reward_pos_frac': float((r > 0).float().mean()),
+            'logp_thought': float(rw['logp_thought'].mean()), 'logp_baseline': float(rw['logp_baseline'].mean()),
+            'adv_abs_mean': float(adv.abs().mean()), 'thought_length': float(th.lengths.float().mean()),
+            **{f'thought_ended/{k}': sum(e == k for e in th.ended) / len(th.ended) for k in ('close', 'eos', 'length')},
+            **_strategy_shares(task, th.texts)}
+
+@torch.no_grad()
+def ema_gap(model, # the policy theta
+            ema # the no-think baseline phi
+           )->float:
+    "||theta - phi|| / ||theta|| over all parameters: how far the baseline lags the policy."
+    num = sum(float((p - q).pow(2).sum()) for p, q in zip(model.parameters(), ema.parameters()))
+    return math.sqrt(num) / math.sqrt(sum(float(p.pow(2).sum()) for p in model.parameters()))
+
+def _example_rows(tok, th:Thoughts, r:torch.Tensor, adv:torch.Tensor, step:int, n:int)->list:
+    "Every thought of the first `n` positions of a step, decoded with its reward and advantage (examples.parquet rows)."
+    return [{'step': step, 'position': i, 'context': tok.decode(th.contexts[i], skip_special_tokens=True), 'target': tok.decode(th.targets[i]),
+             'thought': th.texts[k], 'ended': th.ended[k], 'length': int(th.lengths[k]), 'reward': float(r[k]), 'advantage': float(adv[k])}
+            for i in range(min(n, len(th.contexts))) for k in (th.index == i).nonzero().squeeze(-1).tolist()]
+
 def rlp_step(model, # the policy, trained in place
              ema, # the no-think baseline phi, updated after each optimizer step (None with rlp_weight=0)
              tok, # the character tokenizer
@@ -304,17 +347,7 @@ def rlp_step(model, # the policy, trained in place
     batch = collate(exs, pad, completion_only=True)
     ids, labels = batch['input_ids'].to(dev), batch['labels'].to(dev)
     th = rw = None; sums = {k: 0.0 for k in ('clip_low', 'clip_high', 'ratio', 'kl', 'tokens')}
-    if cfg.rlp_weight > 0:
-        ctx, tgt = rlp_targets(exs, tok, cfg, step)
-        model.eval()
-        th = sample_thoughts(model, tok, ctx, tgt, cfg, seed=mix_seed('rlp-sample', cfg.seed, step), sampler=sampler)
-        rw = rlp_rewards(model, ema, th, score, pad, cfg.reward_norm)
-        adv = rlp_advantages(rw['reward'], cfg.G).to(dev)
-        rows, tmask, _ = thought_rows(th, pad)
-        T = int(th.lengths.max()); rows, tmask = rows[:, :T].to(dev), tmask[:, :T].to(dev)
-        old = None
-        if cfg.minibatches > 1:
-            with torch.no_grad(): old = score(model, th.prompts(), th.index, rows, cfg.temperature, pad)[0].float()
+    if cfg.rlp_weight > 0: th, rw, adv, rows, tmask, old = _think(model, ema, tok, exs, cfg, step, sampler, score)
     t_sample = time.perf_counter() - t0
     model.train()
     B, D, mu = cfg.batch_size, cfg.rlp_docs, cfg.minibatches
@@ -342,20 +375,8 @@ def rlp_step(model, # the policy, trained in place
            'grad_norm': float(np.mean(norms)), 'doc_tokens': int((ids != pad).sum()), 'thought_tokens': int(th.lengths.sum()) if th else 0}
     ex_rows = []
     if th is not None:
-        r, L = rw['reward'], th.lengths.float()
-        row.update({'reward_mean': float(r.mean()), 'reward_std': float(r.std()), 'reward_pos_frac': float((r > 0).float().mean()),
-                    'logp_thought': float(rw['logp_thought'].mean()), 'logp_baseline': float(rw['logp_baseline'].mean()),
-                    'adv_abs_mean': float(adv.abs().mean()), 'thought_length': float(L.mean()),
-                    **{f'thought_ended/{k}': sum(e == k for e in th.ended) / len(th.ended) for k in ('close', 'eos', 'length')},
-                    **_strategy_shares(task, th.texts), **loss_metrics(sums)})
-        with torch.no_grad():
-            num = sum(float((p - q).pow(2).sum()) for p, q in zip(model.parameters(), ema.parameters()))
-            row['ema_gap'] = math.sqrt(num) / math.sqrt(sum(float(p.pow(2).sum()) for p in model.parameters()))
-        for i in range(min(cfg.examples_per_step, len(th.contexts))):
-            for k in (th.index == i).nonzero().squeeze(-1).tolist():
-                ex_rows.append({'step': step, 'position': i, 'context': tok.decode(th.contexts[i], skip_special_tokens=True),
-                                'target': tok.decode(th.targets[i]), 'thought': th.texts[k], 'ended': th.ended[k],
-                                'length': int(th.lengths[k]), 'reward': float(r[k]), 'advantage': float(adv[k])})
+        row.update({**thought_metrics(th, rw, adv, task), **loss_metrics(sums), 'ema_gap': ema_gap(model, ema)})
+        ex_rows = _example_rows(tok, th, rw['reward'], adv, step, cfg.examples_per_step)
     row.update({'sample_time_s': t_sample, 'step_time_s': time.perf_counter() - t0})
     return row, ex_rows
 
