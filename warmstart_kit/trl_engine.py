@@ -271,6 +271,22 @@ def _trainer_callback_base():
     from transformers import TrainerCallback
     return TrainerCallback
 
+def _take_rollout(book:dict, names:list, world:int)->tuple:
+    "(completion records, {reward name: values}) the `CompletionLog`s left in `book` for one rollout, gathered over `world` processes."
+    recs, rew = book.pop('rows', []), book.pop('rewards', {}); book.pop('t_reward', None)
+    if world > 1:
+        from accelerate.utils import gather_object
+        recs, rew = gather_object(recs), {k: gather_object(rew.get(k, [])) for k in names}
+    return recs, rew
+
+def _held_out_accuracy(model, tok, evalset:list, cfg:GRPOConfig, step:int)->float:
+    "`evaluation.accuracy` on the held-out problems at `step` (eval mode for the call, the model's mode restored)."
+    from warmstart_kit.evaluation import accuracy
+    was = model.training; model.eval()
+    try: return accuracy(model, tok, evalset, n=cfg.eval_samples, temperature=cfg.eval_temperature, top_p=1.0,
+                         max_new_tokens=cfg.max_new_tokens, seed=mix_seed('eval', cfg.seed, step))
+    finally: model.train(was)
+
 def make_callback(cfg:GRPOConfig, # the run's settings
                   task, # the task (strategies)
                   tok, # the tokenizer (evaluation and checkpoints)
@@ -284,9 +300,7 @@ def make_callback(cfg:GRPOConfig, # the run's settings
                   callback=None, # called as callback(step, metrics_row, model) after each step
                  ):
     "A `TrainerCallback` that turns each rollout into a metrics row, evaluates, checkpoints and writes the run folder."
-    from accelerate.utils import gather_object
     from warmstart_kit.trainer import reward_states
-    from warmstart_kit.evaluation import accuracy
 
     class WarmstartCallback(_trainer_callback_base()):
         def __init__(self):
@@ -302,23 +316,16 @@ def make_callback(cfg:GRPOConfig, # the run's settings
         def on_log(self, args, state, control, logs=None, **kw):
             logs = logs or {}
             if 'reward' not in logs: return                      # the end-of-training summary
-            world = int(getattr(args, 'world_size', 1) or 1)
-            recs, rew = book.pop('rows', []), book.pop('rewards', {})
             times = {'step': time.perf_counter() - self.t0 if self.t0 else None,
-                     'sample': book.pop('t_reward') - self.t0 if self.t0 and 't_reward' in book else None}
-            if world > 1:
-                recs = gather_object(recs)
-                rew = {k: gather_object(rew.get(k, [])) for k in names}
+                     'sample': book['t_reward'] - self.t0 if self.t0 and 't_reward' in book else None}
+            recs, rew = _take_rollout(book, names, int(getattr(args, 'world_size', 1) or 1))
             steps = sorted({r['step'] for r in recs})
             if len(steps) != 1: raise RuntimeError(f"TRL engine: a log holds completions of rollout steps {steps}; expected one (logging_steps = opt_steps_per_rollout)")
             step = steps[0]
             row = rollout_row(task, cfg, step, recs, rew, logs, times)
             model = kw.get('model')
             if evalset is not None and state.is_world_process_zero and (step % cfg.eval_every == 0 or step == cfg.steps - 1):
-                was = model.training; model.eval()
-                row['test_accuracy'] = accuracy(model, tok, evalset, n=cfg.eval_samples, temperature=cfg.eval_temperature, top_p=1.0,
-                                                max_new_tokens=cfg.max_new_tokens, seed=mix_seed('eval', cfg.seed, step))
-                model.train(was)
+                row['test_accuracy'] = _held_out_accuracy(model, tok, evalset, cfg, step)
             w = list(cfg.reward_weights or [1.0] * len(rew))
             total = [sum(wi * (v[i] or 0.0) for wi, v in zip(w, rew.values())) for i in range(len(recs))]
             self.rows.append(row); self.examples += example_rows_of(recs, total)
@@ -335,6 +342,34 @@ def make_callback(cfg:GRPOConfig, # the run's settings
     return WarmstartCallback()
 
 # %% ../nbs/18_trl.ipynb #d4de7a4f
+def _rewards_and_pool(cfg:GRPOConfig, task, model, tok, problems, dev)->tuple:
+    "(reward functions, training pool or None): the configured rewards, the fixed pool, and what rewards that label a pool (majority vote) made of it."
+    from warmstart_kit.trainer import reward_name
+    fns = [parse_reward(sp, seed=cfg.seed + i) for i, sp in enumerate(cfg.rewards)]
+    pool = list(problems) if problems else (task.sample(cfg.pool_size, 'train', seed=mix_seed('pool-problems', cfg.seed)) if cfg.pool_size else None)
+    needs = [reward_name(f, i) for i, f in enumerate(fns) if getattr(f, 'needs_pool', False)]
+    if needs and not pool: raise ConfigError(f"reward(s) {needs} need a fixed problem pool: set pool_size > 0 or pass problems")
+    for f in fns:
+        if hasattr(f, 'prepare'):
+            model.to(dev); pool = f.prepare(model, tok, pool, max_new_tokens=cfg.max_new_tokens, temperature=cfg.temperature, seed=cfg.seed)
+            if not pool: raise ConfigError(f"reward {f.__name__} left no training problems (e.g. no problem has a wrong majority label)")
+    return fns, pool
+
+def _trl_config(trl, out:str, params:dict, cfg:GRPOConfig, world:int):
+    "TRL's GRPOConfig from the merged settings; ConfigError if it would not generate prompts_per_step × group_size completions per rollout."
+    with warnings.catch_warnings():
+        warnings.filterwarnings('ignore', message='.*deprecated and will be removed in v6.*', category=FutureWarning)
+        args = trl.GRPOConfig(output_dir=out, **params)
+    if args.generation_batch_size != cfg.prompts_per_step * cfg.group_size:
+        raise ConfigError(f"TRL would generate {args.generation_batch_size} completions per rollout, not prompts_per_step × group_size = "
+                          f"{cfg.prompts_per_step * cfg.group_size} (is WORLD_SIZE={world} right?)")
+    return args
+
+def _stop_ids(model, tok)->set:
+    "Token ids that end a completion: the tokenizer's <eos> and the model's generation-config eos id(s)."
+    ge = getattr(model.generation_config, 'eos_token_id', None)
+    return {tok.eos_token_id, *(ge if isinstance(ge, (list, tuple)) else [ge])} - {None}
+
 def trl_grpo_train(model, # a checkpoint folder, or a loaded causal LM (trained in place)
                    cfg:GRPOConfig, # the run's settings (knobs without a TRL counterpart must stay at their defaults)
                    run_dir=None, # where metrics, examples and checkpoints go (None: nothing written); only the main process writes
@@ -361,14 +396,7 @@ def trl_grpo_train(model, # a checkpoint folder, or a loaded causal LM (trained 
     if cfg.weights_dtype == 'bf16': model.to(torch.bfloat16)
     preflight(model, tok, cfg, problems)
     task = get_task(cfg.task, preset=cfg.task_preset)
-    fns = [parse_reward(sp, seed=cfg.seed + i) for i, sp in enumerate(cfg.rewards)]
-    pool = list(problems) if problems else (task.sample(cfg.pool_size, 'train', seed=mix_seed('pool-problems', cfg.seed)) if cfg.pool_size else None)
-    needs = [reward_name(f, i) for i, f in enumerate(fns) if getattr(f, 'needs_pool', False)]
-    if needs and not pool: raise ConfigError(f"reward(s) {needs} need a fixed problem pool: set pool_size > 0 or pass problems")
-    for f in fns:
-        if hasattr(f, 'prepare'):
-            model.to(dev); pool = f.prepare(model, tok, pool, max_new_tokens=cfg.max_new_tokens, temperature=cfg.temperature, seed=cfg.seed)
-            if not pool: raise ConfigError(f"reward {f.__name__} left no training problems (e.g. no problem has a wrong majority label)")
+    fns, pool = _rewards_and_pool(cfg, task, model, tok, problems, dev)
     rows = trl_rows(cfg, problems=None, pool=pool)
     run_dir = Path(run_dir) if run_dir is not None else None
     main = is_main_process()
@@ -376,16 +404,9 @@ def trl_grpo_train(model, # a checkpoint folder, or a loaded causal LM (trained 
     params = merged_settings(settings, extra, {f.name for f in fields(trl.GRPOConfig)})
     info = {'trl_version': trl.__version__, 'processes': world, 'settings': params}
     try:
-        with warnings.catch_warnings():
-            warnings.filterwarnings('ignore', message='.*deprecated and will be removed in v6.*', category=FutureWarning)
-            args = trl.GRPOConfig(output_dir=out, **params)
-        if args.generation_batch_size != cfg.prompts_per_step * cfg.group_size:
-            raise ConfigError(f"TRL would generate {args.generation_batch_size} completions per rollout, not prompts_per_step × group_size = "
-                              f"{cfg.prompts_per_step * cfg.group_size} (is WORLD_SIZE={world} right?)")
+        args = _trl_config(trl, out, params, cfg, world)
         book = {}
-        ge = getattr(model.generation_config, 'eos_token_id', None)
-        eos = {tok.eos_token_id, *(ge if isinstance(ge, (list, tuple)) else [ge])} - {None}
-        wrapped = [CompletionLog(f, reward_name(f, i), task, eos, book, first=(i == 0)) for i, f in enumerate(fns)]
+        wrapped = [CompletionLog(f, reward_name(f, i), task, _stop_ids(model, tok), book, first=(i == 0)) for i, f in enumerate(fns)]
         evalset = load_eval_set(cfg.task, cfg.task_preset, n=cfg.eval_problems) if cfg.eval_every else None
         cb = make_callback(cfg, task, tok, book, run_dir if main else None, fns, [w.name for w in wrapped], info, evalset, progress, callback)
         if main and run_dir is not None:
