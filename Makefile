@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 OUT ?= runs/demo
 PRESET ?= default
 
-.PHONY: docs browser-deps demo test env export check-export check-clean nbtest pytest bench clean bases readme FORCE
+.PHONY: docs browser-deps demo test env export check-export check-clean lint nbtest pytest bench clean bases readme FORCE
 
 $(VENV)/.stamp: settings.ini constraints.txt setup.py tools/setup_env.sh
 	bash tools/setup_env.sh
@@ -17,9 +17,15 @@ demo: env
 	$(BIN)/warmstart study --preset $(PRESET) --out $(OUT)
 	@echo "open $(OUT)/report.html in a browser"
 
-## Every test: export-sync check, clean check, notebook tests, pytest (one after the other: running the notebook tests
-## beside pytest was measured slower on the 2-core machine)
-test: env check-export check-clean browser-deps nbtest pytest
+## Every test: export-sync check, clean check, the layer contract and the linter, notebook tests, pytest (one after the other:
+## running the notebook tests beside pytest was measured slower on the 2-core machine)
+test: env check-export check-clean lint browser-deps nbtest pytest
+
+## The layers (pyproject.toml [tool.importlinter]: no module imports a higher layer, inside functions included) and ruff
+## (pyproject.toml [tool.ruff]) over the notebooks, the generated package, the tests, tools and benchmarks
+lint: env
+	$(BIN)/lint-imports
+	$(BIN)/ruff check warmstart_kit nbs tests tools benchmarks
 
 export:
 	$(BIN)/nbdev_export

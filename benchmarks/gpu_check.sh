@@ -13,7 +13,7 @@
 #
 # BENCH_DRY_RUN=1 runs `--size tiny` instead of `--size full` and the notebooks without `--flags gpu` (their gpu
 # cells skipped), so the plumbing can be checked on a CPU. Other knobs: PYTHON (default python3), WHEEL_DIR (.whl),
-# GPU_BENCH_TIMEOUT_S (default 240), GPU_NB_SKIP (default 16_study.ipynb: its gpu cell trains a whole study, far
+# GPU_BENCH_TIMEOUT_S (default 240), GPU_NB_SKIP (default experiments/02_warmstart_study.ipynb: its gpu cell trains a whole study, far
 # longer than the budget, and writes a report with PNG figures, which needs vl-convert-python; set GPU_NB_SKIP= to
 # include it), GPU_NOTEBOOKS (an explicit list instead of the grep), GPU_BENCH_ONLY (run.py's --only).
 set -uo pipefail
@@ -25,7 +25,7 @@ BUDGET=${GPU_CHECK_BUDGET_S:-470}
 BENCH_TIMEOUT=${GPU_BENCH_TIMEOUT_S:-240}
 WHEELS=${WHEEL_DIR:-.whl}
 SITE=${WHEEL_SITE:-/tmp/site}
-NB_SKIP=${GPU_NB_SKIP-16_study.ipynb}
+NB_SKIP=${GPU_NB_SKIP-experiments/02_warmstart_study.ipynb}
 OUT=${BENCH_OUT:-benchmarks/gpu-results}
 mkdir -p "$OUT" && OUT=$(cd "$OUT" && pwd)
 LOG="$OUT/gpu_check.log"; : > "$LOG"
@@ -77,9 +77,9 @@ say "run.py: $bstat"
 
 # ---- 3. the gpu-flagged notebook cells, in parallel
 if [ -n "${GPU_NOTEBOOKS:-}" ]; then NBS=($GPU_NOTEBOOKS)
-else mapfile -t NBS < <(grep -l '#| gpu' nbs/*.ipynb | sort); fi
+else mapfile -t NBS < <(grep -rl '#| gpu' nbs --include='*.ipynb' | sort); fi
 RUN=(); for nb in "${NBS[@]}"; do
-  base=$(basename "$nb")
+  base=${nb#nbs/}
   if [[ " $NB_SKIP " == *" $base "* ]]; then say "skipped $base (GPU_NB_SKIP)"; else RUN+=("$nb"); fi
 done
 nt=$(( $(left) - 10 ))
@@ -87,7 +87,7 @@ nt=$(( $(left) - 10 ))
 say "notebooks (${#RUN[@]}, in parallel, timeout ${nt}s each): ${RUN[*]}"
 declare -A PIDS
 for nb in "${RUN[@]}"; do
-  name=$(basename "$nb" .ipynb)
+  name=$(echo "${nb#nbs/}" | sed 's#/#__#g; s#\.ipynb$##')
   # nbdev_test called with keyword arguments: from `python -c` its command-line parsing would ignore --path
   timeout -k 10 "$nt" "$PY" -c 'import sys; from nbdev.test import nbdev_test
 nbdev_test(path=sys.argv[1], flags=sys.argv[2], do_print=True, timing=True)' "$nb" "$NB_FLAGS" >"$OUT/nb-$name.log" 2>&1 &
@@ -99,7 +99,7 @@ for nb in "${RUN[@]}"; do
   case $rc in
     0) st=PASS ;; 124|137) st="TIMEOUT after ${nt}s"; timeouts=$((timeouts + 1)) ;; *) st="FAIL rc=$rc"; fails=$((fails + 1)) ;;
   esac
-  say "$(basename "$nb"): $st (log: nb-$(basename "$nb" .ipynb).log)"
+  say "${nb#nbs/}: $st (log: nb-$(echo "${nb#nbs/}" | sed 's#/#__#g; s#\.ipynb$##').log)"
 done
 
 # ---- summary

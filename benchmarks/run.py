@@ -110,7 +110,7 @@ def set_target(r, target):
 
 # ---------------------------------------------------------------- models and inputs
 def setup_model(preset, dev, dtype, seed=0):
-    from warmstart_kit.models import make_model
+    from warmstart_kit.models.build import make_model
     m = make_model(preset, seed=seed).to(dev)
     return m.to(dtype) if dtype != torch.float32 else m
 
@@ -130,9 +130,9 @@ def base_label(name:str)->str:
 
 def load_base(name, dev):
     "(model, the checkpoint's tokenizer, the peers' tokenizer, meta) of a shipped base in data/base."
-    from warmstart_kit.checkpoints import load_checkpoint
-    from warmstart_kit.core import data_dir
-    from warmstart_kit.tokenizer import char_tokenizer
+    from warmstart_kit.models.checkpoints import load_checkpoint
+    from warmstart_kit.core.files import data_dir
+    from warmstart_kit.tasks.tokenizer import char_tokenizer
     model, tok, meta = load_checkpoint(data_dir() / 'base' / name, device=dev)
     peer_tok = char_tokenizer()      # same vocabulary; adds <bos> itself (the shipped tokenizer.json does not, see README)
     if peer_tok.get_vocab() != tok.get_vocab(): raise RuntimeError(f'{name}: its tokenizer is not the toolkit char tokenizer')
@@ -182,8 +182,8 @@ def same_tokens_row(name, size, a, ref):
 
 def scorer_row(name, size, model, prompts, s):
     "A check row: the engine's teacher-forced log-probs equal `score_completions` (fp32, 1e-4) on the sampled tokens."
-    from warmstart_kit.sampling import score_completions
-    from warmstart_kit.engine import engine_logprobs
+    from warmstart_kit.sampling.reference import score_completions
+    from warmstart_kit.sampling.cpu_engine import engine_logprobs
     dev = next(model.parameters()).device
     with torch.no_grad():
         a, _ = engine_logprobs(model, prompts, s.prompt_index, s.tokens.to(dev), 1.0, 0)
@@ -194,10 +194,10 @@ def scorer_row(name, size, model, prompts, s):
 def bench_check(cfg, dev, dtype, args):
     "Correctness before speed: fresh random prompts for every check."
     if cfg.get('bases'): return check_bases(cfg, dev, args)
-    from warmstart_kit.tokenizer import char_tokenizer
-    from warmstart_kit.sampling import sample, score_completions
-    from warmstart_kit.fast_sampling import sample_static
-    from warmstart_kit.engine import sample_engine
+    from warmstart_kit.tasks.tokenizer import char_tokenizer
+    from warmstart_kit.sampling.reference import sample, score_completions
+    from warmstart_kit.sampling.cuda_graph import sample_static
+    from warmstart_kit.sampling.cpu_engine import sample_engine
     tok, rows = char_tokenizer(), []
     m32 = setup_model(cfg['model'], dev, torch.float32, seed=random.randrange(1000))
     size = f"{cfg['check_prompts']}x{cfg['check_n']} rows, T={cfg['check_new_tokens']}"
@@ -230,11 +230,11 @@ def bench_check(cfg, dev, dtype, args):
 
 def check_bases(cfg, dev, args):
     "Correctness on each trained base and its real held-out prompts: static and engine == reference; engine scorer == reference scorer; peer tokens."
-    from warmstart_kit.data import load_eval_set
-    from warmstart_kit.tokenizer import prompt_ids
-    from warmstart_kit.sampling import sample
-    from warmstart_kit.fast_sampling import sample_static
-    from warmstart_kit.engine import sample_engine
+    from warmstart_kit.tasks.evalsets import load_eval_set
+    from warmstart_kit.tasks.tokenizer import prompt_ids
+    from warmstart_kit.sampling.reference import sample
+    from warmstart_kit.sampling.cuda_graph import sample_static
+    from warmstart_kit.sampling.cpu_engine import sample_engine
     rows, probs = [], load_eval_set(cfg['task'], cfg['task_preset'])
     for name in cfg['bases']:
         model, tok, peer_tok, _ = load_base(name, dev)
@@ -258,10 +258,10 @@ def check_bases(cfg, dev, args):
 def bench_sample(cfg, dev, dtype, args):
     if cfg.get('bases'): return sample_bases(cfg, dev, args)
     from transformers import GenerationConfig
-    from warmstart_kit.tokenizer import char_tokenizer
-    from warmstart_kit.sampling import sample
-    from warmstart_kit.fast_sampling import sample_static
-    from warmstart_kit.engine import sample_engine
+    from warmstart_kit.tasks.tokenizer import char_tokenizer
+    from warmstart_kit.sampling.reference import sample
+    from warmstart_kit.sampling.cuda_graph import sample_static
+    from warmstart_kit.sampling.cpu_engine import sample_engine
     tok = NoEosTok(char_tokenizer())
     model = setup_model(cfg['model'], dev, dtype).eval()
     P, T, rows = cfg['prompt_len'], cfg['new_tokens'], []
@@ -301,10 +301,10 @@ def bench_sample(cfg, dev, dtype, args):
 def sample_bases(cfg, dev, args):
     """Sampling on trained bases with the real held-out prompts (lengths 9-13 with <bos>), T = `new_tokens`, temperature 1:
     HF `generate` (peer: left-padded, attention mask, do_sample, top_k=0) vs the reference sampler vs the engine."""
-    from warmstart_kit.data import load_eval_set
-    from warmstart_kit.tokenizer import prompt_ids
-    from warmstart_kit.sampling import sample
-    from warmstart_kit.engine import sample_engine
+    from warmstart_kit.tasks.evalsets import load_eval_set
+    from warmstart_kit.tasks.tokenizer import prompt_ids
+    from warmstart_kit.sampling.reference import sample
+    from warmstart_kit.sampling.cpu_engine import sample_engine
     probs, rows = load_eval_set(cfg['task'], cfg['task_preset']), []
     k, T = cfg['sample_prompts'], cfg['new_tokens']
     sets = [probs[i:i + k] for i in range(0, len(probs) - k + 1, k)]     # disjoint sets of real prompts, taken in turn
@@ -343,7 +343,7 @@ def sample_bases(cfg, dev, args):
 
 def bench_train(cfg, dev, dtype, args):
     if cfg.get('bases'): return [row('train', '(all)', '', 'skipped: not part of --size cpu')]
-    from warmstart_kit.models import make_model, count_params
+    from warmstart_kit.models.build import make_model, count_params
     B, L, rows = cfg['train_batch'], cfg['train_len'], []
     size = f'{B}x{L} tokens'
     for name, bf16, fused in (('fp32, AdamW', False, False), ('bf16 autocast, fused AdamW', True, True)):
@@ -371,11 +371,11 @@ def bench_passk(cfg, dev, dtype, args):
     "pass@k at scale: sample problem chunks, verify, write one parquet part per chunk; memory stays bounded."
     if cfg.get('bases'): return [row('passk', '(all)', '', 'skipped: not part of --size cpu')]
     import polars as pl
-    from warmstart_kit.tasks import get_task
-    from warmstart_kit.tokenizer import char_tokenizer, prompt_ids
-    from warmstart_kit.sampling import sample
-    from warmstart_kit.engine import get_sampler
-    from warmstart_kit.passk import pass_at_k_curve
+    from warmstart_kit.tasks.families import get_task
+    from warmstart_kit.tasks.tokenizer import char_tokenizer, prompt_ids
+    from warmstart_kit.sampling.reference import sample
+    from warmstart_kit.sampling.cpu_engine import get_sampler
+    from warmstart_kit.analysis.passk import pass_at_k_curve
     tok, task = char_tokenizer(), get_task('addition')
     model = setup_model(cfg['model'], dev, dtype).eval()
     npb, n, T, chunk = cfg['passk_problems'], cfg['passk_n'], cfg['passk_new_tokens'], cfg['passk_chunk']
@@ -429,11 +429,11 @@ def grpo_steps_of(df, skip=1, col='step_time_s'):
 
 def bench_grpo(cfg, dev, dtype, args):
     if cfg.get('bases'): return grpo_bases(cfg, dev, args)
-    from warmstart_kit.grpo import GRPOConfig
-    from warmstart_kit.trainer import grpo_train
-    from warmstart_kit.tokenizer import char_tokenizer
-    from warmstart_kit.engine import get_sampler, get_scorer
-    from warmstart_kit.tasks import get_task
+    from warmstart_kit.rl.grpo import GRPOConfig
+    from warmstart_kit.rl.trainer import grpo_train
+    from warmstart_kit.tasks.tokenizer import char_tokenizer
+    from warmstart_kit.sampling.cpu_engine import get_sampler
+    from warmstart_kit.tasks.families import get_task
     tok, rows = char_tokenizer(), []
     P, G, T, steps = cfg['grpo_prompts'], cfg['grpo_group'], cfg['grpo_new_tokens'], cfg['grpo_steps']
     size = f'{P} prompts x {G}, T={T}'
@@ -469,7 +469,7 @@ class StepParts:
         return f
 
     def __enter__(self):
-        import warmstart_kit.trainer as tr
+        import warmstart_kit.rl.trainer as tr
         self.tr = tr
         for name in ('collect_rollout', 'score_rewards', 'token_roles', 'policy_update', 'step_metrics'):
             self.saved.append((tr, name, getattr(tr, name))); setattr(tr, name, self.timed(name, getattr(tr, name)))
@@ -487,7 +487,7 @@ class StepParts:
 
     def callback(self, step, r, model):
         "grpo_train's per-step callback: close this step's timers."
-        c, g = self.cur, lambda k: self.cur.get(k, 0.0)
+        g = lambda k: self.cur.get(k, 0.0)
         parts = {'sampling': r['sample_time_s'], 'rewards': g('score_rewards'), 'token roles': g('token_roles'),
                  'rest of rollout': g('collect_rollout') - r['sample_time_s'] - g('score_rewards') - g('token_roles'),
                  'forward (log-probs, entropy)': g('forward'),
@@ -499,10 +499,10 @@ class StepParts:
 def grpo_bases(cfg, dev, args):
     """GRPO step time on each trained base: `grpo_train` (sampler='auto', forward='auto') vs TRL's GRPOTrainer on the same
     base, batch and reward; then one more `grpo_train` run with timers around its pieces (where the time goes)."""
-    from warmstart_kit.grpo import GRPOConfig
-    from warmstart_kit.trainer import grpo_train
-    from warmstart_kit.tasks import get_task
-    from warmstart_kit.engine import get_sampler
+    from warmstart_kit.rl.grpo import GRPOConfig
+    from warmstart_kit.rl.trainer import grpo_train
+    from warmstart_kit.tasks.families import get_task
+    from warmstart_kit.sampling.cpu_engine import get_sampler
     P, G, T, steps, lr = cfg['grpo_prompts'], cfg['grpo_group'], cfg['grpo_new_tokens'], cfg['grpo_steps'], cfg['grpo_lr']
     task, rows = get_task(cfg['task'], preset=cfg['task_preset']), []
     for name in cfg['bases']:
@@ -564,7 +564,7 @@ def _trl_grpo(make_model, tok, problems, P, G, T, steps, lr, dev, args, size, ba
     "TRL's GRPOTrainer on the same model, task, reward and batch; step time from a callback, parts from TRL's own profiling contexts."
     import trl, datasets
     from transformers import TrainerCallback
-    from warmstart_kit.rewards import ground_truth
+    from warmstart_kit.rl.rewards import ground_truth
     threads = torch.get_num_threads()
     cols = {'prompt': [p.prompt for p in problems], 'task': [p.task for p in problems],
             'answer': [p.answer for p in problems], 'key': [p.key for p in problems]}
@@ -742,7 +742,7 @@ def main(argv=None)->dict:
     "Run the chosen benchmarks; print the tables; write and return {'meta', 'rows', 'summary'} (the JSON is rewritten after every benchmark)."
     args = parse(argv)
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))          # the repo's warmstart_kit, without installing
-    from warmstart_kit.models import resolve_device
+    from warmstart_kit.models.build import resolve_device
     cfg = dict(SIZES[args.size]); cfg['repeats'] = args.repeats or cfg['repeats']
     dev = resolve_device(args.device or cfg.get('device', 'auto'))
     dtype = {'fp32': torch.float32, 'bf16': torch.bfloat16}.get(args.dtype, torch.bfloat16 if dev.type == 'cuda' else torch.float32)

@@ -1,5 +1,5 @@
 #!/usr/bin/env python
-"""Throughput and peak memory of `warmstart_kit.sparsity.compare_checkpoints` on a crafted, sharded checkpoint pair.
+"""Throughput and peak memory of `warmstart_kit.analysis.sparsity.compare_checkpoints` on a crafted, sharded checkpoint pair.
 
 A child process writes the pair into a temporary folder (so building it does not count towards this process's peak
 memory): big random matrices (std 0.02) plus norm vectors of ones, split into `--shards` safetensors files with a
@@ -108,7 +108,7 @@ def main(argv=None):
     if a._build: return build(Path(a._build), a.size, a.dtype, a.shards, a.density, a.seed)
 
     import torch, polars, safetensors, warmstart_kit
-    from warmstart_kit.sparsity import compare_checkpoints, TOLS
+    from warmstart_kit.analysis.sparsity import compare_checkpoints, TOLS
     if a.threads: torch.set_num_threads(a.threads)
     device = ('cuda' if torch.cuda.is_available() else 'cpu') if a.device == 'auto' else a.device
     if device.startswith('cuda') and not torch.cuda.is_available(): sys.exit("--device cuda asked for but no CUDA GPU is available")

@@ -12,11 +12,11 @@ def run_cli(*args, timeout=600):
     return r.returncode, r.stdout, r.stderr
 
 def run_main(*args):
-    """Run `warmstart ARGS` in this process (`warmstart_kit.cli.main`, from the repository root, as `run_cli` does);
+    """Run `warmstart ARGS` in this process (`warmstart_kit.cli.main.main`, from the repository root, as `run_cli` does);
     (exit code, stdout, stderr). Spares each call the seconds a new process spends importing torch and transformers;
     the tests that are about the console script itself or about processes use `run_cli`."""
     import contextlib, io
-    from warmstart_kit.cli import main
+    from warmstart_kit.cli.main import main
     out, err, cwd = io.StringIO(), io.StringIO(), os.getcwd()
     os.chdir(ROOT)
     try:

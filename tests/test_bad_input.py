@@ -1,17 +1,17 @@
 """Bad input, tried as a new user would: one line on stderr, exit code 2, nothing written, and a user's data never lost.
 
-Most cases call `warmstart_kit.cli.main` in this process (fast); the ones that are about processes
+Most cases call `warmstart_kit.cli.main.main` in this process (fast); the ones that are about processes
 (signals, a second concurrent run, kill -9 and resume) run the installed console script.
 """
 import json, os, shutil, signal, stat, subprocess, sys, time
 from pathlib import Path
 import polars as pl
 import pytest, torch
-from warmstart_kit.cli import main
-from warmstart_kit.core import data_dir
-from warmstart_kit.models import make_model
-from warmstart_kit.checkpoints import save_checkpoint
-from warmstart_kit.tokenizer import char_tokenizer
+from warmstart_kit.cli.main import main
+from warmstart_kit.core.files import data_dir
+from warmstart_kit.models.build import make_model
+from warmstart_kit.models.checkpoints import save_checkpoint
+from warmstart_kit.tasks.tokenizer import char_tokenizer
 
 BASE = data_dir() / 'base' / 'addition-pretrain-micro' / 'seed-0' / 'dose-0.15'
 TINY_PRETRAIN = ['--task-preset', 'easy', '--model-preset', 'test', '--steps', '2', '--batch-size', '4', '--quiet', '--device', 'cpu']
@@ -154,15 +154,15 @@ def test_vocabulary_mismatch(capsys, tmp_path):
     assert code == 2 and 'would vanish when decoded' in msg
 
 def test_non_ascii_digits_are_malformed_for_verifier_and_format_reward():
-    from warmstart_kit.tasks import get_task
-    from warmstart_kit.rewards import format_reward, ground_truth
+    from warmstart_kit.tasks.families import get_task
+    from warmstart_kit.rl.rewards import format_reward, ground_truth
     comps = ['A:٣', 'A:４３２', 'A:3']
     assert format_reward(completions=comps, task=['addition'] * 3) == [0.0, 0.0, 1.0]
     assert ground_truth(completions=comps, task=['addition'] * 3, answer=['3', '432', '3']) == [0.0, 0.0, 1.0]
     assert get_task('countdown').extract('A:٣+٤') is None
 
 def test_top_level_help_imports_nothing_heavy():
-    code = "import sys; from warmstart_kit.cli import main\ntry: main(['--help'])\nexcept SystemExit: pass\nprint(sorted({m.split('.')[0] for m in sys.modules} & {'torch', 'altair', 'polars', 'transformers'}))"
+    code = "import sys; from warmstart_kit.cli.main import main\ntry: main(['--help'])\nexcept SystemExit: pass\nprint(sorted({m.split('.')[0] for m in sys.modules} & {'torch', 'altair', 'polars', 'transformers'}))"
     r = subprocess.run([sys.executable, '-c', code], capture_output=True, text=True)
     assert r.stdout.strip().splitlines()[-1] == '[]' and 'rl' in r.stdout
 

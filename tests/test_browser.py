@@ -1,6 +1,4 @@
 "A real browser (headless Debian Chromium via Selenium) opens the saved report and an interactive chart page."
-import shutil
-import pytest
 
 def _driver():
     from conftest import chrome

@@ -1,14 +1,13 @@
 """Bring your own samples (`warmstart passk --samples`) and your own checkpoints (`warmstart sparsity`, `warmstart eval`, the
 phase probe) on a Qwen2-shaped model with its own BPE tokenizer, saved sharded: results, and bad input as one error line, exit 2,
-nothing written. Commands run through `warmstart_kit.cli.main` in-process (the console script's code path), one through the
+nothing written. Commands run through `warmstart_kit.cli.main.main` in-process (the console script's code path), one through the
 installed `warmstart` script."""
-import json, random
-from pathlib import Path
+import random
 import polars as pl
 import pytest
 import torch
 
-from warmstart_kit.cli import main
+from warmstart_kit.cli.main import main
 
 def run(capsys, *args):
     "(exit code, stdout, stderr) of `warmstart ARGS` run in this process."
@@ -54,7 +53,7 @@ def test_passk_of_graded_samples_console_script(files, tmp_path):
     assert 'data:image/png;base64,' in page and 'graded.parquet' in page
 
 # the Python API (what the command runs, without the charts)
-from warmstart_kit.samples import passk_of_samples, SamplesConfig, read_samples, grade
+from warmstart_kit.studies.sample_files import passk_of_samples, SamplesConfig, read_samples, grade
 
 def test_counts_with_mixed_n(files):
     r = passk_of_samples([files / 'counts.jsonl'], SamplesConfig(n_boot=20))
@@ -111,8 +110,8 @@ def _bpe(texts):
 def foreign(tmp_path_factory):
     "Qwen2-shaped init (fp32, 2 shards) with a byte-level BPE tokenizer; two sparse 'fine-tunes' (3 shards); a Llama of another shape."
     from transformers import Qwen2Config, LlamaConfig, AutoModelForCausalLM
-    from warmstart_kit.sparsity import save_sharded
-    from warmstart_kit.tasks import get_task
+    from warmstart_kit.analysis.sparsity import save_sharded
+    from warmstart_kit.tasks.families import get_task
     d = tmp_path_factory.mktemp('foreign'); task = get_task('addition')
     tok = _bpe([p.prompt + task.solve(p).text for p in task.sample(200, seed=0)])
     cfg = Qwen2Config(vocab_size=len(tok), hidden_size=32, intermediate_size=64, num_hidden_layers=2, num_attention_heads=2, num_key_value_heads=1,
@@ -132,8 +131,8 @@ def foreign(tmp_path_factory):
 
 def test_foreign_tokenizer_is_not_ours(foreign):
     d, tok = foreign
-    from warmstart_kit.checkpoints import load_checkpoint
-    from warmstart_kit.tokenizer import prompt_ids
+    from warmstart_kit.models.checkpoints import load_checkpoint
+    from warmstart_kit.tasks.tokenizer import prompt_ids
     _, t, meta = load_checkpoint(d / 'init')
     sol = '12345+678=col:5+8=13 c1;4+7+1=12 c1;3+6+1=10 c1;2+1=3;1=1;A:13023'
     assert meta == {} and len(t) == 300 and len(t(sol, add_special_tokens=False).input_ids) < len(sol)     # multi-character tokens
@@ -171,7 +170,7 @@ def test_eval_and_phases_with_a_foreign_tokenizer(capsys, foreign, tmp_path):
     assert code == 0, err
     pp = pl.read_parquet(tmp_path / 'ev' / 'per_problem.parquet')
     assert pp['n'].to_list() == [2, 2]
-    from warmstart_kit.phases import phase_metrics
-    from warmstart_kit.data import load_eval_set
+    from warmstart_kit.analysis.phases import phase_metrics
+    from warmstart_kit.tasks.evalsets import load_eval_set
     ph = phase_metrics([(0, d / 'init'), (1, d / 'ft1')], load_eval_set('addition', 'default', n=2), n=1, max_new_tokens=6)
     assert sorted(ph['step'].unique().to_list()) == [0, 1] and 'all' in ph['role'].to_list()

@@ -3,7 +3,7 @@ mkdocs-jupyter), navigated in headless Chromium over a localhost HTTP server: th
 nbdev's order, every page loads with its images, charts and math and without console errors or requests off this
 machine, and every exported name has its show_doc entry (heading and docstring) on its module's page.
 Also: every exported function and class has a one-line docstring and documented parameters (fastcore.docments)."""
-import dataclasses, functools, http.server, importlib, inspect, io, os, re, shutil, subprocess, sys, threading, time, tokenize
+import dataclasses, functools, http.server, importlib, inspect, io, os, re, subprocess, sys, threading, time, tokenize
 from pathlib import Path
 from urllib.parse import urlparse
 import pytest
@@ -59,11 +59,9 @@ return a.textContent;"""   # MathJax 2 keeps each formula's source in a script e
 
 def test_docs_site_in_browser(site):
     from selenium.webdriver.support.ui import WebDriverWait
-    from nbdev.quarto import nbdev_sidebar
     sys.path.insert(0, str(ROOT / 'tools')); import docs_site
     url, out = site
-    import yaml
-    order = yaml.safe_load((ROOT / 'nbs' / 'sidebar.yml').read_text())['website']['sidebar']['contents']   # written by the build
+    order = docs_site.flat(docs_site.sidebar())       # nbs/sidebar.yml, in layer order (the build checks it lists every notebook)
     want = [docs_site.page_name(n).replace('.ipynb', '.html') for n in order]
     exported = _exported()
     d = _driver()
@@ -75,7 +73,7 @@ def test_docs_site_in_browser(site):
                                       .map(a => [a.textContent.trim(), a.href]).filter(([t, h]) => !h.includes('#'))""")    # pages, not their sections
         pages = [urlparse(h).path.lstrip('/') for _, h in links if urlparse(h).path.endswith('.html')]
         pages = list(dict.fromkeys('index.html' if p == '' else p for p in pages))
-        assert pages == want, (pages, want)          # the sidebar: every notebook, in nbdev's order
+        assert pages == want, (pages, want)          # the sidebar: every notebook, in the sidebar's (layer) order
         assert 'warmstart' in d.execute_script("return document.querySelector('article').innerText").lower()   # the index page is nbs/index.ipynb
         by_page = {}
         for mod, names in exported.items(): by_page.setdefault(_page_of(mod), []).append((mod, names))
@@ -107,11 +105,11 @@ def test_docs_site_in_browser(site):
                     doc = inspect.getdoc(obj)
                     if doc and _norm(doc.splitlines()[0])[:60] not in (tex if '$' in doc else text): no_doc.append(f'{mod}.{name}: {doc.splitlines()[0][:60]!r}')
             if SHOTS:
-                Path(SHOTS).mkdir(parents=True, exist_ok=True); d.save_screenshot(str(Path(SHOTS) / page.replace('.html', '.png')))
+                Path(SHOTS).mkdir(parents=True, exist_ok=True); d.save_screenshot(str(Path(SHOTS) / page.replace('/', '__').replace('.html', '.png')))
         assert missing == [], f'exported names without their show_doc entry on their page: {missing}'
         assert no_doc == [], f'docstrings not shown: {no_doc}'
         assert charts >= 5, charts
-        d.get(url + '/methods.html')                  # math is typeset by the local MathJax
+        d.get(url + '/explanations/methods.html')     # math is typeset by the local MathJax
         WebDriverWait(d, 30).until(lambda d: d.execute_script("return document.querySelectorAll('.MathJax, .MathJax_Display').length > 20"))
         assert '$$' not in d.execute_script("return document.querySelector('article').innerText")
         print(f'{len(links)} pages, {sum(len(n) for n in exported.values())} exported names, {charts} charts checked in {time.time() - t0:.0f}s')

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
-NB = ROOT / 'nbs' / '15a_explorers.ipynb'
+NB = ROOT / 'nbs' / 'api' / 'views' / '02_explorers.ipynb'
 EXPLORERS = ['PassKExplorer', 'PhaseExplorer', 'SparsityExplorer', 'DecompositionExplorer', 'PhaseDiagramExplorer',
              'CeilingExplorer', 'RunExplorer', 'DecompositionStepsExplorer', 'LiveMonitor']
 SHOTS = os.environ.get('WS_LAB_SHOTS')   # a folder: save screenshots there (for looking at them)

@@ -1,10 +1,10 @@
 "Checkpoint round trips and loading of local Hugging Face folders."
 import json
 import pytest, torch
-from warmstart_kit.models import make_model
-from warmstart_kit.checkpoints import save_checkpoint, load_checkpoint
-from warmstart_kit.core import ModelError
-from warmstart_kit.tokenizer import char_tokenizer
+from warmstart_kit.models.build import make_model
+from warmstart_kit.models.checkpoints import save_checkpoint, load_checkpoint
+from warmstart_kit.core.errors import ModelError
+from warmstart_kit.tasks.tokenizer import char_tokenizer
 
 @pytest.mark.parametrize('arch', ['llama', 'gpt2'])
 def test_roundtrip_exact(tmp_path, arch):

@@ -4,7 +4,7 @@ import numpy as np
 import polars as pl
 import pytest
 from hypothesis import given, settings, strategies as st
-from warmstart_kit.passk import pass_at_k, pass_at_k_curve, bootstrap_pass_at_k, crossover_k, accuracy_histogram
+from warmstart_kit.analysis.passk import pass_at_k, bootstrap_pass_at_k, crossover_k, accuracy_histogram
 
 @st.composite
 def nck(draw):

@@ -1,15 +1,14 @@
 "RLAG (warmstart_kit.rlag) and its knowledge task: the loss against hand-computed values, the y_w = y_l branch, the world's splits and alphabet, resume, and `warmstart rlag` at a tiny size."
 import math
-from pathlib import Path
 import polars as pl
 import pytest, torch
-from warmstart_kit.cli import main
-from warmstart_kit.core import TaskError
-from warmstart_kit.models import make_model
-from warmstart_kit.tokenizer import char_tokenizer, ALPHABET
-from warmstart_kit.checkpoints import latest_checkpoint
-from warmstart_kit.knowledge import make_world, base_world, BaseWorlds, check_text, question_prompt, full_answer, context_snippets
-from warmstart_kit.rlag import RLAGConfig, rlag_loss, rlag_terms, rlag_batch_loss, rlag_items, choose_options, rlag_train, segment_logprobs
+from warmstart_kit.cli.main import main
+from warmstart_kit.core.errors import TaskError
+from warmstart_kit.models.build import make_model
+from warmstart_kit.tasks.tokenizer import char_tokenizer, ALPHABET
+from warmstart_kit.models.checkpoints import latest_checkpoint
+from warmstart_kit.tasks.knowledge import make_world, base_world, BaseWorlds, check_text, question_prompt, full_answer, context_snippets
+from warmstart_kit.rl.rlag import RLAGConfig, rlag_loss, rlag_terms, rlag_batch_loss, rlag_items, choose_options, rlag_train, segment_logprobs
 
 torch.set_num_threads(1)
 TK = char_tokenizer()
@@ -145,9 +144,9 @@ def test_shipped_knowledge_base_loads_and_reads_snippets():
     import json
     from dataclasses import asdict
     from transformers import AutoModelForCausalLM
-    from warmstart_kit.checkpoints import load_checkpoint
-    from warmstart_kit.knowledge import base_checkpoint
-    from warmstart_kit.rlag import KnowledgeBaseConfig, evaluate_knowledge
+    from warmstart_kit.models.checkpoints import load_checkpoint
+    from warmstart_kit.tasks.knowledge import base_checkpoint
+    from warmstart_kit.rl.rlag import KnowledgeBaseConfig, evaluate_knowledge
     d = base_checkpoint()
     AutoModelForCausalLM.from_pretrained(d)                                   # the plain transformers path loads it too
     model, tok, meta = load_checkpoint(d)

@@ -1,16 +1,14 @@
 "RLP (warmstart_kit.rlp): the reward, the EMA, where gradients flow, the thought span, resume, and `warmstart rlp` end to end at a tiny size."
 import copy, json
 from dataclasses import replace
-from pathlib import Path
 import polars as pl
 import pytest, torch
-from warmstart_kit.cli import main
-from warmstart_kit.models import make_model
-from warmstart_kit.tokenizer import char_tokenizer, encode_example
-from warmstart_kit.engine import get_scorer
-from warmstart_kit.checkpoints import latest_checkpoint, load_trainer_state
-from warmstart_kit.rlp import (RLPConfig, step_documents, rlp_targets, sample_thoughts, cut_thoughts, thought_rows, rlp_rewards,
-                               rlp_advantages, rlp_loss, ema_update, make_ema, rlp_train)
+from warmstart_kit.cli.main import main
+from warmstart_kit.models.build import make_model
+from warmstart_kit.tasks.tokenizer import char_tokenizer, encode_example
+from warmstart_kit.sampling.cpu_engine import get_scorer
+from warmstart_kit.models.checkpoints import latest_checkpoint, load_trainer_state
+from warmstart_kit.rl.rlp import RLPConfig, step_documents, rlp_targets, sample_thoughts, cut_thoughts, thought_rows, rlp_rewards, rlp_advantages, rlp_loss, ema_update, make_ema, rlp_train
 
 torch.set_num_threads(1)
 TK = char_tokenizer()

@@ -3,8 +3,8 @@ import json
 from dataclasses import asdict
 import polars as pl
 import pytest
-from warmstart_kit.study import StudyConfig, shipped_base_dir
-from warmstart_kit.checkpoints import load_checkpoint
+from warmstart_kit.studies.warmstart import StudyConfig, shipped_base_dir
+from warmstart_kit.models.checkpoints import load_checkpoint
 
 def test_smoke_study(cli, smoke_run, tmp_path):
     out = smoke_run

@@ -1,8 +1,8 @@
 "Property tests: extractors and verifiers on malformed outputs, traces, splits."
 import random
 from hypothesis import given, settings, strategies as st, HealthCheck
-from warmstart_kit.tasks import get_task, split_of, ROLE_ID, _parse_expr
-from warmstart_kit.tokenizer import char_tokenizer, encode_example
+from warmstart_kit.tasks.families import get_task, split_of, ROLE_ID, _parse_expr
+from warmstart_kit.tasks.tokenizer import char_tokenizer, encode_example
 
 TASKS = [get_task('addition'), get_task('countdown'), get_task('addition', preset='hard'), get_task('countdown', preset='hard')]
 text = st.text(alphabet=st.characters(codec='utf-8', exclude_categories=('Cs',)), max_size=200)

@@ -1,18 +1,19 @@
 """TRL as an engine: one tokenization path through every tool, a TRL run with the toolkit's metrics and checkpoints,
 the toolkit's analyses on it, a real 2-process CPU run (torchrun, gloo), and bad input."""
-import argparse, json, os, socket, subprocess, sys, textwrap
+import argparse, json, os, socket, subprocess, sys
 from dataclasses import fields
 from pathlib import Path
 import polars as pl
 import pytest
-import torch
 
-from warmstart_kit.core import ConfigError, data_dir
-from warmstart_kit.grpo import GRPOConfig
-from warmstart_kit.tasks import get_task
-from warmstart_kit.tokenizer import prompt_ids, char_tokenizer
-from warmstart_kit.checkpoints import load_checkpoint, save_checkpoint, checkpoint_steps
-from warmstart_kit.trl_engine import trl_settings, check_trl_args, parse_trl_args, cmd_rl_trl, NO_TRL
+from warmstart_kit.core.errors import ConfigError
+from warmstart_kit.core.files import data_dir
+from warmstart_kit.rl.grpo import GRPOConfig
+from warmstart_kit.tasks.families import get_task
+from warmstart_kit.tasks.tokenizer import prompt_ids, char_tokenizer
+from warmstart_kit.models.checkpoints import load_checkpoint, save_checkpoint, checkpoint_steps
+from warmstart_kit.rl.trl_backend import trl_settings, check_trl_args, parse_trl_args, NO_TRL
+from warmstart_kit.cli.commands import cmd_rl_trl
 
 ROOT = Path(__file__).resolve().parents[1]
 BASES = sorted(str(p.parent.relative_to(data_dir())) for p in (data_dir() / 'base').glob('**/config.json'))
@@ -28,7 +29,7 @@ def _prompts():
 @pytest.fixture(scope='module')
 def tiny_ckpt(tmp_path_factory):
     "A fresh model saved with the current char tokenizer (the shipped bases are covered separately)."
-    from warmstart_kit.models import make_model
+    from warmstart_kit.models.build import make_model
     return save_checkpoint(make_model('test'), char_tokenizer(), tmp_path_factory.mktemp('tiny') / 'ck', meta={'kind': 'test'})
 
 def test_shipped_bases_found():
@@ -41,7 +42,7 @@ def test_one_tokenization_path(which, tiny_ckpt, tmp_path):
     and TRL's GRPOTrainer's own prompt tokenization (`_tokenize_prompts`, TRL 1.16)."""
     trl = pytest.importorskip('trl'); datasets = pytest.importorskip('datasets')
     from transformers import AutoTokenizer, pipeline
-    from warmstart_kit.rewards import ground_truth
+    from warmstart_kit.rl.rewards import ground_truth
     model, tok, _ = load_checkpoint(tiny_ckpt if which == 'tiny' else data_dir() / which)
     tok.save_pretrained(tmp_path / 'tok'); reloaded = AutoTokenizer.from_pretrained(tmp_path / 'tok')
     pipe = pipeline('text-generation', model=model, tokenizer=tok, device='cpu')
@@ -66,8 +67,8 @@ def test_one_tokenization_path(which, tiny_ckpt, tmp_path):
 @pytest.fixture(scope='module')
 def trl_run(tmp_path_factory):
     pytest.importorskip('trl'); pytest.importorskip('datasets')
-    from warmstart_kit.trl_engine import trl_grpo_train
-    from warmstart_kit.trainer import grpo_train
+    from warmstart_kit.rl.trl_backend import trl_grpo_train
+    from warmstart_kit.rl.trainer import grpo_train
     run = tmp_path_factory.mktemp('trl') / 'run'
     seen = []
     m = trl_grpo_train(BASE, GRPOConfig(**CFG), run_dir=run, device='cpu', progress=False, callback=lambda s, row, model: seen.append(s))
@@ -89,7 +90,7 @@ def test_trl_run_writes_the_toolkit_schema(trl_run):
     ex = pl.read_parquet(run / 'examples.parquet')
     assert ex.columns == ['step', 'epoch', 'key', 'accuracy', 'reward'] and ex.height == CFG['steps'] * CFG['prompts_per_step']
     # the same problems as the toolkit's engine: step 0's keys
-    from warmstart_kit.grpo import prompt_batch
+    from warmstart_kit.rl.grpo import prompt_batch
     assert ex.filter(pl.col('step') == 0)['key'].to_list() == [p.key for p in prompt_batch(0, 2, CFG['seed'], get_task('addition'))[0]]
     cfg_saved = json.loads((run / 'grpo_config.json').read_text())
     assert cfg_saved['steps'] == 2 and json.loads((run / 'trl_config.json').read_text())['settings']['num_generations'] == 4
@@ -104,12 +105,12 @@ def test_trl_checkpoints_in_the_toolkit_layout(trl_run):
 
 def test_analyses_unchanged_on_a_trl_run(trl_run):
     "pass@k (what warmstart eval runs), phases, sparsity and the explorers read a TRL run like any other."
-    from warmstart_kit.evaluation import evaluate
-    from warmstart_kit.passk import bootstrap_pass_at_k
-    from warmstart_kit.phases import run_checkpoints, phase_metrics
-    from warmstart_kit.sparsity import compare_checkpoints
-    from warmstart_kit.explorers import SparsityExplorer, PassKExplorer
-    from warmstart_kit.data import load_eval_set
+    from warmstart_kit.sampling.evaluation import evaluate
+    from warmstart_kit.analysis.passk import bootstrap_pass_at_k
+    from warmstart_kit.analysis.phases import run_checkpoints, phase_metrics
+    from warmstart_kit.analysis.sparsity import compare_checkpoints
+    from warmstart_kit.views.explorers import SparsityExplorer, PassKExplorer
+    from warmstart_kit.tasks.evalsets import load_eval_set
     run, *_ = trl_run
     final = run / 'checkpoints' / 'final'
     probs = load_eval_set('addition', 'default', n=4)
@@ -125,8 +126,8 @@ def test_analyses_unchanged_on_a_trl_run(trl_run):
 # ---------------------------------------------------------------- 3. a real distributed run: 2 processes, CPU, gloo
 LAUNCH = '''
 import json, sys, torch.distributed as dist
-from warmstart_kit.trl_engine import trl_grpo_train
-from warmstart_kit.grpo import GRPOConfig
+from warmstart_kit.rl.trl_backend import trl_grpo_train
+from warmstart_kit.rl.grpo import GRPOConfig
 m = trl_grpo_train(sys.argv[1], GRPOConfig(**json.loads(sys.argv[3])), run_dir=sys.argv[2], device='cpu', progress=False)
 print(json.dumps({'rank': dist.get_rank(), 'world': dist.get_world_size(), 'backend': dist.get_backend(), 'steps': m.height}), flush=True)
 '''
@@ -156,7 +157,7 @@ def test_two_process_cpu_run(trl_run, tmp_path):
     ex = pl.read_parquet(run / 'examples.parquet')
     assert ex.height == 4 and ex.group_by('step').len()['len'].to_list() == [2, 2]     # every completion of both processes gathered
     assert [(s, p.name) for s, p in checkpoint_steps(run, final=True)] == [(1, 'step-1'), (2, 'final')]
-    from warmstart_kit.sparsity import compare_checkpoints
+    from warmstart_kit.analysis.sparsity import compare_checkpoints
     assert compare_checkpoints(BASE, run / 'checkpoints' / 'final').tensors['changed_exact'].sum() > 0
     assert not [p for p in tmp_path.iterdir() if p.name.startswith('.')]      # no leftovers
 
@@ -179,7 +180,7 @@ def test_mapping():
     if pytest.importorskip('trl'):
         import trl
         known = {f.name for f in fields(trl.GRPOConfig)}
-        from warmstart_kit.trl_engine import PARITY
+        from warmstart_kit.rl.trl_backend import PARITY
         assert set(s) | set(PARITY) <= known        # every name the engine sets exists in this TRL
 
 def test_trl_args_checked():
@@ -210,7 +211,7 @@ def test_cmd_rl_trl_bad_input_writes_nothing(tmp_path, kw, over, needle):
 def _main(*args):
     "`cli.main` in this process: (exit code, stdout, stderr); argparse's own exits included."
     import contextlib, io
-    from warmstart_kit.cli import main
+    from warmstart_kit.cli.main import main
     out, err = io.StringIO(), io.StringIO()
     with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
         try: code = main([str(a) for a in args])
@@ -218,7 +219,7 @@ def _main(*args):
     return code, out.getvalue(), err.getvalue()
 
 def test_rl_help_documents_the_engine():
-    from warmstart_kit.cli import command_parser
+    from warmstart_kit.cli.main import command_parser
     h = ' '.join(command_parser('rl').format_help().split())
     assert '--engine {ours,trl}' in h and '--trl-arg KEY=VALUE' in h
     assert "pip install 'warmstart_kit[trl]'" in h and '(default: ours)' in h and '--engine trl only' in h

@@ -75,7 +75,7 @@ def venv(dist):
 def test_installed_package_runs(venv):
     v, cwd, env = venv
     py, exe = v / 'bin' / 'python', v / 'bin' / 'warmstart'
-    code = ("import sys, warmstart_kit, warmstart_kit.core as c; import importlib.metadata as md; from packaging.requirements import Requirement\n"
+    code = ("import sys, warmstart_kit, warmstart_kit.core.files as c; import importlib.metadata as md; from packaging.requirements import Requirement\n"
             "print(warmstart_kit.__file__); print(c.data_dir()); print(md.version('warmstart_kit'))\n"
             "bad = []\n"
             "for r in map(Requirement, md.requires('warmstart_kit') or []):\n"

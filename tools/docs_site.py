@@ -12,9 +12,9 @@
    title and description, `#| echo: false` / `output: false` / `include: false` become mkdocs-jupyter's remove tags,
    directive comments are dropped from the code shown, widget outputs (which need a widget manager from a CDN to
    draw) are dropped, and Altair charts stored as HTML (which load vega-embed from a CDN) are drawn as SVG by vl-convert.
-3. `mkdocs build` with the top-level mkdocs.yml, plus docs_dir, site_dir and the sidebar in nbdev's order
+3. `mkdocs build` with the top-level mkdocs.yml, plus docs_dir, site_dir and the sidebar of nbs/sidebar.yml (layer order)
    (`nbdev_sidebar`), written to _proc/mkdocs.yml. MathJax 2.7 is copied from the PyPI package jupyter-server-mathjax
-   (which `make docs-deps` installs): nothing on the site is fetched from outside it. Pages are named as nbdev names them (06_passk.ipynb -> passk.html), so nbdev's links
+   (which `make docs-deps` installs): nothing on the site is fetched from outside it. Pages are named as nbdev names them (api/analysis/00_passk.ipynb -> api/analysis/passk.html), so nbdev's links
    to names (and _modidx.py) point at them; links to the published site (doc_host) are made relative.
 
 Usage: python tools/docs_site.py [--out _docs] [--workers 2] [--force]
@@ -90,20 +90,30 @@ def proc_one(src:str, dst:str)->tuple:
         nb = _with_constants(read_nb(src)); FilterDefaults()(nb); write_nb(nb, dst)
     return Path(src).name, time.time() - t0, mixed
 
-def nbdev_process(workers:int=2, force:bool=False)->list:
-    "Process every notebook of nbs/ into _proc/ (skipping those newer than their source); returns the sidebar order."
-    from nbdev.config import get_config
-    from nbdev.quarto import nbdev_sidebar
+def sidebar()->list:
+    "The sidebar's contents (nbs/sidebar.yml, in layer order): notebook paths and {'section': title, 'contents': [...]} dicts."
     import yaml
+    from nbdev.config import get_config
+    return yaml.safe_load((get_config().nbs_path / 'sidebar.yml').read_text())['website']['sidebar']['contents']
+
+def flat(contents:list)->list:
+    "The notebook paths of sidebar `contents`, in order, sections opened."
+    return [x for c in contents for x in (flat(c['contents']) if isinstance(c, dict) else [c])]
+
+def nbdev_process(workers:int=2, force:bool=False)->list:
+    "Process every notebook of nbs/ into _proc/ (skipping those newer than their source); returns the sidebar's contents."
+    from nbdev.config import get_config
     cfg = get_config()
-    nbdev_sidebar.__wrapped__(force=True)            # nbs/sidebar.yml, in nbdev's order
-    order = yaml.safe_load((cfg.nbs_path / 'sidebar.yml').read_text())['website']['sidebar']['contents']
+    contents = sidebar(); order = flat(contents)
+    listed, present = set(order), {str(p.relative_to(cfg.nbs_path)) for p in cfg.nbs_path.rglob('*.ipynb') if '.ipynb_checkpoints' not in p.parts}
+    if listed != present: sys.exit(f'nbs/sidebar.yml and nbs/ disagree: not listed {sorted(present - listed)}, listed but missing {sorted(listed - present)}')
     PROC.mkdir(exist_ok=True)
     import nbdev.processors   # like nbdev's proc_nbs: a newer settings.ini or nbdev invalidates the cache
     newest = max(cfg.config_file.stat().st_mtime, Path(nbdev.processors.__file__).stat().st_mtime, Path(__file__).stat().st_mtime)   # or this file
     jobs = []
     for name in order:
         src, dst = cfg.nbs_path / name, PROC / name
+        dst.parent.mkdir(parents=True, exist_ok=True)
         if force or not dst.exists() or dst.stat().st_mtime < max(src.stat().st_mtime, newest): jobs.append((str(src), str(dst)))
     if jobs:
         import multiprocessing as mp
@@ -112,7 +122,7 @@ def nbdev_process(workers:int=2, force:bool=False)->list:
             sys.path.insert(0, str(Path(__file__).parent)); import docs_site   # workers find proc_one by module name
             for name, secs, mixed in ex.map(docs_site.proc_one, *zip(*jobs)):
                 print(f'  nbdev processed {name} in {secs:.1f}s' + (f' (cells {mixed} mix imports with other code: only their imports ran)' if mixed else ''), flush=True)
-    return order
+    return contents
 
 _DIR = re.compile(r'^\s*#\|\s*([\w-]+)\s*:?\s*(.*?)\s*$')
 _VEGA_CDN = re.compile(r'https://cdn\.jsdelivr\.net/npm/vega')
@@ -162,34 +172,40 @@ def _site_nb(nb:dict)->tuple:
     return title, nb
 
 def page_name(nb_name:str)->str:
-    "The page a notebook becomes, named as nbdev names it (and links to it): 06_passk.ipynb -> passk.ipynb (passk.html)."
+    "The page a notebook becomes, named as nbdev names it (and links to it): api/analysis/00_passk.ipynb -> api/analysis/passk.ipynb (.html)."
     from nbdev.doclinks import _nbpath2html
-    return _nbpath2html(Path(nb_name)).with_suffix('.ipynb').name
+    return str(_nbpath2html(Path(nb_name)).with_suffix('.ipynb'))
 
-def _relative_links(nb:dict, prefix:str)->dict:
-    "nbdev links names to the published site (doc_host + doc_baseurl): point them at this site's pages instead."
-    def fix(x): return [l.replace(prefix, '') for l in x] if isinstance(x, list) else x.replace(prefix, '')
+def _relative_links(nb:dict, prefix:str, up:str='')->dict:
+    "nbdev links names to the published site (doc_host + doc_baseurl): point them at this site's pages instead (`up`: '../' per folder level)."
+    def fix(x): return [l.replace(prefix, up) for l in x] if isinstance(x, list) else x.replace(prefix, up)
     for c in nb['cells']:
         if c['cell_type'] == 'markdown': c['source'] = fix(c['source'])
         for o in c.get('outputs', []):
             if 'text/markdown' in o.get('data', {}): o['data']['text/markdown'] = fix(o['data']['text/markdown'])
     return nb
 
-def write_sources(order:list)->list:
-    "_proc/site_src/: the site's notebooks; returns the nav (sidebar) in nbdev's order."
+def write_sources(contents:list)->list:
+    "_proc/site_src/: the site's notebooks, in folders as in nbs/; returns the mkdocs nav (the sidebar's sections and pages)."
     from nbdev.config import get_config
     cfg = get_config()
     prefix = cfg.doc_host.rstrip('/') + '/' + cfg.doc_baseurl.strip('/') + '/'
     SRC.mkdir(parents=True, exist_ok=True)
-    pages = [page_name(n) for n in order]
-    for old in SRC.glob('*.ipynb'):
-        if old.name not in pages: old.unlink()
-    nav = []
-    for name, page in zip(order, pages):
-        title, nb = _site_nb(json.loads((PROC / name).read_text()))
-        (SRC / page).write_text(json.dumps(_relative_links(nb, prefix), indent=1))
-        nav.append({('Home' if page == 'index.ipynb' else title or Path(name).stem): page})
-    return nav
+    pages = {page_name(n) for n in flat(contents)}
+    for old in SRC.rglob('*.ipynb'):
+        if str(old.relative_to(SRC)) not in pages: old.unlink()
+    def nav(items):
+        out = []
+        for it in items:
+            if isinstance(it, dict): out.append({it['section']: nav(it['contents'])}); continue
+            page = page_name(it)
+            title, nb = _site_nb(json.loads((PROC / it).read_text()))
+            depth = page.count('/')                     # links to the published site become relative to this page's folder
+            (SRC / page).parent.mkdir(parents=True, exist_ok=True)
+            (SRC / page).write_text(json.dumps(_relative_links(nb, prefix, '../' * depth), indent=1))
+            out.append({('Home' if page == 'index.ipynb' else title or Path(it).stem): page})
+        return out
+    return nav(contents)
 
 def build(out:Path, nav:list):
     "mkdocs build from the top-level mkdocs.yml plus docs_dir, site_dir and nav."
@@ -207,7 +223,13 @@ def build(out:Path, nav:list):
     # mkdocs-jupyter's MathJax script tag loads the configuration below, which loads MathJax from this site
     import jupyter_server_mathjax
     shutil.copytree(Path(jupyter_server_mathjax.__file__).parent / 'static', out / 'assets' / 'mathjax', dirs_exist_ok=True)
-    (out / 'assets' / 'javascripts' / 'mathjax-offline.js').write_text(MATHJAX_LOADER)
+    # mkdocs-jupyter writes custom_mathjax_url as given (relative) into every page: a page in a folder d levels deep loads
+    # FOLDER/assets/javascripts/mathjax-offline.js, which loads the one MathJax at the site's root
+    for folder in {p.parent for p in out.rglob('*.html')}:
+        depth = len(folder.relative_to(out).parts)
+        if not {'assets', 'search'} & set(folder.relative_to(out).parts):
+            (folder / 'assets' / 'javascripts').mkdir(parents=True, exist_ok=True)
+            (folder / 'assets' / 'javascripts' / 'mathjax-offline.js').write_text(MATHJAX_LOADER.replace('../mathjax/', '../' * (2 + depth) + 'assets/mathjax/'))
 
 MATHJAX_LOADER = r"""// MathJax 2.7 from this site, configured before it loads: HTML-CSS output in the STIX web fonts shipped with it and
 // the delimiters Jupyter notebooks use. jupyter-server-mathjax ships no TeX fonts, so nothing may ask for them (a request
@@ -267,10 +289,10 @@ def main(argv=None):
     a = ap.parse_args(argv)
     t0 = time.time()
     os.chdir(ROOT)
-    order = nbdev_process(a.workers, a.force)
+    contents = nbdev_process(a.workers, a.force)
     t1 = time.time()
-    nav = write_sources(order)
+    nav = write_sources(contents)
     build(Path(a.out).resolve(), nav)
-    print(f'docs site: {Path(a.out).resolve()}/index.html ({len(order)} pages; nbdev processing {t1 - t0:.0f}s, mkdocs {time.time() - t1:.0f}s)')
+    print(f'docs site: {Path(a.out).resolve()}/index.html ({len(flat(contents))} pages; nbdev processing {t1 - t0:.0f}s, mkdocs {time.time() - t1:.0f}s)')
 
 if __name__ == '__main__': main()

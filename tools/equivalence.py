@@ -15,6 +15,7 @@ import argparse, hashlib, json, os, re, shutil, subprocess, sys, time
 from pathlib import Path
 
 TIME_COLS = re.compile(r'(time|elapsed|seconds|per_s$|_s$|gb_read|^wall)')
+TMP_DIR = re.compile(r'\.([^/."]+)\.tmp-\d+')
 REPO = Path(__file__).resolve().parent.parent
 
 
@@ -70,7 +71,8 @@ def fingerprint(folder:Path)->dict:
         elif f.suffix == '.parquet':
             df = pl.read_parquet(f)
             df = df.select([c for c in df.columns if not TIME_COLS.search(c)])
-            out[rel] = hashlib.sha256(json.dumps(df.to_dicts(), default=repr).encode()).hexdigest()
+            text = TMP_DIR.sub(r'\1', json.dumps(df.to_dicts(), default=repr))   # a study's temporary folder name carries its pid
+            out[rel] = hashlib.sha256(text.encode()).hexdigest()
     return out
 
 

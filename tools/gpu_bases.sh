@@ -28,7 +28,7 @@ pack() {   # also on a timeout's SIGTERM: keep the bases that finished (a killed
 trap pack EXIT TERM INT
 for s in "$@"; do
   # shellcheck disable=SC2086
-  "$PY" -c 'import sys; from warmstart_kit.cli import main; sys.argv[0] = "warmstart"; main()' pretrain $FLAGS $SIZE \
+  "$PY" -c 'import sys; from warmstart_kit.cli.main import main; sys.argv[0] = "warmstart"; main()' pretrain $FLAGS $SIZE \
       --seed "$s" --out "$WORK/seed-$s" >>"$LOG" 2>&1 &
 done
 wait

@@ -20,7 +20,7 @@
 #
 # Left out on purpose: vl-convert-python (~33 MiB; PNG/SVG rendering of charts). Without it the notebooks' altair
 # charts print a rendering error as cell output instead of an image (the cell still passes), and `run_study`'s HTML
-# report, which inlines PNG figures, cannot be written: nbs/16_study.ipynb's gpu cell is skipped by default in
+# report, which inlines PNG figures, cannot be written: nbs/experiments/02_warmstart_study.ipynb's gpu cell is skipped by default in
 # gpu_check.sh for that reason (and for its length). ipywidgets is left out too (only warmstart_kit.explorers uses it).
 #
 # Usage:  bash tools/gpu_wheels.sh                 # -> .whl/*.whl, 30 wheels, ~44 MiB

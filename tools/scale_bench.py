@@ -1,4 +1,4 @@
-"""Scale notes for nbs/19c_scale.ipynb: how the cost of each analysis grows with model size, samples and checkpoints.
+"""Scale notes for nbs/experiments/01_scale.ipynb: how the cost of each analysis grows with model size, samples and checkpoints.
 
 Measures, on whatever machine runs it (CPU unless --device cuda), at a few model sizes built from the toolkit's presets
 (random weights: the cost does not depend on what the model learned, only on its shape and on how many tokens it writes):
@@ -11,7 +11,7 @@ Times are CPU seconds of the measuring process (time.process_time; with --thread
 a shared machine do not inflate them as they inflate wall time; GRPO step times are the run's CPU time apportioned by the
 median of the per-step wall times after the first. Writes JSON (--out) and prints a markdown table.  Usage: .venv/bin/python tools/scale_bench.py --out /tmp/scale.json
 """
-import argparse, json, math, os, platform, statistics, sys, tempfile, time
+import argparse, json, os, platform, statistics, tempfile, time
 from pathlib import Path
 import torch
 
@@ -33,15 +33,15 @@ EXTRA = {'large': ('medium', dict(hidden_size=1024, num_hidden_layers=12, num_at
 GRPO_SHAPE = (4, 4, 32)   # prompts, completions per prompt, max new tokens of the GRPO rows
 
 def model_of(preset, dev):
-    from warmstart_kit.models import make_model, count_params
-    from warmstart_kit.tokenizer import char_tokenizer
+    from warmstart_kit.models.build import make_model, count_params
+    from warmstart_kit.tasks.tokenizer import char_tokenizer
     base, over = EXTRA.get(preset, (preset, {}))
     m = make_model(base, **over).to(dev).eval()
     return m, char_tokenizer(), count_params(m)
 
 def bench_sampling(presets, dev, rows):
-    from warmstart_kit.evaluation import grade_samples
-    from warmstart_kit.data import load_eval_set
+    from warmstart_kit.sampling.evaluation import grade_samples
+    from warmstart_kit.tasks.evalsets import load_eval_set
     probs = load_eval_set('addition', 'default', n=16)
     for p in presets:
         m, tok, n = model_of(p, dev)
@@ -54,12 +54,12 @@ def bench_sampling(presets, dev, rows):
             print(rows[-1], flush=True)
 
 def bench_grpo(presets, dev, rows, tmp):
-    from warmstart_kit.grpo import GRPOConfig
-    from warmstart_kit.trainer import grpo_train
+    from warmstart_kit.rl.grpo import GRPOConfig
+    from warmstart_kit.rl.trainer import grpo_train
     P, G, T = GRPO_SHAPE
     cfg = GRPOConfig(steps=3, prompts_per_step=P, group_size=G, max_new_tokens=T, seed=0)
     try:
-        from warmstart_kit.trl_engine import trl_grpo_train
+        from warmstart_kit.rl.trl_backend import trl_grpo_train
         import trl  # noqa: F401
     except ImportError: trl_grpo_train = None
     for p in presets:
@@ -78,8 +78,8 @@ def bench_grpo(presets, dev, rows, tmp):
             print(rows[-1], flush=True)
 
 def bench_phases(presets, dev, rows):
-    from warmstart_kit.phases import probe
-    from warmstart_kit.data import load_eval_set
+    from warmstart_kit.analysis.phases import probe
+    from warmstart_kit.tasks.evalsets import load_eval_set
     probs = load_eval_set('addition', 'default', n=8)
     for p in presets:
         m, tok, n = model_of(p, dev)
@@ -90,7 +90,7 @@ def bench_phases(presets, dev, rows):
 
 def bench_passk(rows):
     import numpy as np, polars as pl
-    from warmstart_kit.passk import bootstrap_pass_at_k
+    from warmstart_kit.analysis.passk import bootstrap_pass_at_k
     rng = np.random.default_rng(0)
     for P, n in ((1000, 64), (10000, 256)):
         df = pl.DataFrame({'model': np.repeat(['a', 'b'], P), 'problem_id': np.tile(np.arange(P), 2), 'n': n,
@@ -101,7 +101,7 @@ def bench_passk(rows):
         print(rows[-1], flush=True)
 
 def bench_sparsity(sizes, rows, tmp, device=None):
-    from warmstart_kit.sparsity import save_sharded, compare_checkpoints
+    from warmstart_kit.analysis.sparsity import save_sharded, compare_checkpoints
     for params, dtype in sizes:
         d = Path(tempfile.mkdtemp(dir=tmp))
         rows_per = 4096; cols = 1024
