@@ -3,6 +3,7 @@
     python tools/equivalence.py --root /tmp/wk-equiv --manifest before.json      # before the change
     python tools/equivalence.py --root /tmp/wk-equiv --manifest after.json       # after it (same --root: paths inside tables match)
     python tools/equivalence.py --compare before.json after.json                 # exit 1 and the differing entries if any
+    python tools/equivalence.py --src /tmp/old --manifest before.json             # the runs of another checkout (git worktree add /tmp/old REV)
 
 Every run goes through the `warmstart` console script (the one surface a refactor must not change), on the CPU with one
 torch thread. The fingerprint of a run folder: a sha256 per safetensors tensor (name, dtype, shape, bytes) and per parquet
@@ -76,11 +77,17 @@ def fingerprint(folder:Path)->dict:
     return out
 
 
+LAUNCH = """import sys
+try: from warmstart_kit.cli.main import main      # the package tree
+except ImportError: from warmstart_kit.cli import main   # the flat layout before it
+sys.exit(main(sys.argv[1:]))"""
+SRC = None   # --src: a checkout whose warmstart_kit (and data/) the runs use instead of the installed one
+
+
 def warmstart(argv:list, log)->float:
-    exe = Path(sys.executable).parent / 'warmstart'
-    env = {**os.environ, 'OMP_NUM_THREADS': '1', 'TOKENIZERS_PARALLELISM': 'false'}
+    env = {**os.environ, 'OMP_NUM_THREADS': '1', 'TOKENIZERS_PARALLELISM': 'false', **({'PYTHONPATH': str(SRC)} if SRC else {})}
     t0 = time.perf_counter()
-    p = subprocess.run([str(exe), *argv, '--device', 'cpu', '--quiet'], capture_output=True, text=True, env=env, cwd=REPO)
+    p = subprocess.run([sys.executable, '-c', LAUNCH, *argv, '--device', 'cpu', '--quiet'], capture_output=True, text=True, env=env, cwd=SRC or REPO)
     dt = time.perf_counter() - t0
     if p.returncode != 0:
         print(p.stdout[-3000:], p.stderr[-3000:], file=sys.stderr)
@@ -114,13 +121,20 @@ def record(root:Path, manifest:Path, keep_resume:Path|None, resume_from:Path|Non
 def compare(a:Path, b:Path)->int:
     A, B = json.loads(a.read_text())['runs'], json.loads(b.read_text())['runs']
     bad = 0
-    for run in sorted(set(A) | set(B)):
+    for run in sorted((set(A) | set(B)) - {'rl-resumed'}):
         x, y = A.get(run, {}), B.get(run, {})
         diff = sorted(k for k in set(x) | set(y) if x.get(k) != y.get(k))
         status = 'identical' if not diff else f'{len(diff)} differ'
         print(f'{run:16s} {len(x):4d} / {len(y):4d} fingerprints: {status}')
         for k in diff[:8]: print(f'    {k}: {x.get(k, "-")[:12]} vs {y.get(k, "-")[:12]}')
         bad += bool(diff)
+    for M in (A, B):      # a resumed run must end where the uninterrupted one did
+        if 'rl-resumed' in M:
+            fin = lambda r: {k: v for k, v in M[r].items() if k.startswith('checkpoints/final/') or k == 'metrics.parquet'}
+            same = fin('rl-resumed') == fin('rl')
+            print(f"rl-resumed vs rl (final weights and metrics, same manifest): {'identical' if same else 'DIFFERENT'}")
+            bad += not same
+    B.pop('rl-resumed', None); A.pop('rl-resumed', None)
     return 1 if bad else 0
 
 
@@ -132,6 +146,8 @@ if __name__ == '__main__':
     p.add_argument('--resume-from', type=Path)
     p.add_argument('--only', nargs='+', help='run only these (pretrain always runs)')
     p.add_argument('--compare', nargs=2, type=Path)
+    p.add_argument('--src', type=Path, help='run the warmstart_kit of this checkout (e.g. a git worktree of an older commit)')
     a = p.parse_args()
+    SRC = a.src.resolve() if a.src else None
     if a.compare: raise SystemExit(compare(*a.compare))
     record(a.root, a.manifest, a.keep_resume, a.resume_from, set(a.only) if a.only else None)

@@ -101,14 +101,14 @@ def cmd_rl(a, # parsed `warmstart rl` arguments
     cfg = GRPOConfig.from_dict(d)
     if engine == 'trl':
         return cmd_rl_trl(a, cfg)                                     # its own checks (knobs without a TRL counterpart, --resume, TRL installed) come first
-    from warmstart_kit.rl.trainer import grpo_train, check_resume, preflight
+    from warmstart_kit.rl.trainer import grpo_train, grpo_folder, preflight
     from warmstart_kit.models.checkpoints import load_checkpoint, check_checkpoint
     from warmstart_kit.rl.oneshot import choose_one_shot
     check_checkpoint(a.model)
     out = Path(a.out)
     if a.resume:
         if not out.is_dir(): raise FileNotFoundError(f"nothing to resume: run folder {out} does not exist")
-        check_resume(out, cfg)
+        grpo_folder(out).resume_point(cfg)
     model, tok, _ = load_checkpoint(a.model, device=a.device)
     preflight(model, tok, cfg)                                       # before the folder is touched
     with claim_output(out, a.overwrite, mode='inplace', resume=a.resume, what='run folder'):

@@ -78,8 +78,7 @@ def check_study_resume(cfg, # the study's config (a Config dataclass with `diff`
     if not resume: return
     out = Path(out)
     if not (out / 'study_config.json').exists(): raise ModelError(f"nothing to resume: {out} holds no study_config.json")
-    diff = cfg.diff(json.loads((out / 'study_config.json').read_text()), ignore=ignore)
-    if diff: raise ConfigError(f"cannot resume {out} with changed settings: " + ', '.join(f'{k} {b!r} -> {a!r}' for k, (a, b) in diff.items()))
+    cfg.check_resumable(json.loads((out / 'study_config.json').read_text()), ignore, out)
 
 # %% ../../nbs/api/core/01_config.ipynb #751bc3b2
 class Config:
@@ -111,6 +110,15 @@ class Config:
         norm = lambda v: list(v) if isinstance(v, tuple) else v
         return {k: (v, o.get(k)) for k, v in json.loads(json.dumps(self.to_dict(), default=list)).items()
                 if k not in ignore and norm(v) != norm(json.loads(json.dumps(o.get(k), default=list)))}
+
+    def check_resumable(self,
+                        saved:dict, # the settings the run was started with
+                        ignore=(), # settings a resume may change (they do not alter the run)
+                        where='the run', # how the error names what is resumed (a folder)
+                       ):
+        "ConfigError naming every setting that differs from `saved`, as 'name saved -> new': a resume with them would be another run."
+        diff = self.diff(saved, ignore=ignore)
+        if diff: raise ConfigError(f"cannot resume {where} with changed settings: " + ', '.join(f'{k} {b!r} -> {a!r}' for k, (a, b) in diff.items()))
 
 # %% ../../nbs/api/core/01_config.ipynb #39f213e7
 def mix_seed(*parts)->int:

@@ -14,19 +14,21 @@ import torch.nn.functional as F
 from tqdm.auto import tqdm
 from fastcore.basics import patch
 from ..core.config import Config, mix_seed
-from ..core.errors import ConfigError, ModelError, TaskError
-from ..core.files import write_parquet, write_text
+from ..core.errors import ConfigError, TaskError
+from ..core.files import write_parquet
 from ..tasks.tokenizer import char_tokenizer
 from ..models.build import resolve_device, make_model
-from ..models.checkpoints import save_checkpoint, save_trainer_state, load_trainer_state, latest_checkpoint, load_weights
-from ..train.pretrain import collate, lm_loss_sum, lr_at
+from ..models.checkpoints import save_checkpoint
+from ..train.pretrain import collate, lm_loss_sum
+from ..train.optim import adamw, lr_at, set_lr
+from ..train.runs import RunFolder
 from ..sampling.cpu_engine import get_scorer, get_sampler, engine_ok, engine_logits
 from ..tasks.knowledge import KnowledgeConfig, World, Question, make_world, BaseWorlds, base_documents, question_prompt, full_answer, explain_prefix, context_snippets
 
 # %% auto #0
 __all__ = ['METHODS', 'RLAG_RESUMABLE', 'RLAGConfig', 'segment_logprobs', 'norm_logprob', 'option_logprobs', 'choose_options',
            'rlag_terms', 'rlag_loss', 'Item', 'rlag_items', 'chunk_plan', 'epoch_batch', 'rlag_batch_loss',
-           'lm_example', 'baseline_docs', 'lm_batch_loss', 'check_rlag_resume', 'chunk_choices', 'baseline_batch',
+           'lm_example', 'baseline_docs', 'lm_batch_loss', 'rlag_folder', 'chunk_choices', 'baseline_batch',
            'rlag_train', 'KnowledgeBaseConfig', 'train_knowledge_base', 'evaluate_knowledge', 'knowledge_summary']
 
 # %% ../../nbs/api/rl/06_rlag.ipynb #f20fb22e
@@ -286,15 +288,10 @@ def lm_batch_loss(model, # the model being trained
 def _fwd(cfg, model):
     return engine_logits if cfg.forward == 'auto' and engine_ok(model) else (lambda m, x: m(input_ids=x).logits)
 
-def check_rlag_resume(run_dir:Path, # the run folder to resume
-                      cfg:RLAGConfig # the settings of the resumed run (compared with the checkpoint's, RLAG_RESUMABLE aside)
-                     )->Path:
-    "The checkpoint to resume from; ConfigError naming the keys if the settings changed."
-    ck = latest_checkpoint(run_dir)
-    if ck is None: raise ModelError(f"nothing to resume in {run_dir}: no complete checkpoints/step-N (save them with checkpoint_every)")
-    diff = cfg.diff(json.loads((ck / 'warmstart.json').read_text()).get('rlag') or {}, ignore=RLAG_RESUMABLE)
-    if diff: raise ConfigError(f"cannot resume {run_dir} with changed settings: " + ', '.join(f'{k} {b!r} -> {a!r}' for k, (a, b) in diff.items()))
-    return ck
+def rlag_folder(run_dir, # the run folder (None: nothing is written)
+               )->RunFolder:
+    "An RLAG (or baseline) run's folder (`train.runs.RunFolder`): rlag_config.json, metrics, checkpoints that resume."
+    return RunFolder(run_dir, 'rlag', RLAG_RESUMABLE)
 
 @torch.no_grad()
 def chunk_choices(model, # the current policy (left in eval mode)
@@ -321,17 +318,6 @@ def baseline_batch(docs:dict, # {'cpt': documents, 'sft': documents} (`baseline_
     k = step - (n_cpt if cfg.method == 'cpt_sft' and kind == 'sft' else 0)
     return kind, epoch_batch(docs[kind], k, cfg.batch_size, (kind, cfg.seed))
 
-def _restore(ck, model, opt, dev)->tuple:
-    "Load a checkpoint's weights and optimizer into `model`, `opt`; (step, metrics rows, RLAG chunk choices) to continue from."
-    load_weights(model, ck); st = load_trainer_state(ck, dev)
-    opt.load_state_dict(st['optimizer'])
-    return st['step'], json.loads(st['metrics']), {k: tuple(v) for k, v in json.loads(st['choice']).items()}
-
-def _save(root, name, model, tok, opt, step, cfg, rows, choice):
-    if root is None: return
-    path = save_checkpoint(model, tok, Path(root) / 'checkpoints' / name, meta={'kind': cfg.method, 'step': step, 'rlag': asdict(cfg)})
-    save_trainer_state(path, {'step': step, 'optimizer': opt.state_dict(), 'metrics': json.dumps(rows), 'choice': json.dumps(choice)})
-
 # %% ../../nbs/api/rl/06_rlag.ipynb #2cd44e85
 def rlag_train(model, # the model, trained in place
                tok, # its character tokenizer
@@ -346,13 +332,14 @@ def rlag_train(model, # the model, trained in place
     "Embed `world`'s knowledge in `model` with RLAG or a baseline; returns the per-step metrics frame."
     dev = resolve_device(device); model.to(dev)
     world = world or make_world(cfg.world_config())
-    root = Path(run_dir) if run_dir is not None else None
-    if resume and root is None: raise ConfigError('resume needs a run folder')
-    ck = check_rlag_resume(root, cfg) if resume else None
-    opt = torch.optim.AdamW(model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay, betas=(0.9, 0.95))
-    start, rows, choice = _restore(ck, model, opt, dev) if ck is not None else (0, [], {})
-    if ck is None and root is not None:
-        root.mkdir(parents=True, exist_ok=True); write_text(root / 'rlag_config.json', json.dumps(asdict(cfg), indent=1))
+    files = rlag_folder(run_dir)
+    ck = files.resume_point(cfg) if resume else None
+    opt = adamw(model, cfg.lr, cfg.weight_decay)
+    start, rows, choice = 0, [], {}
+    if ck is not None:
+        start, rows, _, st = files.restore(ck, model, opt, dev)
+        choice = {k: tuple(v) for k, v in json.loads(st['choice']).items()}   # RLAG's (y_w, y_l) picks of the current chunk
+    else: files.start(cfg)
     score, fwd = get_scorer(cfg.forward, dev), _fwd(cfg, model)
     items = rlag_items(world, cfg) if cfg.method == 'rlag' else None
     plan = chunk_plan(len(items), cfg) if items is not None else None
@@ -376,19 +363,19 @@ def rlag_train(model, # the model, trained in place
             model.train()
             loss = lm_batch_loss(model, tok, batch, fwd)
             row['phase'] = kind
-        for g in opt.param_groups: g['lr'] = lr_at(step, cfg.steps, cfg.lr, cfg.warmup)
+        set_lr(opt, lr_at(step, cfg.steps, cfg.lr, cfg.warmup))
         opt.zero_grad(set_to_none=True); loss.backward()
         row.update({'loss': float(loss.detach()), 'grad_norm': float(torch.nn.utils.clip_grad_norm_(model.parameters(), cfg.grad_clip)),
                     'lr': opt.param_groups[0]['lr']})
         opt.step(); model.eval()
         row['elapsed_s'] = time.perf_counter() - t0
         rows.append(row)
-        if root is not None: write_parquet(pl.DataFrame(rows, infer_schema_length=None), root / 'metrics.parquet')
+        files.tables(rows)
         if cfg.checkpoint_every and (step + 1) % cfg.checkpoint_every == 0 and step + 1 < cfg.steps:
-            _save(root, f'step-{step + 1}', model, tok, opt, step + 1, cfg, rows, choice)
+            files.checkpoint(f'step-{step + 1}', model, tok, cfg.method, step + 1, cfg, rows, optimizer=opt.state_dict(), choice=json.dumps(choice))
         bar.set_postfix(loss=f"{row['loss']:.3f}")
         if callback: callback(step, row, model)
-    _save(root, 'final', model, tok, opt, cfg.steps, cfg, rows, choice)
+    files.checkpoint('final', model, tok, cfg.method, cfg.steps, cfg, rows, optimizer=opt.state_dict(), choice=json.dumps(choice))
     model.eval()
     return pl.DataFrame(rows, infer_schema_length=None)
 
@@ -427,12 +414,12 @@ def train_knowledge_base(cfg:KnowledgeBaseConfig, # the base's settings
     model = make_model(cfg.model_preset, vocab_size=len(tok), seed=cfg.seed).to(dev)
     worlds = BaseWorlds(make_world(KnowledgeConfig.from_dict(cfg.knowledge)), cfg.worlds, cfg.world_entities)
     stream = base_documents(worlds, cfg.mix, seed=cfg.seed, context=cfg.context)
-    opt = torch.optim.AdamW(model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay, betas=(0.9, 0.95))
+    opt = adamw(model, cfg.lr, cfg.weight_decay)
     fwd, rows, t0 = _fwd(RLAGConfig(), model), [], time.perf_counter()
     for step in tqdm(range(cfg.steps), desc='knowledge base', disable=not progress, leave=False):
         model.train()
         loss = lm_batch_loss(model, tok, [next(stream) for _ in range(cfg.batch_size)], fwd)
-        for g in opt.param_groups: g['lr'] = lr_at(step, cfg.steps, cfg.lr, cfg.warmup)
+        set_lr(opt, lr_at(step, cfg.steps, cfg.lr, cfg.warmup))
         opt.zero_grad(set_to_none=True); loss.backward()
         torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0); opt.step()
         if step % 10 == 0 or step == cfg.steps - 1: rows.append({'step': step, 'loss': float(loss.detach()), 'elapsed_s': time.perf_counter() - t0})

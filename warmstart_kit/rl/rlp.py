@@ -4,31 +4,30 @@
 
 # %% ../../nbs/api/rl/05_rlp.ipynb #f093a85b
 from __future__ import annotations
-import copy, json, math, random, time
-from dataclasses import dataclass, asdict
+import copy, math, random, time
+from dataclasses import dataclass
 from functools import lru_cache
-from pathlib import Path
 import numpy as np
 import polars as pl
 import torch
 from tqdm.auto import tqdm
 from fastcore.basics import patch
 from ..core.config import Config, mix_seed
-from ..core.errors import ConfigError, ModelError, WarmstartError
-from ..core.files import write_parquet, write_text
+from ..core.errors import ConfigError, WarmstartError
 from ..tasks.families import get_task, ANSWER_PREFIX
 from ..tasks.tokenizer import encode_example, prompt_ids, char_tokenizer
 from ..models.build import resolve_device
-from ..models.checkpoints import save_checkpoint, save_trainer_state, load_trainer_state, latest_checkpoint, load_weights
-from ..train.pretrain import experience_stream, dose_mixture, parse_dose, collate, lm_loss_sum, lr_at
+from ..train.pretrain import experience_stream, dose_mixture, parse_dose, collate, lm_loss_sum
+from ..train.optim import adamw, lr_at, set_lr
+from ..train.runs import RunFolder
 from ..sampling.cpu_engine import get_sampler, get_scorer, engine_ok, engine_logits
 from .grpo import GRPOConfig, grpo_loss, loss_metrics
 
 # %% auto #0
 __all__ = ['RLP_RESUMABLE', 'RLPConfig', 'step_documents', 'rlp_position', 'rlp_targets', 'Thoughts', 'cut_thoughts',
            'sample_thoughts', 'thought_rows', 'target_rows', 'rlp_rewards', 'rlp_advantages', 'rlp_loss', 'ema_update',
-           'make_ema', 'thought_metrics', 'ema_gap', 'rlp_step', 'RLPFiles', 'check_rlp_resume', 'rlp_train',
-           'thought_probe', 'reward_correlation']
+           'make_ema', 'thought_metrics', 'ema_gap', 'rlp_step', 'rlp_folder', 'rlp_train', 'thought_probe',
+           'reward_correlation']
 
 # %% ../../nbs/api/rl/05_rlp.ipynb #5431a253
 @dataclass
@@ -350,7 +349,7 @@ def rlp_step(model, # the policy, trained in place
     B, D, mu = cfg.batch_size, cfg.rlp_docs, cfg.minibatches
     ntp_l, rlp_l, norms = [], [], []
     for j in range(mu):
-        for g in opt.param_groups: g['lr'] = lr_at(step, cfg.steps, cfg.lr, cfg.warmup)
+        set_lr(opt, lr_at(step, cfg.steps, cfg.lr, cfg.warmup))
         opt.zero_grad(set_to_none=True)
         dj = torch.arange(j * B // mu, (j + 1) * B // mu, device=dev)
         n_lab = int((labels[dj, 1:] >= 0).sum())
@@ -378,49 +377,10 @@ def rlp_step(model, # the policy, trained in place
     return row, ex_rows
 
 # %% ../../nbs/api/rl/05_rlp.ipynb #8e0be586
-@dataclass
-class RLPFiles:
-    "The files of one RLP run folder (nothing is written when `root` is None)."
-    root: Path|None   # the run folder (None: write nothing)
-
-    def start(self, cfg:RLPConfig): # the run's settings, written as rlp_config.json
-        "Create the folder and write rlp_config.json."
-        if self.root is None: return
-        self.root.mkdir(parents=True, exist_ok=True); write_text(self.root / 'rlp_config.json', json.dumps(asdict(cfg), indent=1))
-    def tables(self,
-               rows:list, # per-step metrics dicts, written as metrics.parquet
-               examples:list # thought example dicts, written as examples.parquet (when any)
-              ):
-        "Rewrite metrics.parquet and examples.parquet atomically."
-        if self.root is None: return
-        write_parquet(pl.DataFrame(rows, infer_schema_length=None), self.root / 'metrics.parquet')
-        if examples: write_parquet(pl.DataFrame(examples), self.root / 'examples.parquet')
-    def checkpoint(self,
-                   name:str, # folder under checkpoints/: 'step-N' or 'final'
-                   model, # the policy to save
-                   ema, # the EMA baseline, saved in trainer_state.pt (None: no EMA)
-                   tok, # the tokenizer to save
-                   opt, # the optimizer, saved in trainer_state.pt
-                   step:int, # optimizer steps done
-                   cfg:RLPConfig, # the run's settings, saved in warmstart.json
-                   rows:list # the metrics rows so far
-                  )->Path|None:
-        "Model + tokenizer, then `trainer_state.pt` (optimizer, step, EMA weights, metrics), written last."
-        if self.root is None: return None
-        path = save_checkpoint(model, tok, self.root / 'checkpoints' / name, meta={'kind': 'rlp' if cfg.rlp_weight > 0 else 'ntp', 'step': step, 'rlp': asdict(cfg)})
-        save_trainer_state(path, {'step': step, 'optimizer': opt.state_dict(), 'ema': ema.state_dict() if ema is not None else {}, 'metrics': json.dumps(rows)})
-        return path
-
-def check_rlp_resume(run_dir:Path, # the run folder to resume
-                     cfg:RLPConfig # the settings of the resumed run (compared with the checkpoint's, RLP_RESUMABLE aside)
-                    )->Path:
-    "The checkpoint to resume from; ConfigError naming the keys if the run's settings changed."
-    ck = latest_checkpoint(run_dir)
-    if ck is None: raise ModelError(f"nothing to resume in {run_dir}: no complete checkpoints/step-N (save them with checkpoint_every)")
-    meta = json.loads((ck / 'warmstart.json').read_text())
-    diff = cfg.diff(meta.get('rlp') or {}, ignore=RLP_RESUMABLE)
-    if diff: raise ConfigError(f"cannot resume {run_dir} with changed settings: " + ', '.join(f'{k} {b!r} -> {a!r}' for k, (a, b) in diff.items()))
-    return ck
+def rlp_folder(run_dir, # the run folder (None: nothing is written)
+              )->RunFolder:
+    "An RLP (or next-token) run's folder (`train.runs.RunFolder`): rlp_config.json, metrics, thought examples, checkpoints that resume."
+    return RunFolder(run_dir, 'rlp', RLP_RESUMABLE)
 
 # %% ../../nbs/api/rl/05_rlp.ipynb #cf42e86d
 def rlp_train(model, # the policy, trained in place
@@ -435,24 +395,19 @@ def rlp_train(model, # the policy, trained in place
     "Continue pretraining `model` with next-token loss + lambda * RLP; returns the per-step metrics frame."
     dev = resolve_device(device)
     model.to(dev)
-    files = RLPFiles(Path(run_dir) if run_dir is not None else None)
-    if resume and files.root is None: raise ConfigError('resume needs a run folder')
+    files = rlp_folder(run_dir)
     task = get_task(cfg.task, preset=cfg.task_preset)
     from warmstart_kit.sampling.reference import check_sampling_args
     if cfg.rlp_weight > 0:   # the longest document plus a thought must fit the model's positions
         longest = max(len(encode_example(tok, p, t)['input_ids']) for p, t in step_documents(cfg, 0))
         check_sampling_args([[tok.bos_token_id] * longest], cfg.G, cfg.thought_len + len(tok(cfg.think_open, add_special_tokens=False).input_ids), cfg.temperature, 1.0, model)
-    ck = check_rlp_resume(files.root, cfg) if resume else None
-    opt = torch.optim.AdamW(model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay, betas=(0.9, 0.95))
+    ck = files.resume_point(cfg) if resume else None
+    opt = adamw(model, cfg.lr, cfg.weight_decay)
     ema = make_ema(model) if cfg.rlp_weight > 0 else None
     start, rows, examples = 0, [], []
     if ck is not None:
-        load_weights(model, ck)
-        st = load_trainer_state(ck, dev)
-        opt.load_state_dict(st['optimizer']); start = st['step']; rows = json.loads(st['metrics'])
+        start, rows, examples, st = files.restore(ck, model, opt, dev)
         if ema is not None: ema.load_state_dict(st['ema'])
-        exf = files.root / 'examples.parquet'
-        if exf.exists(): examples = pl.read_parquet(exf).filter(pl.col('step') < start).to_dicts()
     else: files.start(cfg)
     sampler, score, fwd = get_sampler(cfg.sampler, dev), get_scorer(cfg.forward, dev), _forward(cfg, model)
     name = 'RLP' if cfg.rlp_weight > 0 else 'NTP'
@@ -464,10 +419,10 @@ def rlp_train(model, # the policy, trained in place
         rows.append(row); examples += ex
         files.tables(rows, examples)
         if cfg.checkpoint_every and (step + 1) % cfg.checkpoint_every == 0 and step + 1 < cfg.steps:
-            files.checkpoint(f'step-{step + 1}', model, ema, tok, opt, step + 1, cfg, rows)
+            files.checkpoint(f'step-{step + 1}', model, tok, name.lower(), step + 1, cfg, rows, optimizer=opt.state_dict(), ema=ema.state_dict() if ema is not None else {})
         bar.set_postfix(ntp=f"{row['ntp_loss']:.3f}", **({'r': f"{row['reward_mean']:.2f}", 'len': f"{row['thought_length']:.0f}"} if 'reward_mean' in row else {}))
         if callback: callback(step, row, model)
-    files.checkpoint('final', model, ema, tok, opt, cfg.steps, cfg, rows)
+    files.checkpoint('final', model, tok, name.lower(), cfg.steps, cfg, rows, optimizer=opt.state_dict(), ema=ema.state_dict() if ema is not None else {})
     model.eval()
     return pl.DataFrame(rows, infer_schema_length=None)
 

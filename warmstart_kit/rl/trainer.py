@@ -4,21 +4,21 @@
 
 # %% ../../nbs/api/rl/02_trainer.ipynb #66fba685
 from __future__ import annotations
-import copy, json, time
-from dataclasses import dataclass, asdict, field
-from pathlib import Path
+import copy, time
+from dataclasses import dataclass, field
 import numpy as np
 import polars as pl
 import torch
 from tqdm.auto import tqdm
-from ..core.errors import ConfigError, ModelError
+from ..core.errors import ConfigError
 from ..core.config import mix_seed
-from ..core.files import write_parquet, write_text
 from ..tasks.families import get_task, ROLES, ROLE_ID
 from ..tasks.tokenizer import prompt_ids
 from ..tasks.evalsets import load_eval_set
 from ..models.build import resolve_device
-from ..models.checkpoints import save_checkpoint, load_checkpoint, save_trainer_state, load_trainer_state, latest_checkpoint, load_weights
+from ..train.optim import adamw
+from ..train.runs import RunFolder
+from ..models.checkpoints import save_checkpoint, load_checkpoint
 from ..sampling.reference import Samples
 from ..sampling.cpu_engine import get_sampler, get_scorer
 from ..sampling.evaluation import accuracy, token_roles
@@ -27,8 +27,8 @@ from .grpo import GRPOConfig, RESUMABLE_CHANGES, group_advantages, grpo_loss, lo
 
 # %% auto #0
 __all__ = ['Rollout', 'reward_name', 'score_rewards', 'collect_rollout', 'micro_batches', 'rollout_logprobs', 'policy_update',
-           'step_metrics', 'example_rows', 'reward_states', 'set_reward_states', 'RunFiles', 'check_resume',
-           'TrainSetup', 'preflight', 'setup_training', 'grpo_train', 'detect_collapse', 'lr_sweep']
+           'step_metrics', 'example_rows', 'reward_states', 'set_reward_states', 'grpo_folder', 'TrainSetup',
+           'preflight', 'setup_training', 'grpo_train', 'detect_collapse', 'lr_sweep']
 
 # %% ../../nbs/api/rl/02_trainer.ipynb #5114fc90
 @dataclass
@@ -228,37 +228,10 @@ def set_reward_states(fns:list, # the run's reward functions, restored in place
         if 'rng' in st: v, internal, g = st['rng']; f.rng.setstate((v, tuple(internal), g))
         if hasattr(f, 'set_state'): f.set_state(st)
 
-@dataclass
-class RunFiles:
-    "The files of one training run's folder (nothing is written when `root` is None)."
-    root: Path|None # the run folder; None: write nothing
-
-    def start(self, cfg:GRPOConfig):
-        if self.root is None: return
-        self.root.mkdir(parents=True, exist_ok=True); write_text(self.root / 'grpo_config.json', json.dumps(asdict(cfg), indent=1))
-    def tables(self, rows:list, examples:list):
-        if self.root is None: return
-        write_parquet(pl.DataFrame(rows, infer_schema_length=None), self.root / 'metrics.parquet')
-        write_parquet(pl.DataFrame(examples), self.root / 'examples.parquet')
-    def checkpoint(self, name:str, model, tok, opt, step:int, cfg:GRPOConfig, reward_fns:list, rows:list)->Path|None:
-        "Model + tokenizer, then `trainer_state.pt` (written last: a checkpoint without it is incomplete)."
-        if self.root is None: return None
-        path = save_checkpoint(model, tok, self.root / 'checkpoints' / name, meta={'kind': 'grpo', 'step': step, 'grpo': asdict(cfg)})
-        save_trainer_state(path, {'step': step, 'optimizer': opt.state_dict(), 'rewards': reward_states(reward_fns), 'metrics': json.dumps(rows)})
-        return path
-
-# %% ../../nbs/api/rl/02_trainer.ipynb #34335e11
-def check_resume(run_dir:Path, # the run folder to resume
-                 cfg:GRPOConfig # the settings of the resumed run (only RESUMABLE_CHANGES may differ)
-                )->Path:
-    "The checkpoint to resume from; ConfigError naming the keys if the run's settings changed."
-    ck = latest_checkpoint(run_dir)
-    if ck is None: raise ModelError(f"nothing to resume in {run_dir}: no complete checkpoints/step-N (save them with checkpoint_every)")
-    saved = json.loads((ck / 'warmstart.json').read_text()).get('grpo') or {}
-    diff = cfg.diff(saved, ignore=RESUMABLE_CHANGES)
-    if diff: raise ConfigError(f"cannot resume {run_dir} with changed settings: " + ', '.join(f'{k} {b!r} -> {a!r}' for k, (a, b) in diff.items()))
-    if cfg.steps < json.loads((ck / 'warmstart.json').read_text()).get('step', 0): raise ConfigError(f"steps={cfg.steps} is before the checkpoint's step")
-    return ck
+def grpo_folder(run_dir, # the run folder (None: nothing is written)
+               )->RunFolder:
+    "A GRPO run's folder (`train.runs.RunFolder`): grpo_config.json, metrics, examples, and checkpoints that resume when only RESUMABLE_CHANGES differ."
+    return RunFolder(run_dir, 'grpo', RESUMABLE_CHANGES)
 
 # %% ../../nbs/api/rl/02_trainer.ipynb #bcf5eb4e
 @dataclass
@@ -299,7 +272,7 @@ def preflight(model, # the policy
 def setup_training(model, # the policy (moved to `dev` and the configured dtype)
                    tok, # its tokenizer
                    cfg:GRPOConfig, # the run's settings
-                   files:RunFiles, # the run's folder
+                   files:RunFolder, # the run's folder (`grpo_folder`)
                    dev, # the torch device to train on
                    problems=None, # fixed training problems (replace the pool)
                    resume=False, # restore from the latest checkpoint in the run folder
@@ -310,8 +283,7 @@ def setup_training(model, # the policy (moved to `dev` and the configured dtype)
     preflight(model, tok, cfg, problems)
     task = get_task(cfg.task, preset=cfg.task_preset)
     fns = [parse_reward(sp, seed=cfg.seed + i) for i, sp in enumerate(cfg.rewards)]
-    if resume and files.root is None: raise ConfigError('resume needs a run folder')
-    ck = check_resume(files.root, cfg) if resume else None
+    ck = files.resume_point(cfg) if resume else None
     pool = list(problems) if problems else (task.sample(cfg.pool_size, 'train', seed=mix_seed('pool-problems', cfg.seed)) if cfg.pool_size else None)
     needs = [reward_name(f, i) for i, f in enumerate(fns) if getattr(f, 'needs_pool', False)]
     if needs and not pool: raise ConfigError(f"reward(s) {needs} need a fixed problem pool: set pool_size > 0 or pass problems")
@@ -319,16 +291,11 @@ def setup_training(model, # the policy (moved to `dev` and the configured dtype)
     if cfg.beta_kl > 0:
         ref = load_checkpoint(files.root / 'checkpoints' / 'ref', device=dev)[0] if ck is not None else copy.deepcopy(model)
         ref.to(next(model.parameters()).dtype).eval().requires_grad_(False)
-    opt = torch.optim.AdamW(model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay, betas=(0.9, 0.99))
+    opt = adamw(model, cfg.lr, cfg.weight_decay, betas=(0.9, 0.99))   # constant rate, TRL's betas
     st = TrainSetup(task, fns, list(cfg.reward_weights or [1.0] * len(fns)), pool, opt, ref)
     if ck is not None:
-        load_weights(model, ck)
-        state = load_trainer_state(ck, dev)
-        opt.load_state_dict(state['optimizer']); st.start = state['step']
+        st.start, st.rows, st.examples, state = files.restore(ck, model, opt, dev)
         set_reward_states(fns, state['rewards'])
-        st.rows = json.loads(state['metrics'])
-        ex = files.root / 'examples.parquet'
-        if ex.exists(): st.examples = pl.read_parquet(ex).filter(pl.col('step') < st.start).to_dicts()
     else:
         for f in fns:
             if hasattr(f, 'prepare'):
@@ -353,7 +320,7 @@ def grpo_train(model, # the policy (trained in place)
               )->pl.DataFrame:
     "Train `model` with GRPO; returns the per-step metrics frame."
     dev = resolve_device(device)
-    files = RunFiles(Path(run_dir) if run_dir is not None else None)
+    files = grpo_folder(run_dir)
     st = setup_training(model, tok, cfg, files, dev, problems, resume, grad_mask)
     sampler, score = get_sampler(cfg.sampler, dev), get_scorer(cfg.forward, dev)
     evalset = load_eval_set(cfg.task, cfg.task_preset, n=cfg.eval_problems) if cfg.eval_every else None
@@ -370,10 +337,10 @@ def grpo_train(model, # the policy (trained in place)
             st.rows.append(row); st.examples += example_rows(roll)                                            # 4. persist
             files.tables(st.rows, st.examples)
             if cfg.checkpoint_every and (step + 1) % cfg.checkpoint_every == 0 and step + 1 < cfg.steps:
-                files.checkpoint(f'step-{step + 1}', model, tok, st.opt, step + 1, cfg, st.reward_fns, st.rows)
+                files.checkpoint(f'step-{step + 1}', model, tok, 'grpo', step + 1, cfg, st.rows, optimizer=st.opt.state_dict(), rewards=reward_states(st.reward_fns))
             bar.set_postfix(acc=f"{row['accuracy']:.2f}", reward=f"{row['reward_mean']:.2f}", tok_s=f"{row['tokens_per_s']:,.0f}")
             if callback: callback(step, row, model)
-        files.checkpoint('final', model, tok, st.opt, cfg.steps, cfg, st.reward_fns, st.rows)
+        files.checkpoint('final', model, tok, 'grpo', cfg.steps, cfg, st.rows, optimizer=st.opt.state_dict(), rewards=reward_states(st.reward_fns))
     finally:
         for h in st.hooks: h.remove()
     return pl.DataFrame(st.rows, infer_schema_length=None)

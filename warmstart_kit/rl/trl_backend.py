@@ -5,13 +5,13 @@
 # %% ../../nbs/api/rl/07_trl_backend.ipynb #8b60e2ee
 from __future__ import annotations
 import json, math, os, time, warnings
-from dataclasses import asdict, fields
+from dataclasses import fields
 from pathlib import Path
 import polars as pl
 import torch
 from ..core.errors import ConfigError
 from ..core.config import mix_seed
-from ..core.files import write_parquet, write_text
+from ..core.files import write_text
 from ..tasks.families import get_task, ROLES
 from .grpo import GRPOConfig, prompt_batch
 from .rewards import parse_reward, ground_truth
@@ -300,7 +300,8 @@ def make_callback(cfg:GRPOConfig, # the run's settings
                   callback=None, # called as callback(step, metrics_row, model) after each step
                  ):
     "A `TrainerCallback` that turns each rollout into a metrics row, evaluates, checkpoints and writes the run folder."
-    from warmstart_kit.rl.trainer import reward_states
+    from warmstart_kit.rl.trainer import reward_states, grpo_folder
+    files = grpo_folder(run_dir)
 
     class WarmstartCallback(_trainer_callback_base()):
         def __init__(self):
@@ -311,8 +312,8 @@ def make_callback(cfg:GRPOConfig, # the run's settings
                 self.bar = tqdm(total=cfg.steps, desc='GRPO (trl)', leave=False)
         def on_step_begin(self, args, state, control, **kw):
             if state.global_step % cfg.opt_steps_per_rollout == 0: self.t0 = time.perf_counter()
-        def meta(self, step): return {'kind': 'grpo', 'step': step, 'grpo': asdict(cfg), 'engine': 'trl', 'trl': trl_info}
-        def state(self, step): return {'step': step, 'engine': 'trl', 'rewards': reward_states(reward_fns), 'metrics': json.dumps(self.rows)}
+        def meta(self, step): return files.meta('grpo', step, cfg, engine='trl', trl=trl_info)
+        def state(self, step): return files.state(step, self.rows, engine='trl', rewards=reward_states(reward_fns))
         def on_log(self, args, state, control, logs=None, **kw):
             logs = logs or {}
             if 'reward' not in logs: return                      # the end-of-training summary
@@ -329,9 +330,7 @@ def make_callback(cfg:GRPOConfig, # the run's settings
             w = list(cfg.reward_weights or [1.0] * len(rew))
             total = [sum(wi * (v[i] or 0.0) for wi, v in zip(w, rew.values())) for i in range(len(recs))]
             self.rows.append(row); self.examples += example_rows_of(recs, total)
-            if state.is_world_process_zero and run_dir is not None:
-                write_parquet(pl.DataFrame(self.rows, infer_schema_length=None), run_dir / 'metrics.parquet')
-                write_parquet(pl.DataFrame(self.examples), run_dir / 'examples.parquet')
+            if state.is_world_process_zero: files.tables(self.rows, self.examples)
             if cfg.checkpoint_every and (step + 1) % cfg.checkpoint_every == 0 and step + 1 < cfg.steps and run_dir is not None:
                 save_trl_checkpoint(self.trainer, tok, run_dir / 'checkpoints' / f'step-{step + 1}', self.meta(step + 1), self.state(step + 1))
             if self.bar is not None:
@@ -386,7 +385,7 @@ def trl_grpo_train(model, # a checkpoint folder, or a loaded causal LM (trained 
     from warmstart_kit.models.build import resolve_device
     from warmstart_kit.models.checkpoints import load_checkpoint
     from warmstart_kit.tasks.evalsets import load_eval_set
-    from warmstart_kit.rl.trainer import preflight, reward_name
+    from warmstart_kit.rl.trainer import preflight, reward_name, grpo_folder
     dev = resolve_device(device)
     world = world_size()
     settings = trl_settings(cfg, world, dev.type)
@@ -410,8 +409,7 @@ def trl_grpo_train(model, # a checkpoint folder, or a loaded causal LM (trained 
         evalset = load_eval_set(cfg.task, cfg.task_preset, n=cfg.eval_problems) if cfg.eval_every else None
         cb = make_callback(cfg, task, tok, book, run_dir if main else None, fns, [w.name for w in wrapped], info, evalset, progress, callback)
         if main and run_dir is not None:
-            run_dir.mkdir(parents=True, exist_ok=True)
-            write_text(run_dir / 'grpo_config.json', json.dumps(asdict(cfg), indent=1))
+            grpo_folder(run_dir).start(cfg)
             write_text(run_dir / 'trl_config.json', json.dumps(info, indent=1, default=str))
         trainer = trl.GRPOTrainer(model=model, reward_funcs=wrapped, args=args, train_dataset=_dataset(rows),
                                   processing_class=tok, callbacks=[cb])
