@@ -159,11 +159,11 @@ def bench_ceil(cfg, dev, dtype, args):
         return [row('ceil', name, '', 'skipped: ceilings are measured on a GPU') for name in ('copy bandwidth', 'bf16 matmul')]
     n = 1 << (29 if args.size == 'full' else 22)                              # bf16 elements: 1 GiB at full size
     x = torch.randn(n, device=dev, dtype=torch.bfloat16); y = torch.empty_like(x)
-    t = measure(lambda: y.copy_(x), dev, 3, 10)
+    t = measure(lambda: y.copy_(x), dev, 3, 10)   # noqa: F821 (deleted after the timing)
     args.measured_bandwidth = 2 * x.numel() * 2 / t[0]
     k = 8192 if args.size == 'full' else 1024
     a, b = (torch.randn(k, k, device=dev, dtype=torch.bfloat16) for _ in range(2))
-    t2 = measure(lambda: a @ b, dev, 3, 10)
+    t2 = measure(lambda: a @ b, dev, 3, 10)   # noqa: F821 (deleted after the timing)
     args.measured_flops = 2 * k ** 3 / t2[0]
     del x, y, a, b
     return [timed_row('ceil', 'copy bandwidth', f'{2 * n * 2 / 2**30:.2f} GiB moved', t, 2 * n * 2, 'B/s',
@@ -195,7 +195,7 @@ def bench_check(cfg, dev, dtype, args):
     "Correctness before speed: fresh random prompts for every check."
     if cfg.get('bases'): return check_bases(cfg, dev, args)
     from warmstart_kit.tasks.tokenizer import char_tokenizer
-    from warmstart_kit.sampling.reference import sample, score_completions
+    from warmstart_kit.sampling.reference import sample_reference, score_completions
     from warmstart_kit.sampling.cuda_graph import sample_static
     from warmstart_kit.sampling.cpu_engine import sample_engine
     tok, rows = char_tokenizer(), []
@@ -204,7 +204,7 @@ def bench_check(cfg, dev, dtype, args):
     for temp, top_p in ((1.0, 1.0), (0.7, 0.9)):
         P = rand_prompts(cfg['check_prompts'], cfg['prompt_len'], lo=2)
         kw = dict(n=cfg['check_n'], max_new_tokens=cfg['check_new_tokens'], temperature=temp, top_p=top_p, seed=random.randrange(10**6))
-        ref = sample(m32, tok, P, **kw)
+        ref = sample_reference(m32, tok, P, **kw)
         for name, fn in (('static', sample_static), ('engine', sample_engine)):
             rows.append(same_tokens_row(f'fp32 {name}==ref T={temp} p={top_p}', size, fn(m32, tok, P, **kw), ref))
         if temp == 1.0: rows.append(scorer_row('fp32 engine_logprobs==score', size, m32, P, ref))
@@ -232,7 +232,7 @@ def check_bases(cfg, dev, args):
     "Correctness on each trained base and its real held-out prompts: static and engine == reference; engine scorer == reference scorer; peer tokens."
     from warmstart_kit.tasks.evalsets import load_eval_set
     from warmstart_kit.tasks.tokenizer import prompt_ids
-    from warmstart_kit.sampling.reference import sample
+    from warmstart_kit.sampling.reference import sample_reference
     from warmstart_kit.sampling.cuda_graph import sample_static
     from warmstart_kit.sampling.cpu_engine import sample_engine
     rows, probs = [], load_eval_set(cfg['task'], cfg['task_preset'])
@@ -249,7 +249,7 @@ def check_bases(cfg, dev, args):
                               f'the checkpoint tokenizer adds <bos>: {tok(ps[0].prompt).input_ids[:1] == [tok.bos_token_id]}'))
         for temp, top_p in ((1.0, 1.0), (0.7, 0.9)):
             kw = dict(n=cfg['check_n'], max_new_tokens=cfg['check_new_tokens'], temperature=temp, top_p=top_p, seed=random.randrange(10**6))
-            ref = sample(model, tok, P, **kw)
+            ref = sample_reference(model, tok, P, **kw)
             for vname, fn in (('static', sample_static), ('engine', sample_engine)):
                 rows.append(same_tokens_row(f'fp32 {vname}==ref T={temp} p={top_p}', size, fn(model, tok, P, **kw), ref))
             if temp == 1.0: rows.append(scorer_row('fp32 engine_logprobs==score', size, model, P, ref))
@@ -259,7 +259,7 @@ def bench_sample(cfg, dev, dtype, args):
     if cfg.get('bases'): return sample_bases(cfg, dev, args)
     from transformers import GenerationConfig
     from warmstart_kit.tasks.tokenizer import char_tokenizer
-    from warmstart_kit.sampling.reference import sample
+    from warmstart_kit.sampling.reference import sample_reference
     from warmstart_kit.sampling.cuda_graph import sample_static
     from warmstart_kit.sampling.cpu_engine import sample_engine
     tok = NoEosTok(char_tokenizer())
@@ -277,7 +277,7 @@ def bench_sample(cfg, dev, dtype, args):
             with torch.no_grad(): model.generate(input_ids=ids, attention_mask=torch.ones_like(ids), generation_config=gcfg)
         kw = dict(n=1, max_new_tokens=T, batch_size=B)
         variants = [('hf_generate', hf),
-                    ('reference (dynamic cache)', lambda p: sample(model, tok, p, seed=random.randrange(10**6), **kw)),
+                    ('reference (dynamic cache)', lambda p: sample_reference(model, tok, p, seed=random.randrange(10**6), **kw)),
                     ('static, eager', lambda p: sample_static(model, tok, p, use_cuda_graph=False, seed=random.randrange(10**6), **kw))]
         if dev.type == 'cuda':
             variants.append(('static + CUDA graph', lambda p: sample_static(model, tok, p, use_cuda_graph=True, seed=random.randrange(10**6), **kw)))
@@ -303,7 +303,7 @@ def sample_bases(cfg, dev, args):
     HF `generate` (peer: left-padded, attention mask, do_sample, top_k=0) vs the reference sampler vs the engine."""
     from warmstart_kit.tasks.evalsets import load_eval_set
     from warmstart_kit.tasks.tokenizer import prompt_ids
-    from warmstart_kit.sampling.reference import sample
+    from warmstart_kit.sampling.reference import sample_reference
     from warmstart_kit.sampling.cpu_engine import sample_engine
     probs, rows = load_eval_set(cfg['task'], cfg['task_preset']), []
     k, T = cfg['sample_prompts'], cfg['new_tokens']
@@ -323,13 +323,13 @@ def sample_bases(cfg, dev, args):
             def hf(x):
                 torch.manual_seed(x['seed'])
                 with torch.no_grad():
-                    out = model.generate(input_ids=x['input_ids'], attention_mask=x['attention_mask'], do_sample=True, temperature=1.0,
+                    out = model.generate(input_ids=x['input_ids'], attention_mask=x['attention_mask'], do_sample=True, temperature=1.0,   # noqa: F821 (deleted after the timing)
                                          top_k=0, top_p=1.0, max_new_tokens=T, pad_token_id=peer_tok.pad_token_id, eos_token_id=peer_tok.eos_token_id)
                 c = out[:, x['input_ids'].shape[1]:]
                 eos = c == peer_tok.eos_token_id
                 return torch.where(eos.any(1), eos.float().argmax(1) + 1, torch.full((len(c),), c.shape[1])).float()
-            ours = lambda fn: (lambda x: fn(model, tok, x['ids'], n=n, max_new_tokens=T, temperature=1.0, seed=x['seed']).lengths.float())
-            fns = {'hf_generate': hf, 'reference': ours(sample), 'engine': ours(sample_engine)}
+            ours = lambda fn: (lambda x: fn(model, tok, x['ids'], n=n, max_new_tokens=T, temperature=1.0, seed=x['seed']).lengths.float())   # noqa: F821 (deleted after the timing)
+            fns = {'hf_generate': hf, 'reference': ours(sample_reference), 'engine': ours(sample_engine)}
             res = measure_interleaved(fns, cfg['warmup'], cfg['repeats'], setup)
             for v, (ts, lens) in res.items():
                 L = torch.cat(lens)
@@ -355,8 +355,8 @@ def bench_train(cfg, dev, dtype, args):
             opt, note = torch.optim.AdamW(model.parameters(), lr=1e-4), f'fused AdamW unavailable ({e}); '
         def step(ids):
             with torch.autocast(dev.type, dtype=torch.bfloat16, enabled=bf16):
-                loss = model(input_ids=ids, labels=ids).loss
-            loss.backward(); opt.step(); opt.zero_grad(set_to_none=True)
+                loss = model(input_ids=ids, labels=ids).loss   # noqa: F821 (deleted after the timing)
+            loss.backward(); opt.step(); opt.zero_grad(set_to_none=True)   # noqa: F821 (deleted after the timing)
         fresh = lambda: (torch.randint(3, 64, (B, L), device=dev),)
         t = measure(step, dev, cfg['warmup'], cfg['repeats'], fresh)
         mfu = 6 * N * B * L / t[0] / args.peak_flops if dev.type == 'cuda' else None
@@ -373,8 +373,8 @@ def bench_passk(cfg, dev, dtype, args):
     import polars as pl
     from warmstart_kit.tasks.families import get_task
     from warmstart_kit.tasks.tokenizer import char_tokenizer, prompt_ids
-    from warmstart_kit.sampling.reference import sample
-    from warmstart_kit.sampling.cpu_engine import get_sampler
+    from warmstart_kit.sampling.reference import sample_reference
+    from warmstart_kit.sampling.sampler import get_sampler
     from warmstart_kit.analysis.passk import pass_at_k_curve
     tok, task = char_tokenizer(), get_task('addition')
     model = setup_model(cfg['model'], dev, dtype).eval()
@@ -413,7 +413,7 @@ def bench_passk(cfg, dev, dtype, args):
                         + '; ' + ', '.join(f'pass@{k} {v:.3f}' for k, v in curve.items()) + ' (random-init model)'))
         assert per.height == npb and int(per['n'].min()) == n, 'every problem must have n samples on disk'
         m = cfg['passk_ref_problems']
-        dt_r, _, _ = run(sample, probs[:m], 'ref')
+        dt_r, _, _ = run(sample_reference, probs[:m], 'ref')
         rows.append(row('passk', 'reference sampler (subset)', f'{m} problems x n={n}, T={T}', median_s=dt_r, rate=m * n / dt_r,
                         unit='samples/s', notes=f'single run on the first {m} problems; compare samples/s'))
         rows[0]['vs_peer'] = rows[0]['rate'] / rows[1]['rate']; rows[1]['vs_peer'] = 1.0
@@ -432,7 +432,7 @@ def bench_grpo(cfg, dev, dtype, args):
     from warmstart_kit.rl.grpo import GRPOConfig
     from warmstart_kit.rl.trainer import grpo_train
     from warmstart_kit.tasks.tokenizer import char_tokenizer
-    from warmstart_kit.sampling.cpu_engine import get_sampler
+    from warmstart_kit.sampling.sampler import get_sampler
     from warmstart_kit.tasks.families import get_task
     tok, rows = char_tokenizer(), []
     P, G, T, steps = cfg['grpo_prompts'], cfg['grpo_group'], cfg['grpo_new_tokens'], cfg['grpo_steps']
@@ -502,7 +502,7 @@ def grpo_bases(cfg, dev, args):
     from warmstart_kit.rl.grpo import GRPOConfig
     from warmstart_kit.rl.trainer import grpo_train
     from warmstart_kit.tasks.families import get_task
-    from warmstart_kit.sampling.cpu_engine import get_sampler
+    from warmstart_kit.sampling.sampler import get_sampler
     P, G, T, steps, lr = cfg['grpo_prompts'], cfg['grpo_group'], cfg['grpo_new_tokens'], cfg['grpo_steps'], cfg['grpo_lr']
     task, rows = get_task(cfg['task'], preset=cfg['task_preset']), []
     for name in cfg['bases']:

@@ -14,7 +14,7 @@
    draw) are dropped, and Altair charts stored as HTML (which load vega-embed from a CDN) are drawn as SVG by vl-convert.
 3. `mkdocs build` with the top-level mkdocs.yml, plus docs_dir, site_dir and the sidebar of nbs/sidebar.yml (layer order)
    (`nbdev_sidebar`), written to _proc/mkdocs.yml. MathJax 2.7 is copied from the PyPI package jupyter-server-mathjax
-   (which `make docs-deps` installs): nothing on the site is fetched from outside it. Pages are named as nbdev names them (api/analysis/00_passk.ipynb -> api/analysis/passk.html), so nbdev's links
+   (which `make docs-deps` installs): nothing on the site is fetched from outside it. Pages are named as nbdev names them (api/analysis/01_passk.ipynb -> api/analysis/passk.html), so nbdev's links
    to names (and _modidx.py) point at them; links to the published site (doc_host) are made relative.
 
 Usage: python tools/docs_site.py [--out _docs] [--workers 2] [--force]
@@ -172,7 +172,7 @@ def _site_nb(nb:dict)->tuple:
     return title, nb
 
 def page_name(nb_name:str)->str:
-    "The page a notebook becomes, named as nbdev names it (and links to it): api/analysis/00_passk.ipynb -> api/analysis/passk.ipynb (.html)."
+    "The page a notebook becomes, named as nbdev names it (and links to it): api/analysis/01_passk.ipynb -> api/analysis/passk.ipynb (.html)."
     from nbdev.doclinks import _nbpath2html
     return str(_nbpath2html(Path(nb_name)).with_suffix('.ipynb'))
 

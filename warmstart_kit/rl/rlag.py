@@ -22,7 +22,8 @@ from ..models.checkpoints import save_checkpoint
 from ..train.pretrain import collate, lm_loss_sum
 from ..train.optim import adamw, lr_at, set_lr
 from ..train.runs import RunFolder
-from ..sampling.cpu_engine import get_scorer, get_sampler, engine_ok, engine_logits
+from ..sampling.cpu_engine import engine_ok, engine_logits
+from ..sampling.sampler import get_scorer, get_sampler
 from ..tasks.knowledge import KnowledgeConfig, World, Question, make_world, BaseWorlds, base_documents, question_prompt, full_answer, explain_prefix, context_snippets
 
 # %% auto #0
@@ -95,7 +96,7 @@ def segment_logprobs(model, # the model that scores (gradients flow when enabled
                      tok, # its character tokenizer
                      contexts:list, # N strings written after <bos> ('' : none)
                      segments:list, # N non-empty strings scored after their context
-                     score=None # teacher-forced scorer (`sampling.cpu_engine.get_scorer`; None: 'auto' on the model's device)
+                     score=None # teacher-forced scorer (`sampling.sampler.get_scorer`; None: 'auto' on the model's device)
                     )->tuple:
     "(summed log-prob [N], length [N]) of each `segments[i]` after `<bos> contexts[i]` (strings), teacher-forced."
     dev = next(model.parameters()).device
@@ -122,7 +123,7 @@ def option_logprobs(model, # the model that scores the options
                     tok, # its character tokenizer
                     questions:list, # `Question`s
                     snippets:list|None=None, # per question, the snippets put in context (None: no snippets)
-                    score=None # teacher-forced scorer (`sampling.cpu_engine.get_scorer`; None: 'auto' on the model's device)
+                    score=None # teacher-forced scorer (`sampling.sampler.get_scorer`; None: 'auto' on the model's device)
                    )->list:
     "Per question, (summed log-prob, length) of each of its options after the question prompt (with `snippets[i]` in context if given), on the CPU."
     ctx, segs = [], []
@@ -141,7 +142,7 @@ def choose_options(model, # the model that scores the options
                    questions:list, # `Question`s
                    snippets:list|None=None, # per question, the snippets put in context (None: no snippets)
                    norm:str='mean', # rank options by 'mean' (per token) or 'sum' of their log-probs
-                   score=None # teacher-forced scorer (`sampling.cpu_engine.get_scorer`; None: 'auto' on the model's device)
+                   score=None # teacher-forced scorer (`sampling.sampler.get_scorer`; None: 'auto' on the model's device)
                   )->list:
     "Index of the best option of each question by its (mean or summed) log-prob, after the question prompt (with `snippets[i]` in context if given)."
     return [int(norm_logprob(t, n, norm).argmax()) for t, n in option_logprobs(model, tok, questions, snippets, score)]
@@ -230,7 +231,7 @@ def rlag_batch_loss(model, # the model being trained (gradients flow)
                     items:list, # the batch's `Item`s
                     choice:dict, # {question key: (y_w index, y_l index)} for every item with a question
                     cfg:RLAGConfig, # the loss settings
-                    score=None # teacher-forced scorer (`sampling.cpu_engine.get_scorer`; None: 'auto' on the model's device)
+                    score=None # teacher-forced scorer (`sampling.sampler.get_scorer`; None: 'auto' on the model's device)
                    )->tuple:
     "(loss, terms, same mask) of a batch of items; `choice[key] = (w, l)` are the option indices chosen for its question."
     B, S = len(items), max(len(it.snippets) for it in items)
@@ -298,7 +299,7 @@ def chunk_choices(model, # the current policy (left in eval mode)
                   tok, # its character tokenizer
                   chunk:list, # the chunk's `Item`s (knowledge-only items are skipped)
                   cfg:RLAGConfig, # select_norm
-                  score=None # teacher-forced scorer (`sampling.cpu_engine.get_scorer`)
+                  score=None # teacher-forced scorer (`sampling.sampler.get_scorer`)
                  )->tuple:
     "RLAG's sampling at a chunk start: ({key: (y_w, y_l)} option indices, metrics) with y_w chosen with the snippets and y_l without."
     qs = [it for it in chunk if it.question is not None]

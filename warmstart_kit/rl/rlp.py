@@ -20,7 +20,8 @@ from ..models.build import resolve_device
 from ..train.pretrain import experience_stream, dose_mixture, parse_dose, collate, lm_loss_sum
 from ..train.optim import adamw, lr_at, set_lr
 from ..train.runs import RunFolder
-from ..sampling.cpu_engine import get_sampler, get_scorer, engine_ok, engine_logits
+from ..sampling.cpu_engine import engine_ok, engine_logits
+from ..sampling.sampler import get_sampler, get_scorer
 from .grpo import GRPOConfig, grpo_loss, loss_metrics
 
 # %% auto #0
@@ -176,7 +177,7 @@ def sample_thoughts(model, # the policy that writes the thoughts
                     targets:list, # D token-id lists of next tokens x_t.. (stored in the result, not sampled)
                     cfg:RLPConfig, # G, thought_len, think_open/think_close, temperature, sampler
                     seed:int, # sampling seed: a thought is a pure function of it, its position and its index in the group
-                    sampler=None # an `sampling.cpu_engine.get_sampler` function (None: `get_sampler(cfg.sampler, device)`)
+                    sampler=None # an `sampling.sampler.get_sampler` function (None: `get_sampler(cfg.sampler, device)`)
                    )->Thoughts:
     "`cfg.G` thoughts after each `context · think_open`, cut at the first `think_close` or `<eos>` (inclusive), at most `thought_len` tokens."
     dev = next(model.parameters()).device
@@ -216,7 +217,7 @@ def target_rows(targets:list, # D token-id lists of next tokens
 def rlp_rewards(model, # the policy theta (scores next tokens after the thought)
                 ema, # the no-think baseline phi (scores next tokens without one)
                 th:Thoughts, # the thoughts to reward
-                score, # teacher-forced scorer `score(model, prompts, prompt_index, tokens, temperature, pad_id)` (`sampling.cpu_engine.get_scorer`)
+                score, # teacher-forced scorer `score(model, prompts, prompt_index, tokens, temperature, pad_id)` (`sampling.sampler.get_scorer`)
                 pad_id:int=0, # token id of the right padding
                 norm:str='mean' # 'mean': log-likelihoods per next token; 'sum': of all next tokens together
                )->dict:
@@ -329,8 +330,8 @@ def rlp_step(model, # the policy, trained in place
              opt, # the torch optimizer of `model`
              cfg:RLPConfig, # the run's settings
              step:int, # optimizer step (0-based): picks the documents, positions, thoughts and learning rate
-             sampler, # thought sampler (`sampling.cpu_engine.get_sampler`)
-             score, # teacher-forced scorer (`sampling.cpu_engine.get_scorer`)
+             sampler, # thought sampler (`sampling.sampler.get_sampler`)
+             score, # teacher-forced scorer (`sampling.sampler.get_scorer`)
              fwd, # training forward `fwd(model, ids)` -> logits
              task=None # the `Task` of cfg.task (None: looked up)
             )->tuple:

@@ -20,7 +20,7 @@ from ..train.optim import adamw
 from ..train.runs import RunFolder
 from ..models.checkpoints import save_checkpoint, load_checkpoint
 from ..sampling.reference import Samples
-from ..sampling.cpu_engine import get_sampler, get_scorer
+from ..sampling.sampler import get_sampler, get_scorer
 from ..sampling.evaluation import accuracy, token_roles
 from .rewards import parse_reward, ground_truth
 from .grpo import GRPOConfig, RESUMABLE_CHANGES, group_advantages, grpo_loss, loss_metrics, hicra_advantage, prompt_batch
@@ -82,7 +82,7 @@ def collect_rollout(model, # the policy
                     pool:list|None, # a fixed problem pool, or None for fresh train problems
                     reward_fns:list, # TRL-style reward functions
                     weights:list, # one weight per reward function
-                    sampler # a sampling function from `sampling.cpu_engine.get_sampler`
+                    sampler # a sampling function from `sampling.sampler.get_sampler`
                    )->Rollout:
     "Sample a group per prompt, score it and compute advantages (step 1 of the loop)."
     t0 = time.perf_counter()
@@ -119,7 +119,7 @@ def _score_rows(score, model, roll:Rollout, rows:torch.Tensor, T:int, cfg:GRPOCo
 def rollout_logprobs(model, # the model that scores (the policy before the update, or the reference)
                      roll:Rollout, # the rollout whose completion tokens are scored
                      cfg:GRPOConfig, # micro_batch, temperature and bf16 settings
-                     score, # a scoring function from `sampling.cpu_engine.get_scorer`
+                     score, # a scoring function from `sampling.sampler.get_scorer`
                      tok # the tokenizer (pad id)
                     )->torch.Tensor:
     "[N, T] log-probs of every rollout token under `model` (the old policy, or the reference), in micro-batches."
@@ -136,7 +136,7 @@ def policy_update(model, # the policy, updated in place
                   opt, # its optimizer
                   roll:Rollout, # the step's rollout (from `collect_rollout`)
                   cfg:GRPOConfig, # the run's settings (loss, clipping, mini- and micro-batches)
-                  score, # a scoring function from `sampling.cpu_engine.get_scorer`
+                  score, # a scoring function from `sampling.sampler.get_scorer`
                   ref=None # the frozen reference model for the KL term; None: no KL
                  )->dict:
     "`opt_steps_per_rollout` optimizer steps on the rollout (step 2 of the loop); returns the update's metrics."

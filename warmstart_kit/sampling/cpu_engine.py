@@ -8,13 +8,11 @@ import warnings, weakref
 import torch
 import torch.nn.functional as F
 from tqdm.auto import tqdm
-from ..core.errors import SamplingError
-from .reference import Samples, check_sampling_args, finish_samples, pick, row_keys, step_uniforms, sample, score_completions, completion_rows, completion_logprobs
-from .cuda_graph import sample_static
+from .reference import Samples, check_sampling_args, finish_samples, pick, row_keys, step_uniforms, sample_reference, completion_rows, completion_logprobs
 
 # %% auto #0
-__all__ = ['COMPACT_FRAC', 'SAMPLERS', 'supports_engine', 'Dims', 'engine_weights', 'rope_table', 'prefill', 'decode',
-           'engine_logits', 'engine_logprobs', 'engine_ok', 'sample_engine', 'get_sampler', 'get_scorer']
+__all__ = ['COMPACT_FRAC', 'supports_engine', 'Dims', 'engine_weights', 'rope_table', 'prefill', 'decode', 'engine_logits',
+           'engine_logprobs', 'engine_ok', 'sample_engine']
 
 # %% ../../nbs/api/sampling/02_cpu_engine.ipynb #d5931504
 def supports_engine(model # a transformers causal LM
@@ -235,21 +233,21 @@ def _engine_chunk(dims, W, emb, table, prompts, rows, pidx, sidx, T, temperature
     flush(torch.ones(len(rows), dtype=torch.bool, device=dev))
 
 # %% ../../nbs/api/sampling/02_cpu_engine.ipynb #e95a3802
-def sample_engine(model, # a causal LM the engine supports (others go to `sampling.reference.sample`)
+def sample_engine(model, # a causal LM the engine supports (others go to `sampling.reference.sample_reference`)
                   tok, # its tokenizer (pad and eos ids, decoding)
                   prompts:list, # token-id lists, one per prompt
                   n:int=1, # completions per prompt
                   max_new_tokens:int=64, # longest completion in tokens
                   temperature:float=1.0, # softmax temperature; 0: greedy
                   top_p:float=1.0, # nucleus sampling mass; 1: no truncation
-                  seed:int=0, # with the prompt and sample index, decides every row's random draws (as in `sample`)
+                  seed:int=0, # with the prompt and sample index, decides every row's random draws (as in `sample_reference`)
                   batch_size:int=1024, # rows per forward pass
                   progress:bool=False, # show a progress bar
                   desc:str='sampling' # the progress bar's label
                  )->Samples:
-    "`sampling.reference.sample` through the engine: one batch for all prompt lengths, finished rows dropped; same tokens."
+    "`sampling.reference.sample_reference` through the engine: one batch for all prompt lengths, finished rows dropped; same tokens."
     check_sampling_args(prompts, n, max_new_tokens, temperature, top_p, model, batch_size)
-    if not engine_ok(model): return sample(model, tok, prompts, n, max_new_tokens, temperature, top_p, seed, batch_size, progress, desc)
+    if not engine_ok(model): return sample_reference(model, tok, prompts, n, max_new_tokens, temperature, top_p, seed, batch_size, progress, desc)
     dev = next(model.parameters()).device
     pad_id = tok.pad_token_id if tok.pad_token_id is not None else tok.eos_token_id
     pidx = torch.arange(len(prompts)).repeat_interleave(n); sidx = torch.arange(n).repeat(len(prompts))
@@ -266,22 +264,3 @@ def sample_engine(model, # a causal LM the engine supports (others go to `sampli
     finally:
         bar.close(); model.train(was_training)
     return finish_samples(pidx, *(o.cpu() for o in out), tok)
-
-# %% ../../nbs/api/sampling/02_cpu_engine.ipynb #ba038856
-SAMPLERS = {'reference': sample, 'static': sample_static, 'engine': sample_engine}
-
-def get_sampler(kind:str='auto', # 'auto', 'reference', 'static' or 'engine'
-                device='cpu' # where the model runs (decides 'auto')
-               )->callable:
-    "The sampling function for `kind`; 'auto' is 'static' on CUDA and 'engine' elsewhere."
-    if kind == 'auto': kind = 'static' if torch.device(device).type == 'cuda' else 'engine'
-    if kind not in SAMPLERS: raise SamplingError(f"unknown sampler {kind!r}; known: auto, {', '.join(SAMPLERS)}")
-    return SAMPLERS[kind]
-
-def get_scorer(kind:str='auto', # 'auto', 'reference' or 'engine'
-               device='cpu' # where the model runs (decides 'auto')
-              )->callable:
-    "Teacher-forced log-probs: `engine_logprobs` where the engine runs the model ('auto' on a CPU), else `score_completions`."
-    if kind == 'reference' or (kind == 'auto' and torch.device(device).type == 'cuda'): return score_completions
-    def score(model, *a, **kw): return (engine_logprobs if engine_ok(model) else score_completions)(model, *a, **kw)
-    return score

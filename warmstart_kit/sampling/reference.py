@@ -14,8 +14,8 @@ from ..core.errors import SamplingError
 
 # %% auto #0
 __all__ = ['Samples', 'sample_indices', 'row_keys', 'step_uniforms', 'row_uniforms', 'pick', 'available_memory',
-           'check_sampling_args', 'length_chunks', 'sample', 'finish_samples', 'completion_rows', 'completion_logprobs',
-           'score_completions']
+           'check_sampling_args', 'length_chunks', 'sample_reference', 'finish_samples', 'completion_rows',
+           'completion_logprobs', 'score_completions']
 
 # %% ../../nbs/api/sampling/00_reference.ipynb #78662baa
 @dataclass
@@ -195,7 +195,7 @@ def length_chunks(lengths:list, # the prompt length of every row
         cur.append(r)
     return chunks + ([cur] if cur else [])
 
-def sample(model, # a causal LM
+def sample_reference(model, # a causal LM
            tok, # its tokenizer (pad and eos ids, decoding)
            prompts:list, # token-id lists, one per prompt (e.g. from `tasks.tokenizer.prompt_ids`)
            n:int=1, # completions per prompt

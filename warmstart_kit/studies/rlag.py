@@ -17,6 +17,7 @@ from ..models.build import resolve_device
 from ..models.checkpoints import load_checkpoint, latest_checkpoint, load_weights
 from ..tasks.knowledge import KnowledgeConfig, World, make_world, base_checkpoint
 from ..rl.rlag import METHODS, RLAGConfig, KnowledgeBaseConfig, evaluate_knowledge, rlag_train, train_knowledge_base
+from ..analysis.stats import t_interval
 
 # %% auto #0
 __all__ = ['RLAG_PRESETS', 'RLAGStudyConfig', 'rlag_method_job', 'summary_table', 'versus_table', 'likelihood_lines',
@@ -121,8 +122,7 @@ def rlag_method_job(cfg:dict, # the study config as a plain dict (for `RLAGStudy
 
 # %% ../../nbs/api/studies/03_rlag.ipynb #d6be68bc
 def _mean_ci(x:np.ndarray, per_q:list|None, n_boot:int, seed:int=0)->tuple:
-    from warmstart_kit.analysis.decomposition import _t_interval
-    if len(x) > 1: return (float(x.mean()), *_t_interval(x))
+    if len(x) > 1: return (float(x.mean()), *t_interval(x))
     v = np.asarray(per_q[0], float); rng = np.random.default_rng(seed)
     b = v[rng.integers(0, len(v), (n_boot, len(v)))].mean(1)
     return float(v.mean()), float(np.quantile(b, 0.025)), float(np.quantile(b, 0.975))
@@ -157,7 +157,6 @@ def versus_table(ev:pl.DataFrame, # evaluation rows of every job (with method, s
                  c:RLAGStudyConfig # the study's settings (methods, seeds, n_boot)
                 )->pl.DataFrame:
     "RLAG minus each baseline per split (accuracy without snippets), paired by seed, with 95% intervals."
-    from warmstart_kit.analysis.decomposition import _t_interval
     rows = []
     no = ev.filter(~pl.col('with_snippets'))
     if 'rlag' not in set(no['method']): return pl.DataFrame()
@@ -172,7 +171,7 @@ def versus_table(ev:pl.DataFrame, # evaluation rows of every job (with method, s
                 d.append(diff.mean()); per_q = diff
             if not d: continue
             d = np.array(d)
-            if len(d) > 1: lo, hi = _t_interval(d)
+            if len(d) > 1: lo, hi = t_interval(d)
             else:
                 rng = np.random.default_rng(0); bs = per_q[rng.integers(0, len(per_q), (c.n_boot, len(per_q)))].mean(1)
                 lo, hi = float(np.quantile(bs, 0.025)), float(np.quantile(bs, 0.975))

@@ -18,6 +18,7 @@ from ..models.build import resolve_device
 from ..models.checkpoints import load_checkpoint, latest_checkpoint, load_weights
 from ..rl.grpo import GRPOConfig
 from ..rl.rlp import RLPConfig, thought_probe, rlp_train, reward_correlation
+from ..analysis.stats import t_interval
 
 # %% auto #0
 __all__ = ['SHIPPED_BASE', 'PLANTED_DOSES', 'RLP_PRESETS', 'RLP_ARMS', 'shipped_rlp_base', 'RLPStudyConfig', 'rlp_arm_job',
@@ -201,8 +202,7 @@ def passk_table(frames:dict, # `gather_frames` output (uses per_problem)
                                by=['arm', 'seed', 'stage'], n_boot=c.n_boot)
 
 def _interval(x:np.ndarray, lo1:float, hi1:float)->tuple:
-    from warmstart_kit.analysis.decomposition import _t_interval
-    return (lo1, hi1) if len(x) == 1 else _t_interval(x)
+    return (lo1, hi1) if len(x) == 1 else t_interval(x)
 
 def comparison_table(frames:dict, # `gather_frames` output (uses per_problem and probe)
                      c:RLPStudyConfig # the study's settings (seeds, n_samples, n_boot)

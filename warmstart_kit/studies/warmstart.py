@@ -33,6 +33,7 @@ from ..views.charts import ceiling_chart
 from ..analysis.decomposition import ceiling_runs
 from ..views.charts import dose_labels
 from ..views.charts import phase_diagram_chart
+from ..analysis.stats import t_interval, binomial_interval
 
 # %% auto #0
 __all__ = ['STUDY_PRESETS', 'SECTION_KEYS', 'ARMS', 'StudyConfig', 'shipped_base_dir', 'base_source', 'matched_temperature',
@@ -453,16 +454,11 @@ def run_summary(cfg:StudyConfig, # the study (arms, main sampling, n_samples, n_
 # %% ../../nbs/api/studies/00_warmstart.ipynb #81a462b0
 def _pooled(rows:pl.DataFrame, col:str)->tuple:
     "(mean, lo, hi) of `col` over runs: the run's own interval for one run, a t-interval over runs otherwise."
-    from warmstart_kit.analysis.decomposition import _t_interval
     x = rows[col].drop_nulls().to_numpy()
     if len(x) == 0: return float('nan'), float('nan'), float('nan')
     if len(x) == 1: return float(x[0]), float(rows[f'{col}_lo'][0]), float(rows[f'{col}_hi'][0])
-    lo, hi = _t_interval(x)
+    lo, hi = t_interval(x)
     return float(x.mean()), lo, hi
-
-def _binom_ci(p:float, n:int)->tuple:
-    h = 1.96 * math.sqrt(max(p * (1 - p), 1e-12) / max(n, 1))
-    return p - h, p + h
 
 def verdicts(cfg:StudyConfig, # the study
              summary:pl.DataFrame, # `run_summary`'s table
@@ -504,14 +500,14 @@ def verdicts(cfg:StudyConfig, # the study
         row(f'distillation raises pass@{cfg.n_samples} (expands the boundary)', 'Yue et al. 2025', f'all doses and difficulties ({ds.height} runs)', m, lo, hi, verdict(lo, hi, +1))
     if 'one_shot' in sections:
         o = sections['one_shot']; t = o['metrics'].filter(pl.col('test_accuracy').is_not_null())
-        after = float(t['test_accuracy'][-1]); lo, hi = _binom_ci(after, o['eval_n'])
+        after = float(t['test_accuracy'][-1]); lo, hi = binomial_interval(after, o['eval_n'])
         row('one training example raises held-out accuracy', 'Wang et al. 2025 (one-shot RLVR)', f"dose {o['dose']:g}, example {o['example']}",
             after - o['base_test_accuracy'], lo - o['base_test_accuracy'], hi - o['base_test_accuracy'], verdict(lo - o['base_test_accuracy'], hi - o['base_test_accuracy'], +1))
     if 'spurious' in sections:
         sp = sections['spurious']; m = sp['metrics'].filter(pl.col('test_accuracy').is_not_null() & (pl.col('reward') == 'random:0.5'))
         if m.height:
             start, end = float(m.sort('step')['test_accuracy'][0]), float(m.sort('step')['test_accuracy'][-1])
-            lo, hi = _binom_ci(end, sp['eval_n'])
+            lo, hi = binomial_interval(end, sp['eval_n'])
             row('a random reward raises accuracy when the base has a latent accurate behaviour', 'Shao et al. 2025 (spurious rewards)', f"dose {sp['dose']:g}, random:0.5",
                 end - start, lo - start, hi - start, verdict(lo - start, hi - start, +1))
     return pl.DataFrame(rows, infer_schema_length=None)
