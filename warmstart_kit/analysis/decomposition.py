@@ -26,6 +26,7 @@ def behaviour_table(samples:pl.DataFrame, # graded samples: columns strategy, co
     total = pl.col('n').sum().over(by) if by else pl.col('n').sum()
     return t.with_columns((pl.col('n') / total).alias('share')).sort(*by, 'strategy')
 
+# %% ../../nbs/api/analysis/02_decomposition.ipynb #6298939e
 def decompose(before:pl.DataFrame, # behaviour table (strategy, share, accuracy) of the model before (e.g. the base)
               after:pl.DataFrame # behaviour table of the model after (e.g. after RL)
              )->dict:
@@ -91,6 +92,7 @@ def paired_delta(a:pl.DataFrame, # per-problem counts (problem_id, n, c) of mode
     lo, hi = np.quantile(boot, [(1 - ci) / 2, (1 + ci) / 2])
     return {'k': k, 'delta': float(d.mean()), 'lo': float(lo), 'hi': float(hi), 'problems': int(len(d))}
 
+# %% ../../nbs/api/analysis/02_decomposition.ipynb #3fc1d6b9
 def verdict(lo:float, # lower end of the interval of the effect
             hi:float, # upper end
             direction:int=1, # the published direction: 1 (an increase) or -1 (a decrease)
@@ -108,6 +110,7 @@ def sampling_efficiency_gap(base_curve:pl.DataFrame, # the base model's pass@k c
     kmax = int(base_curve['k'].max())
     return float(base_curve.filter(pl.col('k') == kmax)['pass_at_k'][0] - rl_curve.filter(pl.col('k') == 1)['pass_at_k'][0])
 
+# %% ../../nbs/api/analysis/02_decomposition.ipynb #b46e52c9
 def ceiling_fit(runs:pl.DataFrame, # one row per run: rl_pass@1 and base pass@k columns named 'base_pass@{k}'
                )->pl.DataFrame:
     "For each k: mean absolute error, mean error (base pass@k - RL pass@1) and Pearson r across runs."
@@ -139,6 +142,7 @@ def phase_class(d1_lo, # lower end of the interval of Δpass@1
     if d1_hi < 0: return 'hurts'
     return 'nothing'
 
+# %% ../../nbs/api/analysis/02_decomposition.ipynb #db137c38
 def phase_diagram(deltas:pl.DataFrame, # one row per run: dose, difficulty, seed, d1, d1_lo, d1_hi, dk, dk_lo, dk_hi
                  )->pl.DataFrame:
     "Per (dose, difficulty): mean Δpass@1 and Δpass@k_max over seeds, their intervals and the class of effect."

@@ -22,6 +22,7 @@ def _as_counts(x, name):
             raise ValueError(f"pass_at_k: {name} must hold whole numbers, got {a.ravel()[:5].tolist()}...")
     return a.astype(np.int64)
 
+# %% ../../nbs/api/analysis/01_passk.ipynb #93d0d885
 def _check_counts(n, c, k, ids, scalar):
     "Raise a ValueError naming the first offending problem."
     def where(bad):
@@ -83,6 +84,7 @@ def default_ks(
     ks = [1 << i for i in range(max_k.bit_length()) if (1 << i) <= max_k]
     return ks if ks[-1] == max_k else ks + [max_k]
 
+# %% ../../nbs/api/analysis/01_passk.ipynb #9ac95636
 def _check_frame(df, by, fn):
     "Check `df` holds `n`, `c` and the `by` columns; return it collected, with `by` as a list."
     if isinstance(df, pl.LazyFrame): df = df.collect()
@@ -95,6 +97,7 @@ def _check_frame(df, by, fn):
         if df[col].null_count(): raise ValueError(f"{fn}: column {col!r} has {df[col].null_count()} null(s)")
     return df, by
 
+# %% ../../nbs/api/analysis/01_passk.ipynb #b12a5198
 def _ks_for(df, ks):
     if ks is None: return default_ks(df["n"].min())
     ks = sorted({int(k) for k in np.atleast_1d(ks)})
@@ -169,6 +172,7 @@ def _one_curve(curve, name):
         raise ValueError(f"crossover_k: {name} curve has repeated k (several models?); filter it to one curve first")
     return curve.select("k", pl.col("pass_at_k").alias(name))
 
+# %% ../../nbs/api/analysis/01_passk.ipynb #7a2e182d
 def crossover_k(
     base_curve:pl.DataFrame, # base model curve: columns `k`, `pass_at_k`
     rl_curve:pl.DataFrame, # RL model curve: columns `k`, `pass_at_k`
@@ -209,6 +213,7 @@ def solvable_coverage(
 # %% ../../nbs/api/analysis/01_passk.ipynb #ca02c7c0
 ACC_BIN_LABELS = ["0"] + [f"({i / 10:g},{(i + 1) / 10:g}]" for i in range(9)] + ["(0.9,1)", "1"]
 
+# %% ../../nbs/api/analysis/01_passk.ipynb #ce8ebc92
 def accuracy_histogram(
     df:pl.DataFrame, # one row per problem: columns `n`, `c` and the `by` columns
     by:str|list[str]|None=None, # grouping column(s), e.g. "model"

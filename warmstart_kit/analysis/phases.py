@@ -33,6 +33,7 @@ def gram_spans(text:str, # a completion in free text
         for m in re.finditer(r'(?<!\w)' + re.escape(g) + r'(?!\w)', text, flags=re.I): spans.append((m.start(), m.end()))
     return sorted(spans)
 
+# %% ../../nbs/api/analysis/04_phases.ipynb #7aaf2cf1
 def gram_roles(text:str, # a completion in free text
                offsets:list, # its tokens' character offsets [(start, end), ...]
                grams=STRATEGIC_GRAMS, # the strategic n-grams that mark planning
@@ -59,6 +60,7 @@ def _units(text:str, roles:list):
             out += [(q, '') for q in parts[:-1]] + ([(parts[-1], nxt)] if parts else [])
     return out
 
+# %% ../../nbs/api/analysis/04_phases.ipynb #cf7e262c
 def _entropy(counts)->float:
     n = sum(counts.values())
     return -sum(c / n * math.log(c / n) for c in counts.values() if c) if n else 0.0
@@ -69,6 +71,7 @@ def semantic_entropy(texts:list, # completions
     "Shannon entropy (nats) of the distribution of planning units across completions."
     return _entropy(Counter(p for t, r in zip(texts, roles) for p, _ in _units(t, r)))
 
+# %% ../../nbs/api/analysis/04_phases.ipynb #6c98ddd5
 def conditional_exec_entropy(texts:list, # completions
                              roles:list, # per completion, the role of each character (plan/exec/...)
                             )->float:
@@ -118,6 +121,7 @@ def run_checkpoints(run_dir, # a GRPO run folder (with checkpoints/step-N)
     "[(step, path)] of a GRPO run's checkpoints (with `base` as step 0 if given), in step order."
     return ([(0, Path(base))] if base is not None else []) + checkpoint_steps(run_dir, final=True)
 
+# %% ../../nbs/api/analysis/04_phases.ipynb #9744f22c
 def phase_metrics(checkpoints:list, # [(step, checkpoint folder or model)], e.g. from run_checkpoints
                   problems:list, # probe problems
                   n:int=4, # samples per problem
@@ -185,8 +189,10 @@ def phase_chart(df:pl.DataFrame, # a phase_metrics frame
                        alt.hconcat(panel(per, 'semantic_entropy', 'semantic entropy of planning units', alt.value('#e45756')),
                                    panel(per, 'accuracy', 'accuracy', alt.value('#54a24b'))))
 
+# %% ../../nbs/api/analysis/04_phases.ipynb #d2a4e202
 ROLE_COLORS = {'prompt': '#bbbbbb', 'plan': '#f58518', 'exec': '#4c78a8', 'answer': '#54a24b', 'eos': '#888888'}
 
+# %% ../../nbs/api/analysis/04_phases.ipynb #113ad3bf
 def token_view(text:str, # one completion
                roles:list, # role of each character
                entropies:list|None=None, # entropy (nats) of each character's token, or None for full opacity

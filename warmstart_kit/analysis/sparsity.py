@@ -67,11 +67,14 @@ def _read_meta(path)->dict:
                 meta[k] = (f, tuple(s.get_shape()), _dtype_name(s.get_dtype()))
     return meta
 
+# %% ../../nbs/api/analysis/03_sparsity.ipynb #7ad8558e
 def _natural(name:str): return [int(t) if t.isdigit() else t for t in re.split(r'(\d+)', name)]
 
 # %% ../../nbs/api/analysis/03_sparsity.ipynb #c245abb2
 MATRIX_TYPES = ('embed', 'q', 'k', 'v', 'qkv', 'o', 'gate', 'up', 'down', 'norm', 'lm_head', 'other')
+
 _LAYER_RE = re.compile(r'(?:^|\.)(?:layers|h|blocks)\.(\d+)\.')
+
 _TYPE_RES = [(t, re.compile(p)) for t, p in [
     ('lm_head', r'(^|\.)lm_head\.'),
     ('embed',   r'(^|\.)(embed_tokens|wte|wpe|embed_positions)\.'),
@@ -83,6 +86,7 @@ _TYPE_RES = [(t, re.compile(p)) for t, p in [
     ('gate', r'(^|\.)gate_proj\.'), ('up', r'(^|\.)up_proj\.|(^|\.)mlp\.c_fc\.'),
     ('down',    r'(^|\.)down_proj\.|(^|\.)mlp\.c_proj\.')]]
 
+# %% ../../nbs/api/analysis/03_sparsity.ipynb #c4c26f24
 def parse_param_name(
     name:str, # a parameter name as stored in a Hugging Face checkpoint
 )->tuple: # (layer index or None, matrix type from `MATRIX_TYPES`)
@@ -130,6 +134,7 @@ def save_sharded(
 
 # %% ../../nbs/api/analysis/03_sparsity.ipynb #14245689
 TOLS = (0.0, 1e-8, 1e-7, 1e-6, 1e-5, 1e-4)
+
 DEFAULT_TOL = 1e-5
 
 def tol_label(tol:float # the change tolerance (0: exact comparison of stored values)
@@ -144,6 +149,7 @@ def _check_tols(tols):
     if not tols or any(not t >= 0 for t in tols): raise SparsityError(f"tolerances must be >= 0, got {tols}")
     return sorted(set(tols))
 
+# %% ../../nbs/api/analysis/03_sparsity.ipynb #372d2229
 def _check_same(metas, paths):
     "Raise a SparsityError unless all checkpoints hold the same tensor names, shapes and dtypes as the first."
     ref, p0 = metas[0], paths[0]
@@ -167,6 +173,7 @@ def _row_chunks(shape, chunk_elems):
     step = max(1, chunk_elems // max(math.prod(shape[1:]), 1))
     for a in range(0, shape[0], step): yield slice(a, min(a + step, shape[0]))
 
+# %% ../../nbs/api/analysis/03_sparsity.ipynb #a33cc081
 def _pieces(metas, name, chunk_elems, device, whole=False):
     "For each block of rows of tensor `name`: a reader `get(i)` of that block from checkpoint i (files opened per tensor)."
     shape = metas[0][name][1]
@@ -178,6 +185,7 @@ def _pieces(metas, name, chunk_elems, device, whole=False):
                 return t if device is None else t.to(device)
             yield get
 
+# %% ../../nbs/api/analysis/03_sparsity.ipynb #360dbe1f
 def _ne(a, b):
     "Entries that differ, compared in the stored dtype."
     try: return a != b
@@ -194,6 +202,7 @@ def _changed(a, b, tol):
     "Bool mask of |b - a| > tol (tol 0: values differ in the stored dtype); NaN differences count as changed."
     return _ne(a, b) if tol == 0 else ~(_absdiff(a, b) <= tol)
 
+# %% ../../nbs/api/analysis/03_sparsity.ipynb #c921ac36
 def _count(mask)->int: return int(torch.count_nonzero(mask))   # several times faster than bool .sum() on CPU
 
 # %% ../../nbs/api/analysis/03_sparsity.ipynb #29b92d03
@@ -275,6 +284,7 @@ def update_sparsity(
 # %% ../../nbs/api/analysis/03_sparsity.ipynb #071f7ea7
 def _listify(by): return [] if by is None else [by] if isinstance(by, str) else list(by)
 
+# %% ../../nbs/api/analysis/03_sparsity.ipynb #3282646d
 def sparsity_summary(
     tensors:pl.DataFrame, # from `update_sparsity` / `Comparison.tensors` (extra columns such as `run` may be used in `by`)
     by:str|list|None=None, # grouping column(s); None: over all parameters
@@ -301,6 +311,7 @@ def _overlap_row(n, n1, n2, n12)->dict:
     return dict(numel=n, updated_1=n1, updated_2=n2, both=n12, union=u, o1=n12 / n1 if n1 else nan, o2=n12 / n2 if n2 else nan,
                 jaccard=n12 / u if u else nan, sparsity_1=s1, sparsity_2=s2, random_o1=1 - s2, random_o2=1 - s1)
 
+# %% ../../nbs/api/analysis/03_sparsity.ipynb #8909c668
 def update_overlap(
     mask_1, # bool tensor (or dict name -> bool tensor): entries updated by run 1
     mask_2, # same shape(s): entries updated by run 2
@@ -420,6 +431,7 @@ def update_mask(
         out[name] = parts[0] if len(parts) == 1 else torch.cat(parts)
     return out
 
+# %% ../../nbs/api/analysis/03_sparsity.ipynb #d7d44493
 def apply_grad_mask(
     model:torch.nn.Module, # model whose parameter names match the mask's (e.g. loaded from θ0)
     mask:dict, # name -> bool tensor, from `update_mask`

@@ -22,6 +22,7 @@ def t_interval(x:np.ndarray, # values, one per run (or seed)
     h = tq * x.std(ddof=1) / math.sqrt(len(x))                  # s: the sample standard deviation (ddof 1)
     return float(x.mean() - h), float(x.mean() + h)
 
+# %% ../../nbs/api/analysis/00_stats.ipynb #db5e2fb0
 def binomial_interval(p:float, # an accuracy measured on `n` samples
                       n:int, # how many samples
                      )->tuple:

@@ -27,6 +27,7 @@ def study_parser(p, # the `warmstart study` parser
     p.add_argument('--grpo-steps', type=int, help='GRPO steps of every RL arm')
     p.add_argument('--workers', type=int, help='parallel processes for independent jobs (default: one per CPU core)')
 
+# %% ../../nbs/api/cli/01_commands.ipynb #7ae88edc
 def cmd_study(a, # parsed `warmstart study` arguments
              ):
     "`warmstart study`: the preset, then `--config`, then flags, into `studies.warmstart.run_study`."
@@ -51,6 +52,7 @@ def pretrain_parser(p, # the `warmstart pretrain` parser
     p.add_argument('--per-dose-dirs', action='store_true', help='write dose-D/ subfolders even for one dose')
     add_config_flags(p, PretrainConfig)
 
+# %% ../../nbs/api/cli/01_commands.ipynb #d48803be
 def cmd_pretrain(a, # parsed `warmstart pretrain` arguments
                 ):
     "`warmstart pretrain`: every configuration checked first, then one base per dose into `--out`."
@@ -87,6 +89,7 @@ def rl_parser(p, # the `warmstart rl` parser
     engine_flags(p)
     add_config_flags(p, GRPOConfig, skip=('rewards',))
 
+# %% ../../nbs/api/cli/01_commands.ipynb #ece7b562
 def cmd_rl(a, # parsed `warmstart rl` arguments
           ):
     "`warmstart rl`: GRPO on a checkpoint into `--out`, with the toolkit's trainer (`--engine ours`) or TRL's (`--engine trl`)."
@@ -133,6 +136,7 @@ def engine_flags(p, # the `warmstart rl` parser
     g.add_argument('--trl-arg', action='append', metavar='KEY=VALUE',
                    help='a TRL GRPOConfig setting with no toolkit counterpart, e.g. use_vllm=true or vllm_mode=colocate (--engine trl only; repeatable)')
 
+# %% ../../nbs/api/cli/01_commands.ipynb #15b8cb85
 def engine_of(a, # parsed `warmstart rl` arguments (`engine`, `trl_arg`)
               default:str='ours', # the engine when `a` has no `engine` attribute
              )->str: # 'ours' or 'trl'
@@ -145,6 +149,7 @@ def engine_of(a, # parsed `warmstart rl` arguments (`engine`, `trl_arg`)
         raise ConfigError(f"--trl-arg sets TRL GRPOConfig fields ({', '.join(extra)}): it needs --engine trl")
     return engine
 
+# %% ../../nbs/api/cli/01_commands.ipynb #8f4d71f6
 def cmd_rl_trl(a, # parsed `warmstart rl` arguments
                cfg, # the run's `rl.grpo.GRPOConfig` (preset, config file and flags already merged)
               ):
@@ -186,6 +191,7 @@ def eval_parser(p, # the `warmstart eval` parser
     p.add_argument('--overwrite', action='store_true', help='replace an existing output folder (only once the new one is complete)')
     add_config_flags(p, EvalConfig)
 
+# %% ../../nbs/api/cli/01_commands.ipynb #859a48c7
 def cmd_eval(a, # parsed `warmstart eval` arguments
             ):
     "`warmstart eval`: pass@k of each `--model` on held-out problems into `--out`, and a table of it."
@@ -219,6 +225,7 @@ def rlp_parser(p, # the `warmstart rlp` parser
     p.add_argument('--no-report', action='store_true', help='write the parquet tables but not report.html')
     add_config_flags(p, RLPConfig, skip=('seed',), title='RLP settings (both arms; the ntp arm sets rlp_weight to 0)')
 
+# %% ../../nbs/api/cli/01_commands.ipynb #ebf70511
 def cmd_rlp(a, # parsed `warmstart rlp` arguments
            ):
     "`warmstart rlp`: the preset, then `--config`, then flags, into `studies.rlp.run_rlp_study`."
@@ -256,6 +263,7 @@ def rlag_parser(p, # the `warmstart rlag` parser
     p.add_argument('--base-steps', type=int, help='with --make-base: optimizer steps of the base (default 1500)')
     add_config_flags(p, RLAGConfig, skip=('method', 'knowledge', 'seed'), title='settings shared by every method (RLAG terms, steps, optimizer)')
 
+# %% ../../nbs/api/cli/01_commands.ipynb #bab75430
 def cmd_rlag(a, # parsed `warmstart rlag` arguments
             ):
     "`warmstart rlag`: a study into `--out` (`studies.rlag.run_rlag_study`), or with `--make-base` the knowledge base."
@@ -293,6 +301,7 @@ def passk_parser(p, # the `warmstart passk` parser
     p.add_argument('--overwrite', action='store_true', help='replace an existing output folder (only once the new one is complete)')
     add_config_flags(p, SamplesConfig)
 
+# %% ../../nbs/api/cli/01_commands.ipynb #0da2886b
 def cmd_passk(a, # parsed `warmstart passk` arguments
              ):
     "`warmstart passk`: the pass@k analysis of the samples files into `--out`, and its summary."
@@ -318,6 +327,7 @@ def sparsity_parser(p, # the `warmstart sparsity` parser
     p.add_argument('--overwrite', action='store_true', help='replace an existing output folder (only once the new one is complete)')
     add_config_flags(p, SparsityConfig)
 
+# %% ../../nbs/api/cli/01_commands.ipynb #1a41af2a
 def cmd_sparsity(a, # parsed `warmstart sparsity` arguments
                 ):
     "`warmstart sparsity`: update sparsity of each FINAL against INIT into `--out`, and its sweep."

@@ -26,6 +26,7 @@ def make_parser(prog:str, # the program name errors start with: 'warmstart' or '
     "An argparse parser whose usage errors are one line `warmstart: error: SUBCOMMAND: ...` and exit code 2."
     return _Parser(prog=prog, description=description, epilog=epilog)
 
+# %% ../../nbs/api/cli/00_flags.ipynb #544212b1
 def common_flags(p, # a subcommand's parser
                 ):
     "The flags every subcommand has: `--device`, `--config`, `--quiet`."
@@ -42,6 +43,7 @@ def parse_bool(s:str, # the flag's text
     if v in ('0', 'false', 'no', 'off'): return False
     raise argparse.ArgumentTypeError(f"expected true or false, got {s!r}")
 
+# %% ../../nbs/api/cli/00_flags.ipynb #4b926caf
 def parse_mapping(s:str, # the flag's text: a JSON object or KEY=NUMBER pairs separated by commas
                  )->dict:
     "'{\"column\": 0.65}' (JSON) or 'column=0.65,nocarry=0.35' -> a dict of numbers."
@@ -58,6 +60,7 @@ def parse_mapping(s:str, # the flag's text: a JSON object or KEY=NUMBER pairs se
         except ValueError: raise argparse.ArgumentTypeError(f"bad mapping {s!r}; expected like column=0.65,nocarry=0.35") from None
     return out
 
+# %% ../../nbs/api/cli/00_flags.ipynb #b9935b4a
 def parse_float(s:str, # the flag's text
                )->float:
     "A finite float (NaN and infinities are errors)."
@@ -75,6 +78,7 @@ def _kind(f)->str:
 
 ELEMENT_TYPES = {'reward_weights': parse_float, 'k': int}   # tuple fields whose items are numbers
 
+# %% ../../nbs/api/cli/00_flags.ipynb #c2238f17
 def add_config_flags(p:argparse.ArgumentParser, # the subcommand's parser
                      cls, # a config dataclass (`core.config.Config`: its `docs()` give the help texts)
                      skip=(), # field names that get no flag (the subcommand has its own)
@@ -93,6 +97,7 @@ def add_config_flags(p:argparse.ArgumentParser, # the subcommand's parser
         elif kind in ('tuple', 'list'): g.add_argument(flag, nargs='+', type=ELEMENT_TYPES.get(f.name, str), help=help_)
         else: g.add_argument(flag, type={'float': parse_float, 'int': int}.get(kind, str), help=help_)
 
+# %% ../../nbs/api/cli/00_flags.ipynb #faba5105
 def flags_of(ns, # parsed arguments
              cls, # the config dataclass whose fields are flags
              skip=(), # field names to leave out

@@ -23,6 +23,7 @@ SUBCOMMANDS = {
     'sparsity': 'update sparsity between local checkpoints (any Hugging Face safetensors folders)',
 }
 
+# %% ../../nbs/api/cli/02_main.ipynb #e76da59f
 def top_parser()->argparse.ArgumentParser:
     "The top-level parser: subcommand names and summaries (nothing heavy is imported)."
     from warmstart_kit import __version__
@@ -71,6 +72,7 @@ def main(argv=None, # the arguments (default: sys.argv[1:])
         if old is not None: signal.signal(signal.SIGTERM, old)
     return 0
 
+# %% ../../nbs/api/cli/02_main.ipynb #86837ba3
 def _main_thread()->bool:
     import threading
     return threading.current_thread() is threading.main_thread()

@@ -28,6 +28,7 @@ def field_docs(cls)->dict:
 # %% ../../nbs/api/core/01_config.ipynb #117b94a1
 _SIMPLE = {'int', 'float', 'bool', 'str', 'tuple', 'list', 'dict'}
 
+# %% ../../nbs/api/core/01_config.ipynb #cadcc5af
 def _type_ok(v, t:str)->str|None:
     "None if value `v` fits the annotation string `t`, else what was expected."
     alts = [a.strip() for a in t.split('|')]
@@ -45,6 +46,7 @@ def _type_ok(v, t:str)->str|None:
         if a == 'dict' and isinstance(v, dict): return None
     return ' or '.join(alts)
 
+# %% ../../nbs/api/core/01_config.ipynb #e3efe6d8
 def check_keys(d:dict, # the settings given (e.g. a parsed config file)
                known, # the allowed key names (any iterable of str)
                what:str): # how the error names this kind of settings (e.g. 'grpo config')
@@ -53,6 +55,7 @@ def check_keys(d:dict, # the settings given (e.g. a parsed config file)
     bad = sorted(set(d) - set(known))
     if bad: raise ConfigError(f"unknown {what} key(s) {bad}; known: {', '.join(sorted(known))}")
 
+# %% ../../nbs/api/core/01_config.ipynb #b70310c9
 def expand_preset(d:dict, # settings that may name a built-in preset under the key `preset`
                   presets:dict, # {preset name: its settings}
                   nested:tuple=(), # keys whose dict values are merged key by key into the preset's, not replaced
@@ -67,6 +70,7 @@ def expand_preset(d:dict, # settings that may name a built-in preset under the k
         if k in d: base[k] = {**base.get(k, {}), **d.pop(k)}
     return {**base, **d}
 
+# %% ../../nbs/api/core/01_config.ipynb #f9814c1c
 def check_study_resume(cfg, # the study's config (a Config dataclass with `diff`)
                        out, # the study folder
                        resume:bool, # continue the study in `out`

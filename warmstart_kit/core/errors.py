@@ -25,6 +25,7 @@ class SamplingError(WarmstartError):
 class RewardError(WarmstartError):
     "Bad reward spec."
 
+# %% ../../nbs/api/core/00_errors.ipynb #57bc3445
 class SparsityError(WarmstartError):
     "Checkpoints that cannot be compared: no safetensors, different tensor names, shapes or dtypes."
 

@@ -31,6 +31,7 @@ def tmp_name(path:Path # the file or folder to be written
     path = Path(path)
     return path.with_name(f'.{path.name}.tmp-{os.getpid()}')
 
+# %% ../../nbs/api/core/02_files.ipynb #8aacd8ea
 def atomic_write(path, # the file to create or replace
                  write # called with the temporary path; writes the complete file there
                 )->Path:
@@ -42,6 +43,7 @@ def atomic_write(path, # the file to create or replace
         if tmp.exists(): tmp.unlink()
     return path
 
+# %% ../../nbs/api/core/02_files.ipynb #e03d4d71
 def write_text(path, # the file to create or replace
                text:str # its complete contents
               )->Path:
@@ -68,6 +70,7 @@ def _owner(p:Path)->int|None:
     m = re.search(r'\.(?:tmp|old|lock)-(\d+)$', p.name)
     return int(m.group(1)) if m else None
 
+# %% ../../nbs/api/core/02_files.ipynb #727c9675
 def clean_leftovers(path # the output whose leftover siblings (same folder) are looked for
                    )->list:
     "Remove `.NAME.tmp-PID` / `.NAME.old-PID` siblings of `path` whose process is gone; returns what was removed."
@@ -80,6 +83,7 @@ def clean_leftovers(path # the output whose leftover siblings (same folder) are 
         gone.append(p)
     return gone
 
+# %% ../../nbs/api/core/02_files.ipynb #8cd2c872
 def glob_escape(s:str # a file name to match literally
                )->str:
     "`s` with the glob wildcards `[`, `]`, `*` and `?` bracketed, so that `Path.glob` matches them literally."

@@ -25,6 +25,7 @@ def _resolve(path:str):
     mod, _, attr = path.rpartition('.')
     return getattr(importlib.import_module(mod), attr)
 
+# %% ../../nbs/api/core/03_jobs.ipynb #10d75728
 def _worker_init(threads:int):
     import torch
     torch.set_num_threads(threads)
@@ -34,6 +35,7 @@ def _timed(fn:str, kwargs:dict):
     t0 = time.perf_counter(); out = _resolve(fn)(**kwargs)
     return out, time.perf_counter() - t0
 
+# %% ../../nbs/api/core/03_jobs.ipynb #248f7d2a
 def n_workers(requested:int, # worker processes asked for; 0: one per CPU core
               jobs:int, # how many jobs there are
               device # where the jobs run ('cpu', 'cuda', 'cuda:1', a torch.device)

@@ -19,8 +19,10 @@ PRESETS = {
     'small':  dict(hidden_size=256, num_hidden_layers=6, num_attention_heads=8, intermediate_size=1024),
     'medium': dict(hidden_size=512, num_hidden_layers=8, num_attention_heads=8, intermediate_size=1536),
 }
+
 ARCHS = ('llama', 'gpt2')
 
+# %% ../../nbs/api/models/00_build.ipynb #ad3a205e
 def resolve_device(device:str='auto' # 'auto', 'cpu', 'cuda' or 'cuda:N' (a torch.device is returned as is)
                   )->torch.device:
     "'auto' picks CUDA when available, else CPU; 'cuda' without a GPU is an error."
@@ -50,6 +52,7 @@ def model_config(preset:str='micro', # one of PRESETS
     return GPT2Config(n_embd=c['hidden_size'], n_layer=c['num_hidden_layers'], n_head=c['num_attention_heads'],
                       n_inner=c['intermediate_size'], n_positions=max_positions, **ids)
 
+# %% ../../nbs/api/models/00_build.ipynb #80239045
 def make_model(preset:str='micro', # one of PRESETS
                arch:str='llama', # 'llama' (default) or 'gpt2'
                vocab_size:int=64, # tokenizer size
@@ -61,6 +64,7 @@ def make_model(preset:str='micro', # one of PRESETS
     torch.manual_seed(seed)
     return AutoModelForCausalLM.from_config(cfg)
 
+# %% ../../nbs/api/models/00_build.ipynb #4e179fc6
 def count_params(model # a torch module
                 )->int:
     "The number of parameters (elements of every weight tensor) of `model`."

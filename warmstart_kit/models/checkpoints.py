@@ -32,6 +32,7 @@ def _usual_permissions(folder:Path):
     os.chmod(folder, 0o777 & ~um)
     for f in folder.iterdir(): os.chmod(f, 0o666 & ~um)
 
+# %% ../../nbs/api/models/01_checkpoints.ipynb #722d7f89
 def save_checkpoint(model, # a transformers causal LM (saved as safetensors)
                     tok, # its tokenizer; None: no tokenizer files
                     path, # destination folder
@@ -73,8 +74,10 @@ def check_safetensors(f:Path # a .safetensors file
     if 8 + n + end > size: raise bad(f'truncated: tensors need {8 + n + end} bytes, the file has {size}')
     return header
 
+# %% ../../nbs/api/models/01_checkpoints.ipynb #25a3b157
 INDEX_NAME = 'model.safetensors.index.json'
 
+# %% ../../nbs/api/models/01_checkpoints.ipynb #535aa503
 def weight_files(path # a checkpoint folder
                 )->list:
     "The safetensors files of a checkpoint folder (from its index when there is one); ModelError for anything else."
@@ -117,6 +120,7 @@ def _vocab_check(model, tok, path, ours:bool):
     if V < n: raise ModelError(f"{path}: the model has {V} output ids but its tokenizer {n} tokens; ids >= {V} cannot be scored")
     if ours and V != n: raise ModelError(f"{path}: the model has {V} output ids but its tokenizer {n} tokens; sampled ids >= {n} would vanish when decoded")
 
+# %% ../../nbs/api/models/01_checkpoints.ipynb #af95062b
 def load_checkpoint(path, # a local Hugging Face causal-LM folder
                     device:str='cpu', # where the model goes: 'cpu', 'cuda', 'cuda:N' or 'auto'
                     dtype=None, # torch dtype to load in (default: fp32)
@@ -152,6 +156,7 @@ def save_trainer_state(folder, # an existing checkpoint folder
     finally: tmp.unlink(missing_ok=True)
     return f
 
+# %% ../../nbs/api/models/01_checkpoints.ipynb #547eb4b0
 def load_trainer_state(folder, # a checkpoint folder written with `save_trainer_state`
                        device='cpu' # where tensors are loaded ('cpu', 'cuda', 'auto', ...)
                       )->dict:
@@ -161,6 +166,7 @@ def load_trainer_state(folder, # a checkpoint folder written with `save_trainer_
     try: return torch.load(f, weights_only=True, map_location=resolve_device(device))
     except Exception as e: raise ModelError(f"cannot read {f}: {type(e).__name__}: {str(e).splitlines()[0][:200]}") from None  # noqa: BLE001 - a damaged file, named
 
+# %% ../../nbs/api/models/01_checkpoints.ipynb #53b4b6cd
 def checkpoint_steps(run_dir, # a training run's output folder (holding `checkpoints/`)
                      final:bool=False # also list `checkpoints/final` (at the step in its warmstart.json)
                     )->list:
@@ -171,6 +177,7 @@ def checkpoint_steps(run_dir, # a training run's output folder (holding `checkpo
         out.append((json.loads((base / 'final' / 'warmstart.json').read_text()).get('step', 10**9), base / 'final'))
     return sorted(dict(out).items())
 
+# %% ../../nbs/api/models/01_checkpoints.ipynb #d5b9af02
 def latest_checkpoint(run_dir # a training run's output folder (holding `checkpoints/`)
                      )->Path|None:
     "The complete `checkpoints/step-N` folder with the largest N, or None."

@@ -116,6 +116,7 @@ def aggregate(per_tok:torch.Tensor, # [N, T] per-token losses
     if how == 'dr_grpo': return (per_tok * m).sum() / (n_rows * (m.shape[1] if max_len is None else max_len))
     raise ConfigError(f"unknown loss aggregation {how!r}")
 
+# %% ../../nbs/api/rl/01_grpo.ipynb #64d57193
 def clip_counts(ratio, # [N, T] importance ratios pi / pi_old
                 A, # [N, 1] or [N, T] advantages
                 m, # [N, T] float mask of completion tokens
@@ -155,6 +156,7 @@ def grpo_loss(logp:torch.Tensor, # [N, T] log-probs of the sampled tokens under 
         sums['kl'] = float((kl * m).sum()) if kl is not None else 0.0
     return loss, sums
 
+# %% ../../nbs/api/rl/01_grpo.ipynb #8b913d2b
 def loss_metrics(sums:dict # `grpo_loss` metric sums, added up over micro-batches
                 )->dict:
     "Token-averaged metrics from summed `grpo_loss` counts."

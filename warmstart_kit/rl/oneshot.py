@@ -38,6 +38,7 @@ def select_by_variance(examples:pl.DataFrame, # a full-data run's examples.parqu
                                        pl.col('accuracy').mean().alias('mean_accuracy'))
             .sort(['score', 'key'], descending=[True, False]))
 
+# %% ../../nbs/api/rl/03_oneshot.ipynb #d95269d9
 def select_random(pool:list, # the candidate problems
                   seed:int=0, # seed of the order
                  )->pl.DataFrame:
@@ -45,6 +46,7 @@ def select_random(pool:list, # the candidate problems
     order = random.Random(mix_seed('select-random', seed)).sample(range(len(pool)), len(pool))
     return pl.DataFrame({'key': [pool[i].key for i in order], 'score': [float(len(order) - r) for r in range(len(order))]})
 
+# %% ../../nbs/api/rl/03_oneshot.ipynb #4dbf8ec1
 def select_by_pass_rate(model, # the base model
                         tok, # its tokenizer
                         pool:list, # the candidate problems
@@ -62,6 +64,7 @@ def select_by_pass_rate(model, # the base model
 # %% ../../nbs/api/rl/03_oneshot.ipynb #dfa2ab64
 ONE_SHOT_SELECTORS = ('variance', 'random', 'pass_rate')
 
+# %% ../../nbs/api/rl/03_oneshot.ipynb #98a0463c
 def choose_one_shot(checkpoint, # base checkpoint folder
                     cfg:GRPOConfig, # the GRPO settings of the pool run (variance selector) and of the task
                     selector:str='variance', # variance, random, pass_rate, or a problem key of the pool
@@ -99,6 +102,7 @@ ABLATIONS = {
     'entropy only': dict(pg_coef=0.0, entropy_coef=0.001, beta_kl=0.0, weight_decay=0.0),
 }
 
+# %% ../../nbs/api/rl/03_oneshot.ipynb #e9f28545
 def one_shot_rl(checkpoint, # base checkpoint folder
                 example, # the one training problem (a Problem)
                 cfg:GRPOConfig, # GRPO settings (eval_every < 1: every tenth of the run)
@@ -112,6 +116,7 @@ def one_shot_rl(checkpoint, # base checkpoint folder
     met = grpo_train(model, tok, cfg, run_dir=run_dir, device=device, progress=progress, problems=[example])
     return met.with_columns(pl.lit(example.key).alias('example'))
 
+# %% ../../nbs/api/rl/03_oneshot.ipynb #c1ee3114
 def ablation_grid(checkpoint, # base checkpoint folder
                   example, # the one training problem
                   cfg:GRPOConfig, # GRPO settings shared by every variant

@@ -28,6 +28,7 @@ def ground_truth(prompts=None, # the prompts (TRL's reward signature; unused)
     if 'answer' not in kw: raise RewardError("ground_truth needs an 'answer' column")
     return [float(_task_of(kw, i).verify(c, kw['answer'][i])) for i, c in enumerate(completions)]
 
+# %% ../../nbs/api/rl/00_rewards.ipynb #e1a186fd
 def format_reward(prompts=None, # the prompts (TRL's reward signature; unused)
                   completions=None, # the completion texts to score
                   completion_ids=None, # their token ids (unused)
@@ -36,6 +37,7 @@ def format_reward(prompts=None, # the prompts (TRL's reward signature; unused)
     "1.0 if an answer can be extracted from the completion, else 0.0."
     return [float(_task_of(kw, i).extract(c) is not None) for i, c in enumerate(completions)]
 
+# %% ../../nbs/api/rl/00_rewards.ipynb #13c9b038
 class RandomReward:
     "Bernoulli(gamma) reward, independent of the output; seeded."
     def __init__(self,
@@ -46,6 +48,7 @@ class RandomReward:
     def __call__(self, prompts=None, completions=None, completion_ids=None, **kw):
         return [float(self.rng.random() < self.gamma) for _ in completions]
 
+# %% ../../nbs/api/rl/00_rewards.ipynb #870a7920
 class BehaviourReward:
     "1.0 if a completion uses a named strategy of its task, or (for other names) contains the text."
     def __init__(self,
@@ -120,6 +123,7 @@ def register_reward(name:str, # the name used in specs (letters, digits, _ . -; 
     if not re.fullmatch(r'[A-Za-z_][\w.-]*', name) or name in ('AND', 'NOT'): raise RewardError(f"bad reward name {name!r}")
     REWARDS[name] = lambda arg, seed, fn=fn: fn
 
+# %% ../../nbs/api/rl/00_rewards.ipynb #08910586
 def _combine(name, fns, op):
     def f(prompts=None, completions=None, completion_ids=None, **kw):
         outs = [g(prompts=prompts, completions=completions, completion_ids=completion_ids, **kw) for g in fns]
@@ -127,6 +131,7 @@ def _combine(name, fns, op):
     f.__name__ = name
     return f
 
+# %% ../../nbs/api/rl/00_rewards.ipynb #1dbfe9ef
 def parse_reward(spec:str, # names joined by AND, each optionally with NOT and ':argument'; a callable is returned as is
                  seed:int=0 # seeds random rewards
                 )->Callable:

@@ -30,11 +30,13 @@ from ..tasks.knowledge import KnowledgeConfig, World, Question, make_world, Base
 __all__ = ['METHODS', 'RLAG_RESUMABLE', 'RLAGConfig', 'segment_logprobs', 'norm_logprob', 'option_logprobs', 'choose_options',
            'rlag_terms', 'rlag_loss', 'Item', 'rlag_items', 'chunk_plan', 'epoch_batch', 'rlag_batch_loss',
            'lm_example', 'baseline_docs', 'lm_batch_loss', 'rlag_folder', 'chunk_choices', 'baseline_batch',
-           'rlag_train', 'KnowledgeBaseConfig', 'train_knowledge_base', 'evaluate_knowledge', 'knowledge_summary']
+           'step_loss', 'rlag_train', 'KnowledgeBaseConfig', 'train_knowledge_base', 'evaluate_knowledge',
+           'knowledge_summary']
 
 # %% ../../nbs/api/rl/06_rlag.ipynb #f20fb22e
 METHODS = ('rlag', 'cpt', 'sft', 'cpt_sft')
 
+# %% ../../nbs/api/rl/06_rlag.ipynb #8d1b6d8c
 @dataclass
 class RLAGConfig(Config):
     "One knowledge-embedding run: RLAG or a baseline, at a given number of optimizer steps."
@@ -66,8 +68,10 @@ class RLAGConfig(Config):
     forward: str = 'auto'             # auto (the engine where it runs the model) or reference (the HF forward)
     seed: int = 0                     # chunking, order of items and documents
 
+# %% ../../nbs/api/rl/06_rlag.ipynb #b72a50b3
 RLAG_RESUMABLE = ('checkpoint_every', 'forward')
 
+# %% ../../nbs/api/rl/06_rlag.ipynb #5e548ad8
 @patch
 def __post_init__(self:RLAGConfig):
     self.check_types()
@@ -84,6 +88,7 @@ def __post_init__(self:RLAGConfig):
     if self.chunks > self.steps: raise ConfigError(f"chunks={self.chunks} must be <= steps={self.steps} (each chunk trains at least one step)")
     self.world_config()
 
+# %% ../../nbs/api/rl/06_rlag.ipynb #78200b49
 @patch
 def world_config(self:RLAGConfig)->KnowledgeConfig:
     try: return KnowledgeConfig.from_dict(self.knowledge)
@@ -92,6 +97,7 @@ def world_config(self:RLAGConfig)->KnowledgeConfig:
 # %% ../../nbs/api/rl/06_rlag.ipynb #7d38f50f
 def _ids(tok, s:str)->list: return tok(s, add_special_tokens=False).input_ids
 
+# %% ../../nbs/api/rl/06_rlag.ipynb #01507687
 def segment_logprobs(model, # the model that scores (gradients flow when enabled)
                      tok, # its character tokenizer
                      contexts:list, # N strings written after <bos> ('' : none)
@@ -111,6 +117,7 @@ def segment_logprobs(model, # the model that scores (gradients flow when enabled
     m = m.to(lp.device)
     return (lp.float() * m).sum(1), m.sum(1)
 
+# %% ../../nbs/api/rl/06_rlag.ipynb #303e3e44
 def norm_logprob(total:torch.Tensor, # summed log-probs
                  n:torch.Tensor, # token counts, the same shape
                  how:str # 'mean': divide by n; anything else ('sum'): the sum as is
@@ -118,6 +125,7 @@ def norm_logprob(total:torch.Tensor, # summed log-probs
     "The summed log-prob, or its mean per token."
     return total / n if how == 'mean' else total
 
+# %% ../../nbs/api/rl/06_rlag.ipynb #e1e5dda1
 @torch.no_grad()
 def option_logprobs(model, # the model that scores the options
                     tok, # its character tokenizer
@@ -137,6 +145,7 @@ def option_logprobs(model, # the model that scores the options
         k = len(q.options); out.append((tot[j:j + k], n[j:j + k])); j += k
     return out
 
+# %% ../../nbs/api/rl/06_rlag.ipynb #58cdee31
 def choose_options(model, # the model that scores the options
                    tok, # its character tokenizer
                    questions:list, # `Question`s
@@ -173,6 +182,7 @@ def rlag_terms(z_sum, # [B, S] summed log-prob of each snippet
     rz = bD * z
     return {'r_z': rz, 'r_c': rc, 'r_l': rl, 'logit': rz + rc - rl - cfg.gamma}
 
+# %% ../../nbs/api/rl/06_rlag.ipynb #5a83dd11
 def rlag_loss(z_sum, # [B, S] summed log-prob of each snippet
               z_len, # [B, S] snippet lengths in tokens (0: no snippet in that slot)
               w_sum, # [B] summed log-prob of y_w after snippets and prompt
@@ -194,6 +204,7 @@ class Item:
     question: Question|None   # the training question (None: knowledge-only item)
     snippets: tuple           # snippet strings of its context Z_x: its own fact's first
 
+# %% ../../nbs/api/rl/06_rlag.ipynb #77156823
 def rlag_items(world:World, # the world to teach
                cfg:RLAGConfig # context, heldout_items and seed
               )->list:
@@ -204,6 +215,7 @@ def rlag_items(world:World, # the world to teach
     random.Random(mix_seed('rlag-items', cfg.seed)).shuffle(items)
     return items
 
+# %% ../../nbs/api/rl/06_rlag.ipynb #afe93954
 def chunk_plan(n_items:int, # how many items there are
                cfg:RLAGConfig # chunks and steps
               )->list:
@@ -212,6 +224,7 @@ def chunk_plan(n_items:int, # how many items there are
     sb = np.linspace(0, cfg.steps, cfg.chunks + 1).round().astype(int)
     return [(int(sb[c]), int(sb[c + 1]), list(range(bounds[c], bounds[c + 1]))) for c in range(cfg.chunks)]
 
+# %% ../../nbs/api/rl/06_rlag.ipynb #f55c45d1
 def epoch_batch(pool:list, # what to draw from (items or documents)
                 k:int, # batch index (0-based) within this pool's run
                 n:int, # batch size
@@ -266,6 +279,7 @@ def lm_example(tok, # the character tokenizer
     ids = [tok.bos_token_id] + p + c + [tok.eos_token_id]
     return {'input_ids': ids, 'roles': [0] * len(ids), 'start': 1 + len(p)}
 
+# %% ../../nbs/api/rl/06_rlag.ipynb #54a8336d
 def baseline_docs(world:World, # the world to teach
                   kind:str, # 'cpt': every fact's snippet; anything else ('sft'): the training questions
                   explanation:bool=True # sft: the answer followed by its explanation (False: the answer alone)
@@ -274,6 +288,7 @@ def baseline_docs(world:World, # the world to teach
     if kind == 'cpt': return [('', f.snippet) for f in world.facts]
     return [(question_prompt(q), full_answer(q) if explanation else q.answer_text) for q in world.by_split('train')]
 
+# %% ../../nbs/api/rl/06_rlag.ipynb #4beca162
 def lm_batch_loss(model, # the model being trained
                   tok, # its character tokenizer
                   docs:list, # (prompt, completion) string pairs
@@ -294,6 +309,7 @@ def rlag_folder(run_dir, # the run folder (None: nothing is written)
     "An RLAG (or baseline) run's folder (`train.runs.RunFolder`): rlag_config.json, metrics, checkpoints that resume."
     return RunFolder(run_dir, 'rlag', RLAG_RESUMABLE)
 
+# %% ../../nbs/api/rl/06_rlag.ipynb #9cff1b8c
 @torch.no_grad()
 def chunk_choices(model, # the current policy (left in eval mode)
                   tok, # its character tokenizer
@@ -309,6 +325,7 @@ def chunk_choices(model, # the current policy (left in eval mode)
     rate = lambda picks: float(np.mean([i == it.question.answer for it, i in zip(qs, picks)])) if qs else None
     return {it.key: (wi, li) for it, wi, li in zip(qs, ws, ls)}, {'chunk_start': True, 'chosen_correct': rate(ws), 'rejected_correct': rate(ls)}
 
+# %% ../../nbs/api/rl/06_rlag.ipynb #cd521fce
 def baseline_batch(docs:dict, # {'cpt': documents, 'sft': documents} (`baseline_docs`)
                    step:int, # optimizer step (0-based)
                    cfg:RLAGConfig # method, cpt_share, steps, batch_size and seed
@@ -320,6 +337,35 @@ def baseline_batch(docs:dict, # {'cpt': documents, 'sft': documents} (`baseline_
     return kind, epoch_batch(docs[kind], k, cfg.batch_size, (kind, cfg.seed))
 
 # %% ../../nbs/api/rl/06_rlag.ipynb #2cd44e85
+def step_loss(model, # the model being trained (left in train mode)
+              tok, # its character tokenizer
+              cfg:RLAGConfig, # method, batch_size, seed
+              step:int, # optimizer step (0-based)
+              items:list|None, # RLAG's items (`rlag_items`; None for the baselines)
+              plan:list|None, # RLAG's chunk plan (`chunk_plan`; None for the baselines)
+              choice:dict, # RLAG's (y_w, y_l) picks of the current chunk; renewed at a chunk start
+              docs:dict, # the baselines' documents (`baseline_docs` for cpt and sft)
+              score, # teacher-forced scorer (`sampling.sampler.get_scorer`)
+              fwd, # training forward of the baselines
+             )->tuple:
+    "(loss, metrics, choice) of one step: RLAG on the step's chunk, or a baseline's next-token loss on its documents."
+    if cfg.method != 'rlag':
+        kind, batch = baseline_batch(docs, step, cfg)
+        model.train()
+        return lm_batch_loss(model, tok, batch, fwd), {'phase': kind}, choice
+    row = {}
+    c = next(i for i, (a, b, _) in enumerate(plan) if a <= step < b)      # the chunk this step trains on
+    a, b, ix = plan[c]
+    chunk = [items[i] for i in ix]
+    if step == a or not all(it.key in choice for it in chunk if it.question is not None):
+        choice, stats = chunk_choices(model, tok, chunk, cfg, score); row.update(stats)   # sample y_w and y_l at the chunk start
+    model.train()
+    batch = epoch_batch(chunk, step - a, cfg.batch_size, ('rlag', cfg.seed, c))
+    loss, t, same = rlag_batch_loss(model, tok, batch, choice, cfg, score)
+    row.update({'chunk': c, 'same_frac': float(same.float().mean()), **{k: float(v.detach().mean()) for k, v in t.items()}})
+    return loss, row, choice
+
+# %% ../../nbs/api/rl/06_rlag.ipynb #aae413cc
 def rlag_train(model, # the model, trained in place
                tok, # its character tokenizer
                cfg:RLAGConfig, # the run's settings
@@ -348,22 +394,8 @@ def rlag_train(model, # the model, trained in place
     bar = tqdm(range(start, cfg.steps), desc=cfg.method.upper(), disable=not progress, leave=False, initial=start, total=cfg.steps)
     t0 = time.perf_counter() - (rows[-1]['elapsed_s'] if rows else 0.0)
     for step in bar:
-        row = {'step': step}
-        if cfg.method == 'rlag':
-            c = next(i for i, (a, b, _) in enumerate(plan) if a <= step < b)
-            a, b, ix = plan[c]
-            chunk = [items[i] for i in ix]
-            if step == a or not all(it.key in choice for it in chunk if it.question is not None):
-                choice, stats = chunk_choices(model, tok, chunk, cfg, score); row.update(stats)
-            model.train()
-            batch = epoch_batch(chunk, step - a, cfg.batch_size, ('rlag', cfg.seed, c))
-            loss, t, same = rlag_batch_loss(model, tok, batch, choice, cfg, score)
-            row.update({'chunk': c, 'same_frac': float(same.float().mean()), **{k: float(v.detach().mean()) for k, v in t.items()}})
-        else:
-            kind, batch = baseline_batch(docs, step, cfg)
-            model.train()
-            loss = lm_batch_loss(model, tok, batch, fwd)
-            row['phase'] = kind
+        loss, stats, choice = step_loss(model, tok, cfg, step, items, plan, choice, docs, score, fwd)
+        row = {'step': step, **stats}
         set_lr(opt, lr_at(step, cfg.steps, cfg.lr, cfg.warmup))
         opt.zero_grad(set_to_none=True); loss.backward()
         row.update({'loss': float(loss.detach()), 'grad_norm': float(torch.nn.utils.clip_grad_norm_(model.parameters(), cfg.grad_clip)),
@@ -405,6 +437,7 @@ class KnowledgeBaseConfig(Config):
         opts = KnowledgeConfig.from_dict(self.knowledge).options
         if self.world_entities < opts: raise ConfigError(f"world_entities={self.world_entities} must be >= options={opts} (distractors come from other countries)")
 
+# %% ../../nbs/api/rl/06_rlag.ipynb #d9c07509
 def train_knowledge_base(cfg:KnowledgeBaseConfig, # the base's settings
                          out, # checkpoint folder to write
                          device='auto', # 'auto', 'cpu', 'cuda' or 'cuda:N'
@@ -461,6 +494,7 @@ def evaluate_knowledge(model, # the model to test
     first = [t[:t.find('.') + 1] if '.' in t else t for t in s.texts]
     return f.with_columns(pl.Series('explanation', first), pl.Series('explanation_correct', [e == q.explanation for e, q in zip(first, qs)]))
 
+# %% ../../nbs/api/rl/06_rlag.ipynb #d2811369
 def knowledge_summary(ev:pl.DataFrame, # `evaluate_knowledge` rows
                       by=('split',) # columns to group by
                      )->pl.DataFrame:

@@ -68,6 +68,7 @@ class RLPConfig(Config):
 # %% ../../nbs/api/rl/05_rlp.ipynb #9a22d2da
 RLP_RESUMABLE = ('checkpoint_every', 'examples_per_step', 'sampler', 'forward')   # changing these does not alter the run
 
+# %% ../../nbs/api/rl/05_rlp.ipynb #4d9a0a89
 @patch
 def __post_init__(self:RLPConfig):
     self.check_types()
@@ -94,6 +95,7 @@ def __post_init__(self:RLPConfig):
     bad = sorted(set(self.think_open + self.think_close) - set(char_tokenizer().get_vocab()))
     if bad: raise ConfigError(f"think_open/think_close use characters {bad} that the character tokenizer cannot write")
 
+# %% ../../nbs/api/rl/05_rlp.ipynb #c3f1628e
 @patch
 def behaviours(self:RLPConfig)->dict:
     "The corpus mixture {behaviour: share}."
@@ -107,6 +109,7 @@ def step_documents(cfg:RLPConfig, # the run's settings (task, dose mixture, batc
     stream = experience_stream(get_task(cfg.task, preset=cfg.task_preset), cfg.behaviours(), seed=mix_seed('rlp-docs', cfg.seed, step))
     return [next(stream) for _ in range(cfg.batch_size)]
 
+# %% ../../nbs/api/rl/05_rlp.ipynb #6eab7d22
 def rlp_position(ex:dict, # an `encode_example` dict (input_ids, start of the completion)
                  tok, # the character tokenizer
                  mode:str='answer', # 'answer': the start of the last answer line; 'random': a uniform completion position
@@ -121,6 +124,7 @@ def rlp_position(ex:dict, # an `encode_example` dict (input_ids, start of the co
         return hits[-1]
     return (rng or random.Random(0)).randrange(start, len(ids))   # the last index is <eos>: at least one next token
 
+# %% ../../nbs/api/rl/05_rlp.ipynb #d381ee26
 def rlp_targets(exs:list, # `encode_example` dicts of the step's documents (only the first `cfg.rlp_docs` are used)
                 tok, # the character tokenizer
                 cfg:RLPConfig, # position, target_len, rlp_docs and seed
@@ -154,9 +158,11 @@ class Thoughts:
     def G(self)->int: return len(self.index) // len(self.contexts)
     def prompts(self)->list: return [c + self.open_ids for c in self.contexts]
 
+# %% ../../nbs/api/rl/05_rlp.ipynb #060296f6
 def _char_id(tok, ch:str)->int|None:
     return None if not ch else tok.convert_tokens_to_ids(ch)
 
+# %% ../../nbs/api/rl/05_rlp.ipynb #854f1c48
 def cut_thoughts(tokens:torch.Tensor, # [N, T] sampled token ids
                  close_id:int|None, # token id of `think_close` (None: only eos or the length limit end a thought)
                  eos_id:int # the tokenizer's <eos> id
@@ -171,6 +177,7 @@ def cut_thoughts(tokens:torch.Tensor, # [N, T] sampled token ids
     ended = ['length' if not h else ('eos' if int(tokens[i, f]) == eos_id else 'close') for i, (h, f) in enumerate(zip(hit.tolist(), first.tolist()))]
     return mask, ended
 
+# %% ../../nbs/api/rl/05_rlp.ipynb #e1a9fed0
 def sample_thoughts(model, # the policy that writes the thoughts
                     tok, # its character tokenizer
                     contexts:list, # D token-id lists x_<t
@@ -203,6 +210,7 @@ def thought_rows(th:Thoughts, # the sampled thoughts, their contexts and next to
         tmask[r, :l] = True; gmask[r, l:l + len(g)] = True
     return rows, tmask, gmask
 
+# %% ../../nbs/api/rl/05_rlp.ipynb #448a8202
 def target_rows(targets:list, # D token-id lists of next tokens
                 pad_id:int=0 # token id of the right padding
                )->tuple:
@@ -234,6 +242,7 @@ def rlp_rewards(model, # the policy theta (scores next tokens after the thought)
         with_thought, baseline = with_thought / n[th.index], baseline / n
     return {'reward': with_thought - baseline[th.index], 'logp_thought': with_thought, 'logp_baseline': baseline}
 
+# %% ../../nbs/api/rl/05_rlp.ipynb #503ef470
 def rlp_advantages(rewards:torch.Tensor, # [N] rewards, groups of G consecutive rows
                    G:int # thoughts per group (>= 2)
                   )->torch.Tensor:
@@ -246,6 +255,7 @@ def rlp_advantages(rewards:torch.Tensor, # [N] rewards, groups of G consecutive 
 def _clip_config(eps_low:float, eps_high:float)->GRPOConfig:
     return GRPOConfig(loss_agg='grpo', eps_low=eps_low, eps_high=eps_high)
 
+# %% ../../nbs/api/rl/05_rlp.ipynb #8e3d4a93
 def rlp_loss(logp:torch.Tensor, # [N, T] log-probs of the thought tokens under the current policy (with gradients)
              old_logp:torch.Tensor, # [N, T] their log-probs before this batch's first optimizer step
              adv:torch.Tensor, # [N] advantage of each thought
@@ -268,6 +278,7 @@ def ema_update(ema, # the baseline phi, updated in place
     for be, b in zip(ema.buffers(), model.buffers()):
         if be.is_floating_point(): be.mul_(tau).add_(b, alpha=1 - tau)
 
+# %% ../../nbs/api/rl/05_rlp.ipynb #8be7e40f
 def make_ema(model # the policy theta to copy
             ):
     "phi, initialised from theta: a frozen copy."
@@ -282,6 +293,7 @@ def _strategy_shares(task, texts:list)->dict:
     got = [task.strategy_of(t) for t in texts]
     return {f'thought/{n}': (sum(g == n for g in got) / len(got) if got else None) for n in names}
 
+# %% ../../nbs/api/rl/05_rlp.ipynb #188878ba
 def _think(model, ema, tok, exs:list, cfg:RLPConfig, step:int, sampler, score)->tuple:
     "A step's thoughts, scored: (Thoughts, rewards, advantages, thought rows and mask on the model's device, old log-probs or None)."
     dev, pad = next(model.parameters()).device, tok.pad_token_id
@@ -297,6 +309,7 @@ def _think(model, ema, tok, exs:list, cfg:RLPConfig, step:int, sampler, score)->
         with torch.no_grad(): old = score(model, th.prompts(), th.index, rows, cfg.temperature, pad)[0].float()
     return th, rw, adv, rows, tmask, old
 
+# %% ../../nbs/api/rl/05_rlp.ipynb #b463cc75
 def thought_metrics(th:Thoughts, # the step's sampled thoughts
                     rw:dict, # `rlp_rewards` output (reward, logp_thought, logp_baseline)
                     adv:torch.Tensor, # their advantages
@@ -310,6 +323,7 @@ def thought_metrics(th:Thoughts, # the step's sampled thoughts
             **{f'thought_ended/{k}': sum(e == k for e in th.ended) / len(th.ended) for k in ('close', 'eos', 'length')},
             **_strategy_shares(task, th.texts)}
 
+# %% ../../nbs/api/rl/05_rlp.ipynb #56cea9b1
 @torch.no_grad()
 def ema_gap(model, # the policy theta
             ema # the no-think baseline phi
@@ -324,6 +338,36 @@ def _example_rows(tok, th:Thoughts, r:torch.Tensor, adv:torch.Tensor, step:int, 
              'thought': th.texts[k], 'ended': th.ended[k], 'length': int(th.lengths[k]), 'reward': float(r[k]), 'advantage': float(adv[k])}
             for i in range(min(n, len(th.contexts))) for k in (th.index == i).nonzero().squeeze(-1).tolist()]
 
+# %% ../../nbs/api/rl/05_rlp.ipynb #82652ad2
+def _update(model, ema, opt, cfg:RLPConfig, step:int, ids, labels, fwd, score, pad:int, sums:dict, thoughts)->tuple:
+    "The step's optimizer updates, one per slice of documents and thoughts (`cfg.minibatches`): (next-token losses, RLP losses, grad norms); `sums` gathers the clip counts."
+    dev = ids.device
+    model.train()
+    B, D, mu = cfg.batch_size, cfg.rlp_docs, cfg.minibatches
+    ntp_l, rlp_l, norms = [], [], []
+    for j in range(mu):
+        set_lr(opt, lr_at(step, cfg.steps, cfg.lr, cfg.warmup))
+        opt.zero_grad(set_to_none=True)
+        dj = torch.arange(j * B // mu, (j + 1) * B // mu, device=dev)             # this slice's documents
+        n_lab = int((labels[dj, 1:] >= 0).sum())
+        ntp = lm_loss_sum(model, ids[dj], labels[dj], fwd) / max(n_lab, 1)       # L_NTP: mean over the slice's labelled tokens
+        loss = ntp
+        if thoughts is not None:
+            th, adv, rows, tmask, old = thoughts
+            rj = torch.arange(j * D // mu * cfg.G, (j + 1) * D // mu * cfg.G)       # the thoughts (G per position) of this slice
+            lp = score(model, th.prompts(), th.index[rj], rows[rj.to(dev)], cfg.temperature, pad)[0].float()
+            lr_, st = rlp_loss(lp, lp.detach() if old is None else old[rj.to(dev)], adv[rj.to(dev)], tmask[rj.to(dev)], cfg.eps_low, cfg.eps_high, n_rows=len(rj))
+            loss = ntp + cfg.rlp_weight * lr_                                      # L = L_NTP + lambda L_RLP
+            rlp_l.append(float(lr_.detach()))
+            for k in sums: sums[k] += st[k]
+        loss.backward(); ntp_l.append(float(ntp.detach()))
+        norms.append(float(torch.nn.utils.clip_grad_norm_(model.parameters(), cfg.grad_clip)))
+        opt.step()
+        if ema is not None: ema_update(ema, model, cfg.tau)                      # phi <- tau phi + (1 - tau) theta
+    model.eval()
+    return ntp_l, rlp_l, norms
+
+# %% ../../nbs/api/rl/05_rlp.ipynb #0fcffff3
 def rlp_step(model, # the policy, trained in place
              ema, # the no-think baseline phi, updated after each optimizer step (None with rlp_weight=0)
              tok, # the character tokenizer
@@ -346,28 +390,8 @@ def rlp_step(model, # the policy, trained in place
     th = rw = None; sums = {k: 0.0 for k in ('clip_low', 'clip_high', 'ratio', 'kl', 'tokens')}
     if cfg.rlp_weight > 0: th, rw, adv, rows, tmask, old = _think(model, ema, tok, exs, cfg, step, sampler, score)
     t_sample = time.perf_counter() - t0
-    model.train()
-    B, D, mu = cfg.batch_size, cfg.rlp_docs, cfg.minibatches
-    ntp_l, rlp_l, norms = [], [], []
-    for j in range(mu):
-        set_lr(opt, lr_at(step, cfg.steps, cfg.lr, cfg.warmup))
-        opt.zero_grad(set_to_none=True)
-        dj = torch.arange(j * B // mu, (j + 1) * B // mu, device=dev)
-        n_lab = int((labels[dj, 1:] >= 0).sum())
-        ntp = lm_loss_sum(model, ids[dj], labels[dj], fwd) / max(n_lab, 1)
-        loss = ntp
-        if th is not None:
-            rj = torch.arange(j * D // mu * cfg.G, (j + 1) * D // mu * cfg.G)
-            lp = score(model, th.prompts(), th.index[rj], rows[rj.to(dev)], cfg.temperature, pad)[0].float()
-            lr_, st = rlp_loss(lp, lp.detach() if old is None else old[rj.to(dev)], adv[rj.to(dev)], tmask[rj.to(dev)], cfg.eps_low, cfg.eps_high, n_rows=len(rj))
-            loss = ntp + cfg.rlp_weight * lr_
-            rlp_l.append(float(lr_.detach()))
-            for k in sums: sums[k] += st[k]
-        loss.backward(); ntp_l.append(float(ntp.detach()))
-        norms.append(float(torch.nn.utils.clip_grad_norm_(model.parameters(), cfg.grad_clip)))
-        opt.step()
-        if ema is not None: ema_update(ema, model, cfg.tau)
-    model.eval()
+    ntp_l, rlp_l, norms = _update(model, ema, opt, cfg, step, ids, labels, fwd, score, pad, sums,
+                                  (th, adv, rows, tmask, old) if th is not None else None)
     row = {'step': step, 'lr': opt.param_groups[0]['lr'], 'ntp_loss': float(np.mean(ntp_l)), 'rlp_loss': float(np.mean(rlp_l)) if rlp_l else None,
            'grad_norm': float(np.mean(norms)), 'doc_tokens': int((ids != pad).sum()), 'thought_tokens': int(th.lengths.sum()) if th else 0}
     ex_rows = []
@@ -464,6 +488,7 @@ def thought_probe(model, # the model to probe (it also scores itself as phi)
         pl.Series('strategy', [task.strategy_of(t) for t in texts]), pl.Series('reward', reward.tolist()),
         pl.Series('logp_gold_with', (rw['logp_thought']).tolist()), pl.Series('logp_gold_without', rw['logp_baseline'][th.index].tolist()))
 
+# %% ../../nbs/api/rl/05_rlp.ipynb #2cea37ce
 def reward_correlation(probe:pl.DataFrame # `thought_probe` rows (problem_id, reward, correct, thought_length)
                       )->dict:
     "Pearson r between the reward and correctness: over all samples, within problems (both demeaned by problem) and among samples with a thought."

@@ -19,8 +19,10 @@ __all__ = ['SPURIOUS_SETUP', 'REWARD_VARIANTS', 'reward_study', 'clip_comparison
 # %% ../../nbs/api/rl/04_spurious.ipynb #d78f1fa2
 SPURIOUS_SETUP = dict(group_size=16, prompts_per_step=64, opt_steps_per_rollout=8, lr=5e-7, beta_kl=0.0, entropy_coef=0.0,
                    temperature=1.0, eps_low=0.2, eps_high=0.2)
+
 REWARD_VARIANTS = ('ground_truth', 'majority', 'incorrect', 'format', 'random:0.5')
 
+# %% ../../nbs/api/rl/04_spurious.ipynb #8661ac62
 def reward_study(checkpoint, # base checkpoint folder
                  cfg:GRPOConfig, # everything but the reward (and seed)
                  rewards=REWARD_VARIANTS, # reward names of the registry, one GRPO run each (e.g. 'format', 'random:0.5')
@@ -45,6 +47,7 @@ def reward_study(checkpoint, # base checkpoint folder
                                      pl.lit(c.opt_steps_per_rollout).alias('opt_steps_per_rollout')))
     return pl.concat(frames, how='diagonal_relaxed')
 
+# %% ../../nbs/api/rl/04_spurious.ipynb #648241b6
 def clip_comparison(checkpoint, # base checkpoint folder
                     cfg:GRPOConfig, # everything but the reward and the optimizer steps per rollout
                     reward:str='random:0.5', # the (spurious) reward of every run

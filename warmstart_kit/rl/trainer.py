@@ -49,12 +49,14 @@ class Rollout:
     @property
     def group_size(self)->int: return len(self.samples) // len(self.problems)
 
+# %% ../../nbs/api/rl/02_trainer.ipynb #2a04588a
 def reward_name(fn, # a reward function
                 i:int # its position among the run's rewards (names a function without `__name__`)
                )->str:
     "The name a reward's metrics are logged under: its `__name__`, else `reward{i}`."
     return getattr(fn, '__name__', f'reward{i}')
 
+# %% ../../nbs/api/rl/02_trainer.ipynb #6b42385f
 def score_rewards(task, # the `tasks.families.Task` of the problems
                   problems:list, # the prompts' problems (answer and key columns come from them)
                   samples:Samples, # the completions, rows prompt by prompt
@@ -109,12 +111,14 @@ def micro_batches(rows:torch.Tensor, # the row indices to cut
     order = rows[torch.argsort(lengths[rows], stable=True)]
     return list(order.split(size))
 
+# %% ../../nbs/api/rl/02_trainer.ipynb #47d8f1f1
 def _score_rows(score, model, roll:Rollout, rows:torch.Tensor, T:int, cfg:GRPOConfig, tok, dev, entropy:bool):
     "Log-probs (and entropies) [len(rows), T] of rollout rows under `model`, trimmed to T completion tokens."
     s = roll.samples
     with torch.autocast(dev.type, dtype=torch.bfloat16, enabled=cfg.bf16 and dev.type == 'cuda'):
         return score(model, roll.prompts, s.prompt_index[rows], s.tokens[rows, :T].to(dev), cfg.temperature, tok.pad_token_id, with_entropy=entropy)
 
+# %% ../../nbs/api/rl/02_trainer.ipynb #c3510d13
 @torch.no_grad()
 def rollout_logprobs(model, # the model that scores (the policy before the update, or the reference)
                      roll:Rollout, # the rollout whose completion tokens are scored
@@ -202,6 +206,7 @@ def step_metrics(task, # the `tasks.families.Task` (its strategies name the stra
             **{k: upd[k] for k in ('clip_frac_low', 'clip_frac_high', 'ratio_mean', 'kl', 'loss', 'grad_norm')},
             'test_accuracy': None, 'step_time_s': step_time, 'sample_time_s': roll.sample_time, 'tokens_per_s': ntok / step_time}
 
+# %% ../../nbs/api/rl/02_trainer.ipynb #589f3a9c
 def example_rows(roll:Rollout # the step's rollout
                 )->list:
     "Per-problem accuracy and mean reward of a rollout (the historical-variance selector reads these)."
@@ -221,6 +226,7 @@ def reward_states(fns:list # the run's reward functions
         out.append(st)
     return out
 
+# %% ../../nbs/api/rl/02_trainer.ipynb #28aa99f5
 def set_reward_states(fns:list, # the run's reward functions, restored in place
                       states:list): # what `reward_states` returned for them, in the same order
     "Restore each reward function's state (random generator, majority labels) from a checkpoint."
@@ -248,6 +254,7 @@ class TrainSetup:
     examples: list = field(default_factory=list) # per-problem example rows so far
     hooks: list = field(default_factory=list) # gradient-mask hooks, removed when training ends
 
+# %% ../../nbs/api/rl/02_trainer.ipynb #a63bc4cf
 def _mask_gradients(model, grad_mask:dict, dev)->list:
     "Hooks that multiply each named parameter's gradient by its 0/1 mask (removed by the caller)."
     named = dict(model.named_parameters())
@@ -255,6 +262,7 @@ def _mask_gradients(model, grad_mask:dict, dev)->list:
     if bad: raise ConfigError(f"grad_mask names unknown parameters {bad[:3]}")
     return [named[n].register_hook(lambda g, m=m.to(dev): g * m.to(g.dtype)) for n, m in grad_mask.items()]
 
+# %% ../../nbs/api/rl/02_trainer.ipynb #1f02d2ed
 def preflight(model, # the policy
               tok, # its tokenizer
               cfg:GRPOConfig, # the run's settings
@@ -361,6 +369,7 @@ def detect_collapse(metrics:pl.DataFrame, # per-step metrics with a `step` colum
         best = max(best, v)
     return start
 
+# %% ../../nbs/api/rl/02_trainer.ipynb #6360c75f
 def lr_sweep(checkpoint, # base checkpoint folder
              cfg:GRPOConfig, # everything but the learning rate
              lrs=(3e-5, 1e-4, 3e-4, 1e-3), # the learning rates to try, each from the same base

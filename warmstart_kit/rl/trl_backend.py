@@ -33,6 +33,7 @@ NO_TRL = {   # GRPOConfig knobs with no TRL counterpart: they must keep their de
     'forward': "TRL's training forward is the model's own",
 }
 
+# %% ../../nbs/api/rl/07_trl_backend.ipynb #49413b30
 PARITY = dict(   # TRL-only settings whose TRL defaults differ from what the toolkit's trainer does (overridable in trl_args)
     activation_checkpointing=False, # TRL's default (gradient_checkpointing=True) trades speed for memory; ours never checkpoints activations
     use_bias_correction_kl=False,   # ours: plain k3 KL, not multiplied by the importance ratio
@@ -47,6 +48,7 @@ OWNED = ('output_dir', 'max_steps', 'num_train_epochs', 'logging_steps', 'loggin
          'per_device_train_batch_size', 'gradient_accumulation_steps', 'steps_per_generation', 'generation_batch_size',
          'shuffle_dataset', 'remove_unused_columns', 'use_cpu', 'disable_tqdm', 'eval_strategy', 'do_eval', 'seed')
 
+# %% ../../nbs/api/rl/07_trl_backend.ipynb #fae6c6d3
 def world_size()->int:
     "Processes of this run: WORLD_SIZE as set by `torchrun` / `accelerate launch` (1 otherwise)."
     return max(1, int(os.environ.get('WORLD_SIZE', '1') or 1))
@@ -66,6 +68,7 @@ def _no_counterpart(cfg:GRPOConfig):
         raise ConfigError("adv_std='population' has no counterpart in TRL's GRPOTrainer (TRL divides by the unbiased group std, "
                           "adv_std='unbiased', or not at all, adv_std='none'); use the toolkit's engine")
 
+# %% ../../nbs/api/rl/07_trl_backend.ipynb #51848dd0
 def batch_layout(cfg:GRPOConfig, # the run's settings (rollout size, optimizer steps per rollout, micro-batch)
                  world:int=1, # processes (DDP ranks) the rows are spread over
                 )->dict: # per_device_train_batch_size, gradient_accumulation_steps and steps_per_generation
@@ -81,6 +84,7 @@ def batch_layout(cfg:GRPOConfig, # the run's settings (rollout size, optimizer s
     return dict(per_device_train_batch_size=per // accum, gradient_accumulation_steps=accum,
                 steps_per_generation=cfg.opt_steps_per_rollout * accum)
 
+# %% ../../nbs/api/rl/07_trl_backend.ipynb #bdfcb2c8
 def trl_settings(cfg:GRPOConfig, # the run's settings
                  world:int=1, # processes (DDP ranks)
                  device:str='cpu', # 'cpu' or 'cuda'
@@ -112,6 +116,7 @@ def parse_trl_args(items, # 'KEY=VALUE' strings (`--trl-arg`), or None
         except json.JSONDecodeError: out[k] = v
     return out
 
+# %% ../../nbs/api/rl/07_trl_backend.ipynb #511cb862
 _KNOB_OF = {'max_completion_length': 'max_new_tokens', 'num_generations': 'group_size', 'learning_rate': 'lr', 'max_grad_norm': 'grad_clip',
             'scale_rewards': 'adv_std', 'loss_type': 'loss_agg', 'epsilon': 'eps_low', 'epsilon_high': 'eps_high', 'beta': 'beta_kl',
             'entropy_coef': 'entropy_coef', 'reward_weights': 'reward_weights', 'temperature': 'temperature', 'top_p': 'top_p',
@@ -120,6 +125,7 @@ _KNOB_OF = {'max_completion_length': 'max_new_tokens', 'num_generations': 'group
             'steps_per_generation': 'opt_steps_per_rollout', 'logging_steps': 'opt_steps_per_rollout', 'save_strategy': 'checkpoint_every',
             'save_steps': 'checkpoint_every', 'eval_strategy': 'eval_every', 'do_eval': 'eval_every', 'use_cpu': '--device'}
 
+# %% ../../nbs/api/rl/07_trl_backend.ipynb #0d0326f1
 def merged_settings(settings:dict, # what `trl_settings` derived from the GRPOConfig
                     extra:dict, # the user's trl_args (already checked)
                     known=None, # the field names of this TRL's `trl.GRPOConfig` (None: do not adapt names)
@@ -131,6 +137,7 @@ def merged_settings(settings:dict, # what `trl_settings` derived from the GRPOCo
         out['gradient_checkpointing'] = out.pop('activation_checkpointing')
     return out
 
+# %% ../../nbs/api/rl/07_trl_backend.ipynb #6ef5a5c1
 def check_trl_args(trl_args:dict, # TRL GRPOConfig settings the user asked for
                    known=None, # the field names of `trl.GRPOConfig` (None: read them from the installed TRL)
                   )->dict: # `trl_args`, unchanged, once checked
@@ -166,6 +173,7 @@ def trl_rows(cfg:GRPOConfig, # the run's settings (task, steps, prompts per step
         rows += [{'prompt': p.prompt, 'task': p.task, 'answer': p.answer, 'key': p.key, 'step': step, 'epoch': e} for p, e in zip(probs, epochs)]
     return rows
 
+# %% ../../nbs/api/rl/07_trl_backend.ipynb #f2ccec83
 def _dataset(rows:list):
     import datasets
     cols = {k: [r[k] for r in rows] for k in rows[0]}
@@ -208,6 +216,7 @@ def _std(v:list)->float|None:
     m = sum(v) / len(v)
     return math.sqrt(sum((x - m) ** 2 for x in v) / (len(v) - 1))
 
+# %% ../../nbs/api/rl/07_trl_backend.ipynb #fb810878
 def rollout_row(task, # the task (its strategy names)
                 cfg:GRPOConfig, # the run's settings
                 step:int, # the rollout step
@@ -236,6 +245,7 @@ def rollout_row(task, # the task (its strategy names)
             'kl': logs.get('kl', 0.0), 'loss': logs.get('loss'), 'grad_norm': logs.get('grad_norm'),
             'test_accuracy': None, 'step_time_s': step_time, 'sample_time_s': times.get('sample'), 'tokens_per_s': ntok / step_time if step_time else None}
 
+# %% ../../nbs/api/rl/07_trl_backend.ipynb #6ca1d4fd
 def example_rows_of(recs:list, # a rollout's completion records
                     total:list, # the weighted total reward of each record
                    )->list: # one row per (step, epoch, problem key)
@@ -251,6 +261,7 @@ class _Snapshot:
     def __init__(self, model, sd): self.model, self.sd = model, sd
     def save_pretrained(self, d, **kw): self.model.save_pretrained(d, state_dict=self.sd, **kw)
 
+# %% ../../nbs/api/rl/07_trl_backend.ipynb #809283e0
 def save_trl_checkpoint(trainer, # the running `trl.GRPOTrainer`
                         tok, # the tokenizer saved with the weights
                         path:Path, # the checkpoint folder, e.g. run/checkpoints/step-3
@@ -279,6 +290,7 @@ def _take_rollout(book:dict, names:list, world:int)->tuple:
         recs, rew = gather_object(recs), {k: gather_object(rew.get(k, [])) for k in names}
     return recs, rew
 
+# %% ../../nbs/api/rl/07_trl_backend.ipynb #19507f64
 def _held_out_accuracy(model, tok, evalset:list, cfg:GRPOConfig, step:int)->float:
     "`sampling.evaluation.accuracy` on the held-out problems at `step` (eval mode for the call, the model's mode restored)."
     from warmstart_kit.sampling.evaluation import accuracy
@@ -287,6 +299,14 @@ def _held_out_accuracy(model, tok, evalset:list, cfg:GRPOConfig, step:int)->floa
                          max_new_tokens=cfg.max_new_tokens, seed=mix_seed('eval', cfg.seed, step))
     finally: model.train(was)
 
+# %% ../../nbs/api/rl/07_trl_backend.ipynb #a86e3501
+def _rollout_step(recs:list)->int:
+    "The one rollout step a TRL log's completion records belong to (RuntimeError if they span several)."
+    steps = sorted({r['step'] for r in recs})
+    if len(steps) != 1: raise RuntimeError(f"TRL engine: a log holds completions of rollout steps {steps}; expected one (logging_steps = opt_steps_per_rollout)")
+    return steps[0]
+
+# %% ../../nbs/api/rl/07_trl_backend.ipynb #9ca07d85
 def make_callback(cfg:GRPOConfig, # the run's settings
                   task, # the task (strategies)
                   tok, # the tokenizer (evaluation and checkpoints)
@@ -320,9 +340,7 @@ def make_callback(cfg:GRPOConfig, # the run's settings
             times = {'step': time.perf_counter() - self.t0 if self.t0 else None,
                      'sample': book['t_reward'] - self.t0 if self.t0 and 't_reward' in book else None}
             recs, rew = _take_rollout(book, names, int(getattr(args, 'world_size', 1) or 1))
-            steps = sorted({r['step'] for r in recs})
-            if len(steps) != 1: raise RuntimeError(f"TRL engine: a log holds completions of rollout steps {steps}; expected one (logging_steps = opt_steps_per_rollout)")
-            step = steps[0]
+            step = _rollout_step(recs)
             row = rollout_row(task, cfg, step, recs, rew, logs, times)
             model = kw.get('model')
             if evalset is not None and state.is_world_process_zero and (step % cfg.eval_every == 0 or step == cfg.steps - 1):
@@ -354,6 +372,7 @@ def _rewards_and_pool(cfg:GRPOConfig, task, model, tok, problems, dev)->tuple:
             if not pool: raise ConfigError(f"reward {f.__name__} left no training problems (e.g. no problem has a wrong majority label)")
     return fns, pool
 
+# %% ../../nbs/api/rl/07_trl_backend.ipynb #b56e45af
 def _trl_config(trl, out:str, params:dict, cfg:GRPOConfig, world:int):
     "TRL's GRPOConfig from the merged settings; ConfigError if it would not generate prompts_per_step × group_size completions per rollout."
     with warnings.catch_warnings():
@@ -364,11 +383,26 @@ def _trl_config(trl, out:str, params:dict, cfg:GRPOConfig, world:int):
                           f"{cfg.prompts_per_step * cfg.group_size} (is WORLD_SIZE={world} right?)")
     return args
 
+# %% ../../nbs/api/rl/07_trl_backend.ipynb #4d7e250a
 def _stop_ids(model, tok)->set:
     "Token ids that end a completion: the tokenizer's <eos> and the model's generation-config eos id(s)."
     ge = getattr(model.generation_config, 'eos_token_id', None)
     return {tok.eos_token_id, *(ge if isinstance(ge, (list, tuple)) else [ge])} - {None}
 
+# %% ../../nbs/api/rl/07_trl_backend.ipynb #a71fc6b1
+def _train(trl, model, tok, wrapped:list, args, rows:list, cb):
+    "Build TRL's GRPOTrainer with the toolkit's callback `cb` (TRL's own printing removed), train it, and return it."
+    trainer = trl.GRPOTrainer(model=model, reward_funcs=wrapped, args=args, train_dataset=_dataset(rows),
+                              processing_class=tok, callbacks=[cb])
+    from transformers.trainer_callback import PrinterCallback, ProgressCallback
+    trainer.remove_callback(PrinterCallback); trainer.remove_callback(ProgressCallback)
+    cb.trainer = trainer
+    with warnings.catch_warnings():
+        warnings.filterwarnings('ignore', message='.*deprecated and will be removed in v6.*', category=FutureWarning)
+        trainer.train()
+    return trainer
+
+# %% ../../nbs/api/rl/07_trl_backend.ipynb #90286281
 def trl_grpo_train(model, # a checkpoint folder, or a loaded causal LM (trained in place)
                    cfg:GRPOConfig, # the run's settings (knobs without a TRL counterpart must stay at their defaults)
                    run_dir=None, # where metrics, examples and checkpoints go (None: nothing written); only the main process writes
@@ -411,20 +445,14 @@ def trl_grpo_train(model, # a checkpoint folder, or a loaded causal LM (trained 
         if main and run_dir is not None:
             grpo_folder(run_dir).start(cfg)
             write_text(run_dir / 'trl_config.json', json.dumps(info, indent=1, default=str))
-        trainer = trl.GRPOTrainer(model=model, reward_funcs=wrapped, args=args, train_dataset=_dataset(rows),
-                                  processing_class=tok, callbacks=[cb])
-        from transformers.trainer_callback import PrinterCallback, ProgressCallback
-        trainer.remove_callback(PrinterCallback); trainer.remove_callback(ProgressCallback)
-        cb.trainer = trainer
-        with warnings.catch_warnings():
-            warnings.filterwarnings('ignore', message='.*deprecated and will be removed in v6.*', category=FutureWarning)
-            trainer.train()
+        trainer = _train(trl, model, tok, wrapped, args, rows, cb)
         if run_dir is not None:
             save_trl_checkpoint(trainer, tok, run_dir / 'checkpoints' / 'final', cb.meta(cfg.steps), cb.state(cfg.steps))
         return pl.DataFrame(cb.rows, infer_schema_length=None)
     finally:
         shutil.rmtree(out, ignore_errors=True)
 
+# %% ../../nbs/api/rl/07_trl_backend.ipynb #8ba0536c
 def require_trl()->tuple:
     "(trl, datasets), or a ConfigError saying how to install the `trl` extra."
     try:

@@ -44,11 +44,13 @@ class Dims:
         self.inv_freq, self.ascale = core.rotary_emb.inv_freq, float(getattr(core.rotary_emb, 'attention_scaling', 1.0))
         self.scale = self.d ** -0.5
 
+# %% ../../nbs/api/sampling/02_cpu_engine.ipynb #eca097fa
 def _interleave(w:torch.Tensor, heads:int, d:int)->torch.Tensor:
     "Rows of a q or k projection (and bias) reordered per head from the half rotary layout to the interleaved one."
     perm = torch.stack([torch.arange(d // 2), torch.arange(d // 2) + d // 2], -1).reshape(-1)
     return w.reshape(heads, d, *w.shape[1:])[:, perm].reshape(w.shape)
 
+# %% ../../nbs/api/sampling/02_cpu_engine.ipynb #b336ef20
 @torch.no_grad()
 def engine_weights(model # a model `supports_engine` accepts
                   )->list:
@@ -142,6 +144,7 @@ def _rotate_half(x, cos, sin):
     h = x.shape[-1] // 2
     return x * cos + torch.cat((-x[..., h:], x[..., :h]), -1) * sin
 
+# %% ../../nbs/api/sampling/02_cpu_engine.ipynb #20d6ed83
 def engine_logits(model, # a model `supports_engine` accepts
                   ids:torch.Tensor # [N, L] token ids, right-padded
                  )->torch.Tensor:
@@ -162,6 +165,7 @@ def engine_logits(model, # a model `supports_engine` accepts
         x = x + m.down_proj(F.silu(m.gate_proj(h)) * m.up_proj(h))
     return model.lm_head(F.rms_norm(x, (dims.D,), model.model.norm.weight, dims.eps))
 
+# %% ../../nbs/api/sampling/02_cpu_engine.ipynb #f9a37965
 def engine_logprobs(model, # a model `supports_engine` accepts
                     prompts:list, # token-id lists (one per prompt)
                     prompt_index:torch.Tensor, # [N] which prompt each row answers
@@ -177,6 +181,7 @@ def engine_logprobs(model, # a model `supports_engine` accepts
 # %% ../../nbs/api/sampling/02_cpu_engine.ipynb #728b1044
 _CHECKED = weakref.WeakKeyDictionary()   # model -> True (agrees) / False (falls back)
 
+# %% ../../nbs/api/sampling/02_cpu_engine.ipynb #26561885
 def engine_ok(model # a transformers causal LM
              )->bool:
     "Whether the engine runs `model`: supported, and its logits agree with the 🤗 forward (checked once per model)."

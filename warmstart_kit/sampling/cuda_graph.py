@@ -75,6 +75,7 @@ def prefill(self:StaticDecoder, ids:torch.Tensor)->torch.Tensor:
     ar = torch.arange(L, device=self.dev)
     return self._forward(ids, ar[None], ar)
 
+# %% ../../nbs/api/sampling/01_cuda_graph.ipynb #76d1112f
 @patch
 def step(self:StaticDecoder, tok:torch.Tensor)->torch.Tensor:
     "Feed one token per row (the first `len(tok)` rows; the rest repeat their last input); next-token logits [rows, V]."
@@ -94,6 +95,7 @@ def _eager(self:StaticDecoder):
     cur.wait_stream(side); out.record_stream(cur)
     return out
 
+# %% ../../nbs/api/sampling/01_cuda_graph.ipynb #3e477ec8
 @patch
 def _counters(self:StaticDecoder):
     "Snapshot of the cache's own position counters (transformers >= 5 keeps them on the cache layers)."
@@ -104,6 +106,7 @@ def _counters(self:StaticDecoder):
         elif isinstance(c, int): snap.append((l, c))
     return snap
 
+# %% ../../nbs/api/sampling/01_cuda_graph.ipynb #a1a5323c
 @patch
 def _restore(self:StaticDecoder, snap):
     for l, c in snap:
@@ -149,6 +152,7 @@ _DECODERS = weakref.WeakKeyDictionary()   # model -> {(rows, max_len): StaticDec
 def _param_sig(model)->tuple:
     return tuple(t.data_ptr() for t in itertools.chain(model.parameters(), model.buffers()))
 
+# %% ../../nbs/api/sampling/01_cuda_graph.ipynb #03a7505c
 def _decoder(model, rows:int, max_len:int, graphs:bool, local:dict)->StaticDecoder:
     "A decoder for this chunk: per call without graphs; with graphs kept per model while its weights stay where they are."
     if not graphs:
@@ -160,6 +164,7 @@ def _decoder(model, rows:int, max_len:int, graphs:bool, local:dict)->StaticDecod
     if (rows, max_len) not in per: per[rows, max_len] = StaticDecoder(model, rows, max_len, use_cuda_graph=True)
     return per[rows, max_len]
 
+# %% ../../nbs/api/sampling/01_cuda_graph.ipynb #330ca188
 def release_decoders(model=None): # the model whose decoders go; None: every model's
     "Free the static caches and CUDA graphs `sample_static` keeps for `model` (for every model when None)."
     if model is None: _DECODERS.clear()

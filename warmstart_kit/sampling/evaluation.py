@@ -27,6 +27,7 @@ class Graded:
     @property
     def accuracy(self)->float: return float(self.frame['correct'].mean())
 
+# %% ../../nbs/api/sampling/04_evaluation.ipynb #2bab59dc
 def grade_samples(model, # a causal LM
                   tok, # its tokenizer
                   problems:list, # `tasks.families.Problem`s, all of one task family
@@ -63,6 +64,7 @@ def per_problem(frame:pl.DataFrame # graded completions with problem_id, key and
     return (frame.group_by('problem_id', 'key', maintain_order=True)
             .agg(pl.len().cast(pl.Int64).alias('n'), pl.col('correct').sum().cast(pl.Int64).alias('c')))
 
+# %% ../../nbs/api/sampling/04_evaluation.ipynb #341d6d60
 def evaluate(model, # a causal LM
              tok, # its tokenizer
              problems:list, # `tasks.families.Problem`s of one task family
@@ -72,6 +74,7 @@ def evaluate(model, # a causal LM
     g = grade_samples(model, tok, problems, **kw)
     return g.frame, g.per_problem()
 
+# %% ../../nbs/api/sampling/04_evaluation.ipynb #036e7771
 def accuracy(model, # a causal LM
              tok, # its tokenizer
              problems:list, # `tasks.families.Problem`s of one task family

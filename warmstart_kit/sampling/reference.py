@@ -44,6 +44,7 @@ class Samples:
                              'length': self.lengths.tolist(), 'finished': self.finished.tolist(),
                              'logprob': (self.logprobs * self.mask).sum(1).tolist()})
 
+# %% ../../nbs/api/sampling/00_reference.ipynb #560619b5
 def sample_indices(prompt_index:torch.Tensor # [N] which prompt each row answers, rows grouped prompt by prompt
                   )->torch.Tensor:
     "For rows ordered prompt by prompt, each row's index among its prompt's rows."
@@ -60,6 +61,7 @@ def _mix32(x:torch.Tensor)->torch.Tensor:
     x = ((x ^ (x >> 16)) * 0x45D9F3B) & _M32
     return x ^ (x >> 16)
 
+# %% ../../nbs/api/sampling/00_reference.ipynb #26ddc3bf
 def row_keys(seed:int, # the call's seed
              prompt_index:torch.Tensor, # [B] each row's prompt index
              sample_index:torch.Tensor, # [B] each row's index among its prompt's samples
@@ -69,6 +71,7 @@ def row_keys(seed:int, # the call's seed
     h = _mix32(h ^ (prompt_index & _M32))
     return _mix32(h ^ ((sample_index * 0x9E37) & _M32))
 
+# %% ../../nbs/api/sampling/00_reference.ipynb #98d3209d
 def step_uniforms(keys:torch.Tensor, # [B] from `row_keys`
                   step:int, # position of the token in the completion
                  )->torch.Tensor: # [B] float32 in (0, 1)
@@ -114,6 +117,7 @@ def _out_cache(out):
     c = out.get('cache') if hasattr(out, 'get') else None           # transformers >= 5.2x names it `cache`
     return c if c is not None else getattr(out, 'past_key_values', None)
 
+# %% ../../nbs/api/sampling/00_reference.ipynb #30a1610a
 @torch.no_grad()
 def _sample_chunk(model, ids, pidx, sidx, max_new_tokens, temperature, top_p, eos_id, pad_id, seed):
     B, kw = ids.shape[0], _cache_kw(model)
@@ -195,6 +199,7 @@ def length_chunks(lengths:list, # the prompt length of every row
         cur.append(r)
     return chunks + ([cur] if cur else [])
 
+# %% ../../nbs/api/sampling/00_reference.ipynb #47e2a0a0
 def sample_reference(model, # a causal LM
            tok, # its tokenizer (pad and eos ids, decoding)
            prompts:list, # token-id lists, one per prompt (e.g. from `tasks.tokenizer.prompt_ids`)
@@ -255,6 +260,7 @@ def completion_rows(prompts:list, # token-id lists, one per prompt
         p = prompts[i]; full[r, :len(p)] = torch.tensor(p); full[r, len(p):len(p) + T] = tokens[r]
     return full, plens
 
+# %% ../../nbs/api/sampling/00_reference.ipynb #cf9c5f4f
 def completion_logprobs(logits:torch.Tensor, # [N, L, V] logits of the full rows from `completion_rows`
                         plens:torch.Tensor, # [N] prompt lengths
                         tokens:torch.Tensor, # [N, T] completion ids
@@ -268,6 +274,7 @@ def completion_logprobs(logits:torch.Tensor, # [N, L, V] logits of the full rows
     lp = lp_all.gather(-1, tokens.to(logits.device)[..., None]).squeeze(-1)
     return lp, (-(lp_all.exp() * lp_all).sum(-1) if with_entropy else None)
 
+# %% ../../nbs/api/sampling/00_reference.ipynb #215127c7
 def score_completions(model, # a causal LM
                       prompts:list, # token-id lists (one per prompt)
                       prompt_index:torch.Tensor, # [N] which prompt each row answers

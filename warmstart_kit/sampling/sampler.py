@@ -26,6 +26,7 @@ def get_sampler(kind:str='auto', # 'auto', 'reference', 'static' or 'engine'
     if kind not in SAMPLERS: raise SamplingError(f"unknown sampler {kind!r}; known: auto, {', '.join(SAMPLERS)}")
     return SAMPLERS[kind]
 
+# %% ../../nbs/api/sampling/03_sampler.ipynb #71227c9f
 def get_scorer(kind:str='auto', # 'auto', 'reference' or 'engine'
                device='cpu' # where the model runs (decides 'auto')
               )->callable:
@@ -51,6 +52,7 @@ class SamplingSettings(Config):
         self.check_types()
         if self.backend != 'auto' and self.backend not in SAMPLERS: raise SamplingError(f"unknown sampler {self.backend!r}; known: auto, {', '.join(SAMPLERS)}")
 
+# %% ../../nbs/api/sampling/03_sampler.ipynb #295007e2
 def sample(model, # a causal LM
            tok, # its tokenizer (pad and eos ids, decoding)
            prompts:list, # token-id lists, one per prompt (e.g. from `tasks.tokenizer.prompt_ids`)

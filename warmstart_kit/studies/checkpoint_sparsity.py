@@ -48,6 +48,7 @@ def _arch(path:Path)->tuple|None:
     except (json.JSONDecodeError, UnicodeDecodeError): raise SparsityError(f"{f} is not valid JSON") from None
     return c.get('model_type'), tuple(c.get('architectures') or ())
 
+# %% ../../nbs/api/studies/06_checkpoint_sparsity.ipynb #0dbf7945
 def check_same_architecture(paths:list): # checkpoint folders or .safetensors files (their folder's config.json is read)
     "SparsityError naming two checkpoints whose config.json disagree on model_type or architectures."
     seen = [(p, _arch(Path(p))) for p in paths]
@@ -121,6 +122,7 @@ def write_sparsity(out:Path, # the folder to write into (it exists)
                                                                     f'settings: {json.dumps(asdict(cfg), default=list)}']))
     write_text(out / 'config.json', json.dumps({**asdict(cfg), 'init': str(init), 'finals': [str(f) for f in finals]}, indent=1, default=list))
 
+# %% ../../nbs/api/studies/06_checkpoint_sparsity.ipynb #dae7f3f0
 def sparsity_report(init, # the initial checkpoint (folder or .safetensors file)
                     finals:list, # checkpoints trained from it
                     cfg:SparsityConfig|None=None, # tolerances, rank, names, title (None: the defaults)

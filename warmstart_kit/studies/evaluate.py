@@ -52,6 +52,7 @@ class EvalConfig(Config):
         "The k values: `k` sorted and deduplicated, else 1, 2, 4, ... up to n."
         return sorted(set(self.k)) if self.k else default_ks(self.n)
 
+# %% ../../nbs/api/studies/02_evaluate.ipynb #155999da
 def eval_checkpoints(paths:list, # checkpoint folders to evaluate
                      cfg:EvalConfig, # problems, sampling and k values
                      out, # output folder (an existing one is kept unless `overwrite`)

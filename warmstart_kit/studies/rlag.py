@@ -34,6 +34,7 @@ RLAG_PRESETS = {
                 knowledge=dict(entities=96), train=dict(steps=900, batch_size=32, lr=3e-4, chunks=6, checkpoint_every=150), seeds=(0, 1, 2), n_boot=1000, device='cuda'),
 }
 
+# %% ../../nbs/api/studies/04_rlag.ipynb #6347a1ad
 @dataclass
 class RLAGStudyConfig(Config):
     "Settings of an RLAG study; `from_dict` takes a `preset` that the other keys override."
@@ -58,6 +59,7 @@ class RLAGStudyConfig(Config):
         check_keys(d, [f.name for f in _fields(cls)] + ['preset'], cls.what)
         return cls(**expand_preset(d, RLAG_PRESETS, ('base_pretrain', 'knowledge', 'train'), 'RLAG study preset'))
 
+# %% ../../nbs/api/studies/04_rlag.ipynb #0b6f2b6a
 @patch
 def __post_init__(self:RLAGStudyConfig):
     for k in ('methods', 'seeds'):
@@ -83,6 +85,7 @@ def __post_init__(self:RLAGStudyConfig):
         from warmstart_kit.models.checkpoints import check_checkpoint
         check_checkpoint(self.base)
 
+# %% ../../nbs/api/studies/04_rlag.ipynb #416e0fde
 @patch
 def method_config(self:RLAGStudyConfig, method:str, seed:int)->RLAGConfig:
     try: return RLAGConfig.from_dict({**self.train, 'method': method, 'knowledge': self.knowledge, 'seed': seed})
@@ -101,6 +104,7 @@ def _eval_both(model, tok, c:RLAGStudyConfig, world:World, r:RLAGConfig, path:Pa
     b = evaluate_knowledge(model, tok, world, norm=r.select_norm, explain=False, with_snippets=True, context=r.context, seed=r.seed).with_columns(pl.lit(True).alias('with_snippets'))
     write_parquet(pl.concat([a, b], how='diagonal_relaxed'), path)
 
+# %% ../../nbs/api/studies/04_rlag.ipynb #76db135b
 def rlag_method_job(cfg:dict, # the study config as a plain dict (for `RLAGStudyConfig.from_dict`)
                     method:str, # one of METHODS, or 'base': evaluate the base untrained
                     seed:int, # the method's seed (chunking, order of items and documents)
@@ -128,6 +132,7 @@ def _mean_ci(x:np.ndarray, per_q:list|None, n_boot:int, seed:int=0)->tuple:
     b = v[rng.integers(0, len(v), (n_boot, len(v)))].mean(1)
     return float(v.mean()), float(np.quantile(b, 0.025)), float(np.quantile(b, 0.975))
 
+# %% ../../nbs/api/studies/04_rlag.ipynb #bfb235c1
 def summary_table(ev:pl.DataFrame, # evaluation rows of every job (with method, seed, with_snippets)
                   c:RLAGStudyConfig # the study's settings (n_boot)
                  )->pl.DataFrame:
@@ -154,6 +159,7 @@ def summary_table(ev:pl.DataFrame, # evaluation rows of every job (with method, 
     order = {m: i for i, m in enumerate(('base', *METHODS))}; sp = {'train': 0, 'test': 1, 'heldout': 2}
     return pl.DataFrame(rows).sort(pl.col('method').replace_strict(order, default=9), pl.col('split').replace_strict(sp, default=9))
 
+# %% ../../nbs/api/studies/04_rlag.ipynb #e22b19ff
 def versus_table(ev:pl.DataFrame, # evaluation rows of every job (with method, seed, with_snippets)
                  c:RLAGStudyConfig # the study's settings (methods, seeds, n_boot)
                 )->pl.DataFrame:
@@ -179,6 +185,7 @@ def versus_table(ev:pl.DataFrame, # evaluation rows of every job (with method, s
             rows.append({'versus': other, 'split': split, 'rlag - method': float(d.mean()), 'lo': lo, 'hi': hi, 'seeds favouring rlag': f'{int((d > 0).sum())}/{len(d)}'})
     return pl.DataFrame(rows)
 
+# %% ../../nbs/api/studies/04_rlag.ipynb #047ccfbf
 def likelihood_lines(summ:pl.DataFrame, # `summary_table` output
                      split:str='test', # the split the sentences read
                      collapse:float=2.0 # nats per token: a right option this far below the base's, without snippets, counts as suppressed
@@ -196,6 +203,7 @@ def likelihood_lines(summ:pl.DataFrame, # `summary_table` output
                    'its naive term was met by suppressing answers given no snippets, not by learning which answer is right.')
     return out
 
+# %% ../../nbs/api/studies/04_rlag.ipynb #53ec7aca
 def rlag_verdict(vs:pl.DataFrame, # `versus_table` output
                  summ:pl.DataFrame # `summary_table` output
                 )->list:
@@ -226,6 +234,7 @@ def accuracy_chart(summ:pl.DataFrame # `summary_table` output
     return alt.layer(bars, err, chance, data=summ.select('method', 'split', 'accuracy', 'accuracy_lo', 'accuracy_hi')).properties(width=170, height=200).facet(
         column=alt.Column('split:N', sort=['train', 'test', 'heldout'], title=None))
 
+# %% ../../nbs/api/studies/04_rlag.ipynb #2432bd6c
 def likelihood_chart(summ:pl.DataFrame, # `summary_table` output (with the lp_* columns)
                      splits=('test', 'heldout') # splits shown, a row each
                     ):
@@ -241,6 +250,7 @@ def likelihood_chart(summ:pl.DataFrame, # `summary_table` output (with the lp_* 
                 tooltip=['method', 'split', 'context', 'option', alt.Tooltip('logprob:Q', format='.2f')])
             .properties(width=200, height=150).facet(row=alt.Row('split:N', sort=list(splits), title=None), column=alt.Column('context:N', sort=['without snippets', 'with snippets'], title=None)))
 
+# %% ../../nbs/api/studies/04_rlag.ipynb #acaa4a76
 def rlag_curves_chart(metrics:pl.DataFrame # RLAG's per-step metrics of every seed (with a seed column)
                      ):
     "RLAG's loss and terms over steps, and at each chunk start how often y_w and y_l were right (per seed)."
@@ -268,6 +278,7 @@ def rlag_base(c:RLAGStudyConfig, # the study's settings (base, base_pretrain, kn
         log('pretraining the base'); train_knowledge_base(c.base_config(), dest, device=dev, progress=False)
     return dest
 
+# %% ../../nbs/api/studies/04_rlag.ipynb #bc2ee955
 def write_rlag_report(run:Path, # the study folder; report.html and its charts go there
                       c:RLAGStudyConfig, # the study's settings
                       ev:pl.DataFrame, # evaluation rows of every job (with method, seed, with_snippets)
@@ -296,6 +307,7 @@ def write_rlag_report(run:Path, # the study folder; report.html and its charts g
                       f'seeds {list(c.seeds)}', f'{elapsed:.0f} s'])
     return R.write_report(run / 'report.html', 'RLAG vs CPT, SFT and CPT + SFT at matched steps', body, prov)
 
+# %% ../../nbs/api/studies/04_rlag.ipynb #dcc1eefa
 def rlag_jobs(c:RLAGStudyConfig, # the study's settings
               ctx:dict, # {'base': the base checkpoint} (`rlag_base`)
               run:Path, # the study folder; the jobs write methods/METHOD-seedS/
@@ -307,6 +319,7 @@ def rlag_jobs(c:RLAGStudyConfig, # the study's settings
                            dict(cfg=d, method=m, seed=s, base=str(ctx['base']), run_dir=str(run / 'methods'), device=str(dev)))
     return [job('base', c.seeds[0])] + [job(m, s) for s in c.seeds for m in c.methods]
 
+# %% ../../nbs/api/studies/04_rlag.ipynb #b2d32969
 def rlag_tables(c:RLAGStudyConfig, # the study's settings
                 ctx:dict, # the run's context (its jobs)
                 res:dict, # the jobs' results (each job writes its folder; they are read back here)
@@ -322,6 +335,7 @@ def rlag_tables(c:RLAGStudyConfig, # the study's settings
     ev = pl.concat(evs, how='diagonal_relaxed'); metrics = pl.concat(mets, how='diagonal_relaxed') if mets else pl.DataFrame()
     return {'eval': ev, 'summary': summary_table(ev, c), 'versus': versus_table(ev, c), 'rlag_metrics': metrics}
 
+# %% ../../nbs/api/studies/04_rlag.ipynb #81d23326
 def _check_base(c:RLAGStudyConfig):
     if c.base == 'shipped' and not (base_checkpoint() / 'config.json').exists(): rlag_base(c, None, None)   # the clear error, before anything is written
 
@@ -329,6 +343,7 @@ RLAG_STUDY = Study('RLAG study', RLAGStudyConfig, rlag_jobs, rlag_tables, check=
                    report=lambda c, ctx, t, run, elapsed: write_rlag_report(run, c, t['eval'], t['summary'], t['versus'], t['rlag_metrics'], elapsed),
                    prepare=lambda c, run, dev, log: {'base': rlag_base(c, run, dev, log)})
 
+# %% ../../nbs/api/studies/04_rlag.ipynb #8556cd63
 def run_rlag_study(cfg:RLAGStudyConfig|dict|str='default', # a config, a dict for from_dict, or a preset name
                    out='runs/rlag', # the study folder to create
                    overwrite:bool=False, # replace an existing `out`

@@ -29,6 +29,7 @@ __all__ = ['SHIPPED_BASE', 'PLANTED_DOSES', 'RLP_PRESETS', 'RLP_ARMS', 'RLP_STUD
 
 # %% ../../nbs/api/studies/03_rlp.ipynb #5d0c412c
 SHIPPED_BASE = ('base', 'addition-default-micro', 'dose-0.1')    # under data_dir(): trained on dose_mixture('addition', 0.1, flawed_share=0)
+
 PLANTED_DOSES = (0.0, 0.03, 0.15, 0.6)   # the warm-start study's shipped bases (seed 0): addition/pretrain, flawed_share 0.5
 
 def shipped_rlp_base(r:RLPConfig # the RLP settings whose corpus (task, task_preset, dose, flawed_share) the base must have read
@@ -39,6 +40,7 @@ def shipped_rlp_base(r:RLPConfig # the RLP settings whose corpus (task, task_pre
         return ('base', 'addition-pretrain-micro', 'seed-0', f'dose-{r.dose:g}')
     return None
 
+# %% ../../nbs/api/studies/03_rlp.ipynb #0f0b2de4
 RLP_PRESETS = {
     'smoke': dict(base='train', pretrain=dict(model_preset='test', steps=30, batch_size=16, lr=3e-3, warmup=5),
                   rlp=dict(task_preset='easy', dose=0.5, steps=3, batch_size=8, rlp_docs=2, G=4, thought_len=24, checkpoint_every=2),
@@ -52,11 +54,15 @@ RLP_PRESETS = {
                 grpo=dict(steps=100, prompts_per_step=64, group_size=16, lr=5e-5, max_new_tokens=64, checkpoint_every=20),
                 seeds=(0, 1, 2), n_eval=256, n_samples=128, probe_problems=64, probe_samples=16, n_boot=1000, device='cuda'),
 }
+
+# %% ../../nbs/api/studies/03_rlp.ipynb #6d3959e0
 # the default study from the warm-start study's dose-0.15 base: RLP on its corpus, GRPO and evaluation on the default problems
 RLP_PRESETS['planted'] = {**RLP_PRESETS['default'], 'rl_preset': 'default',
                           'rlp': {**RLP_PRESETS['default']['rlp'], 'task_preset': 'pretrain', 'dose': 0.15, 'flawed_share': 0.5}}
+
 RLP_ARMS = ('ntp', 'rlp')
 
+# %% ../../nbs/api/studies/03_rlp.ipynb #ac0de2c7
 @dataclass
 class RLPStudyConfig(Config):
     "Settings of an RLP study; `from_dict` takes a `preset` that the other keys override."
@@ -110,6 +116,7 @@ def __post_init__(self:RLPStudyConfig):
     from warmstart_kit.tasks.evalsets import load_eval_set
     load_eval_set(r.task, self.eval_preset(), n=max(self.n_eval, self.probe_problems))
 
+# %% ../../nbs/api/studies/03_rlp.ipynb #0ea5a834
 @patch
 def eval_preset(self:RLPStudyConfig)->str:
     "The task preset of the GRPO stage and of the evaluation: `rl_preset`, or the rlp documents' preset."
@@ -121,6 +128,7 @@ def rlp_config(self:RLPStudyConfig, seed:int, arm:str='rlp')->RLPConfig:
     except ConfigError as e: raise ConfigError(f"rlp: {e}") from None
     return replace(c, rlp_weight=0.0) if arm == 'ntp' else c
 
+# %% ../../nbs/api/studies/03_rlp.ipynb #ad9b10c6
 @patch
 def grpo_config(self:RLPStudyConfig, seed:int)->GRPOConfig:
     r = self.rlp_config(seed)
@@ -129,6 +137,7 @@ def grpo_config(self:RLPStudyConfig, seed:int)->GRPOConfig:
     try: return GRPOConfig.from_dict({'task': r.task, 'task_preset': self.eval_preset(), 'seed': seed, **self.grpo})
     except ConfigError as e: raise ConfigError(f"grpo: {e}") from None
 
+# %% ../../nbs/api/studies/03_rlp.ipynb #d917a6c4
 @patch
 def pretrain_config(self:RLPStudyConfig):
     from warmstart_kit.train.pretrain import PretrainConfig
@@ -154,6 +163,7 @@ def _evaluate(model, tok, c:RLPStudyConfig, r:RLPConfig, seed:int, folder:Path, 
     write_parquet(g.frame.drop('text'), folder / 'samples.parquet')
     write_parquet(probe, pr); write_parquet(g.per_problem(), pp)
 
+# %% ../../nbs/api/studies/03_rlp.ipynb #812e1eb2
 def rlp_arm_job(cfg:dict, # the study config as a plain dict (for `RLPStudyConfig.from_dict`)
                 arm:str, # 'ntp' (rlp_weight=0) or 'rlp'
                 seed:int, # the arm's seed (documents, thoughts, GRPO, evaluation)
@@ -205,6 +215,7 @@ def passk_table(frames:dict, # `gather_frames` output (uses per_problem)
 def _interval(x:np.ndarray, lo1:float, hi1:float)->tuple:
     return (lo1, hi1) if len(x) == 1 else t_interval(x)
 
+# %% ../../nbs/api/studies/03_rlp.ipynb #ba7e5d0a
 def comparison_table(frames:dict, # `gather_frames` output (uses per_problem and probe)
                      c:RLPStudyConfig # the study's settings (seeds, n_samples, n_boot)
                     )->pl.DataFrame:
@@ -229,6 +240,7 @@ def comparison_table(frames:dict, # `gather_frames` output (uses per_problem and
                          'thinking share ntp': thinking['ntp'], 'thinking share rlp': thinking['rlp']})
     return pl.DataFrame(rows)
 
+# %% ../../nbs/api/studies/03_rlp.ipynb #d939eeb9
 def thought_table(frames:dict # `gather_frames` output (uses probe)
                  )->pl.DataFrame:
     "Per arm, stage and strategy: share of probe samples, accuracy, mean thought length and mean reward."
@@ -239,6 +251,7 @@ def thought_table(frames:dict # `gather_frames` output (uses probe)
              .join(tot, on=['arm', 'stage']).with_columns((pl.col('samples') / pl.col('n')).alias('share')).drop('n')
              .sort('stage', 'arm', 'strategy', descending=[True, False, False]).select('stage', 'arm', 'strategy', 'share', 'accuracy', 'thought_length', 'reward'))
 
+# %% ../../nbs/api/studies/03_rlp.ipynb #80f17a8c
 def correlation_table(frames:dict # `gather_frames` output (uses probe)
                      )->pl.DataFrame:
     "Pearson r of the RLP reward with correctness per arm and stage (all samples, within problems, samples with a thought)."
@@ -260,6 +273,7 @@ def curves_chart(frames:dict # `gather_frames` output (uses pretrain)
                                                tooltip=['run', 'step', alt.Tooltip('value:Q', format='.3f')])
             .properties(width=230, height=150).facet(facet=alt.Facet('metric:N', title=None), columns=4).resolve_scale(y='independent'))
 
+# %% ../../nbs/api/studies/03_rlp.ipynb #bee0586c
 def passk_curves_chart(pk:pl.DataFrame # `passk_table` output
                       ):
     "pass@k of each arm before and after RL (mean over seeds)."
@@ -268,6 +282,7 @@ def passk_curves_chart(pk:pl.DataFrame # `passk_table` output
            .with_columns((pl.col('arm') + (pl.when(pl.col('stage') == 'after').then(pl.lit(' after RL')).otherwise(pl.lit(' before RL')))).alias('model')).sort('model', 'k'))
     return passk_chart(m, color='model', title='pass@k (mean over seeds; band: mean of the per-seed bootstrap bands)')
 
+# %% ../../nbs/api/studies/03_rlp.ipynb #3d966413
 def grpo_chart(frames:dict # `gather_frames` output (uses grpo)
               ):
     "The identical GRPO stage: training accuracy and completion length per step, per arm (mean over seeds)."
@@ -278,6 +293,7 @@ def grpo_chart(frames:dict # `gather_frames` output (uses grpo)
                                                tooltip=['arm', 'step', alt.Tooltip('value:Q', format='.3f')])
             .properties(width=260, height=160).facet(facet=alt.Facet('metric:N', title=None), columns=2).resolve_scale(y='independent'))
 
+# %% ../../nbs/api/studies/03_rlp.ipynb #3340f1d9
 def reward_chart(frames:dict # `gather_frames` output (uses probe)
                 ):
     "Accuracy of probe samples by reward decile, per arm and stage (samples with a thought)."
@@ -303,6 +319,7 @@ def thought_examples(frames:dict, # `gather_frames` output (uses probe)
     pick = pl.concat([p.head((n + 1) // 2), p.tail(n // 2)]).unique(maintain_order=True)
     return [(r['text'], r['reward'], r['correct']) for r in pick.iter_rows(named=True)]
 
+# %% ../../nbs/api/studies/03_rlp.ipynb #d90be7d2
 def examples_html(examples:list, # (text, reward, correct) tuples, as `thought_examples` returns
                   task:str='addition' # task family whose roles colour the tokens
                  )->str:
@@ -330,6 +347,7 @@ def study_base(c:RLPStudyConfig, # the study's settings (base, pretrain)
         log('pretraining the base'); train_base(c.pretrain_config(), dest, device=dev, progress=False)
     return dest
 
+# %% ../../nbs/api/studies/03_rlp.ipynb #bcb194e3
 def verdict_text(cmp:pl.DataFrame, # `comparison_table` output
                  c:RLPStudyConfig # the study's settings (seeds, n_samples)
                 )->list:
@@ -391,6 +409,7 @@ def rlp_jobs(c:RLPStudyConfig, # the study's settings
     return [Job(f'{a}-seed{s}', 'warmstart_kit.studies.rlp.rlp_arm_job', dict(cfg=d, arm=a, seed=s, base=str(ctx['base']), run_dir=str(run / 'arms'), device=str(dev)))
             for s in c.seeds for a in RLP_ARMS]
 
+# %% ../../nbs/api/studies/03_rlp.ipynb #5ab62925
 def rlp_tables(c:RLPStudyConfig, # the study's settings
                ctx:dict, # the run's context (the frames are added to it)
                res:dict, # the jobs' results (the arms write their folders; `gather_frames` reads them)
@@ -405,6 +424,7 @@ RLP_STUDY = Study('RLP study', RLPStudyConfig, rlp_jobs, rlp_tables,
                   report=lambda c, ctx, tables, run, elapsed: write_rlp_report(run, c, ctx['frames'], tables, elapsed),
                   prepare=lambda c, run, dev, log: {'base': study_base(c, run, dev, log)})
 
+# %% ../../nbs/api/studies/03_rlp.ipynb #edaf79e0
 def run_rlp_study(cfg:RLPStudyConfig|dict|str='default', # a config, a dict for from_dict, or a preset name
                   out='runs/rlp', # the study folder to create
                   overwrite:bool=False, # replace an existing `out`

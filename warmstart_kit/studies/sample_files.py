@@ -21,6 +21,7 @@ __all__ = ['SamplesError', 'SamplesConfig', 'read_table', 'shape_of', 'read_samp
 class SamplesError(WarmstartError):
     "A samples file that cannot be analysed: missing file or columns, bad values, a failing verifier."
 
+# %% ../../nbs/api/studies/05_sample_files.ipynb #dbf10193
 @dataclass
 class SamplesConfig(Config):
     "Settings of a pass@k analysis of samples made anywhere."
@@ -65,6 +66,7 @@ def read_table(path # a samples file (.parquet, .jsonl / .ndjson, .json or .csv)
         raise SamplesError(f"cannot read samples file {path}: {type(e).__name__}: {str(e).splitlines()[0][:200]}") from None
     raise SamplesError(f"samples file {path} has suffix {path.suffix!r}; use .parquet, .jsonl, .json or .csv")
 
+# %% ../../nbs/api/studies/05_sample_files.ipynb #d5a129e3
 def shape_of(df:pl.DataFrame, # one samples file's frame
              cfg:SamplesConfig, # the column names to look for
              name:str='samples' # how errors name the frame (e.g. its file)
@@ -81,6 +83,7 @@ def shape_of(df:pl.DataFrame, # one samples file's frame
     raise SamplesError(f"{name} has none of the column sets {[cfg.correct_col]} (graded samples), {[cfg.n_col, cfg.c_col]} (per-problem counts) "
                        f"or {[cfg.completion_col, cfg.answer_col]} (ungraded, with --verifier); its columns: {df.columns}")
 
+# %% ../../nbs/api/studies/05_sample_files.ipynb #f2e09789
 def read_samples(paths:list, # samples files, all of one shape
                  cfg:SamplesConfig # column names; a file without the model column is named by its stem
                 )->tuple:
@@ -112,6 +115,7 @@ def math_verifier():
     f.__name__ = 'math_verify'
     return f
 
+# %% ../../nbs/api/studies/05_sample_files.ipynb #14523826
 def load_verifier(spec:str): # 'module:function', 'path/to/file.py:function' or 'math'
     "The callable named by 'module:function', 'path/to/file.py:function' or 'math'."
     if spec == 'math': return math_verifier()
@@ -133,6 +137,7 @@ def load_verifier(spec:str): # 'module:function', 'path/to/file.py:function' or 
     if not callable(f): raise SamplesError(f"verifier module {mod!r} has no function {fn!r}")
     return f
 
+# %% ../../nbs/api/studies/05_sample_files.ipynb #980c7d70
 def grade(df:pl.DataFrame, # ungraded samples with model, problem_id, completion and answer columns
           cfg:SamplesConfig, # column names and the verifier spec
           verifier=None # a callable f(completion, answer) -> bool; None: load `cfg.verifier`
@@ -179,6 +184,7 @@ def to_counts(df:pl.DataFrame, # samples from `read_samples` (graded by `grade` 
     if bad.height: raise SamplesError(f"need 0 <= c <= n and n >= 1; problem {bad['problem_id'][0]!r} of model {bad['model'][0]!r} has n={bad['n'][0]}, c={bad['c'][0]}")
     return pp
 
+# %% ../../nbs/api/studies/05_sample_files.ipynb #890098c8
 def check_problems(pp:pl.DataFrame): # per-problem counts (model, problem_id, n, c)
     "SamplesError unless every model has samples of the same problems."
     sets = {m: set(g['problem_id'].to_list()) for (m,), g in pp.group_by('model', maintain_order=True)}
@@ -189,6 +195,7 @@ def check_problems(pp:pl.DataFrame): # per-problem counts (model, problem_id, n,
             raise SamplesError(f"models {ref_m!r} and {m!r} have samples of different problems: {len(a)} only in {ref_m!r} (e.g. {a[:3]}), "
                                f"{len(b)} only in {m!r} (e.g. {b[:3]}); compare models on the same problems")
 
+# %% ../../nbs/api/studies/05_sample_files.ipynb #7dfe3d0e
 def ks_for(pp:pl.DataFrame, # per-problem counts (model, problem_id, n, c)
            cfg:SamplesConfig # `cfg.k`: the k values asked for (None: the default ladder)
           )->list:
@@ -261,9 +268,11 @@ def write_outputs(out:Path, # the folder to write into (it exists)
     R.write_report(out / 'report.html', cfg.title, body, prov)
     write_text(out / 'config.json', json.dumps({**asdict(cfg), 'samples': [s['path'] for s in sources]}, indent=1, default=list))
 
+# %% ../../nbs/api/studies/05_sample_files.ipynb #371e7fdb
 def _sources(paths):
     return [{'path': str(p), 'sha256': hashlib.sha256(Path(p).read_bytes()).hexdigest(), 'rows': read_table(p).height} for p in paths]
 
+# %% ../../nbs/api/studies/05_sample_files.ipynb #cb3992fc
 def passk_of_samples(paths:list, # samples files (.parquet, .jsonl, .json, .csv)
                      cfg:SamplesConfig|None=None, # column names, verifier, k values, bootstrap (None: the defaults)
                      out=None, # output folder to create (None: nothing written)

@@ -67,8 +67,10 @@ STUDY_PRESETS = {
                 arms=('rl', 'distill', 'distill_rl'), n_eval=256, n_samples=256, samplings=((0.6, 0.95), (1.0, 0.95), (1.2, 0.95), (1.0, 1.0)), n_boot=1000, device='cuda'),
 }
 
+# %% ../../nbs/api/studies/01_warmstart.ipynb #647f9872
 SECTION_KEYS = {'one_shot': {'dose': 0.15, 'seed': 0, 'selector': 'variance', 'pool_size': 16, 'pool_epochs': 2},
                 'spurious': {'dose': 0.6, 'seed': 0, 'checkpoint': None, 'rewards': ['ground_truth', 'format', 'random:0.5'], 'seeds': [0], 'clip_compare': True}}
+
 ARMS = ('rl', 'distill', 'distill_rl')
 
 # %% ../../nbs/api/studies/01_warmstart.ipynb #cf9934a9
@@ -140,6 +142,7 @@ def __post_init__(self:StudyConfig):
     for name in ('one_shot', 'spurious'):
         if getattr(self, name) is not None: self.section_config(name)
 
+# %% ../../nbs/api/studies/01_warmstart.ipynb #0f925993
 @patch
 def preflight(self:StudyConfig):
     "Fail before any work if evaluation or RL sampling cannot fit the models' positions or this machine's memory."
@@ -163,6 +166,7 @@ def budget(self:StudyConfig,
     longest = max(len(task.solve(p, s).text) for p in task.sample(200, 'test', seed=0) for s in task.strategies)
     return int(math.ceil((longest + 6) / 8) * 8)
 
+# %% ../../nbs/api/studies/01_warmstart.ipynb #f716e2d6
 @patch
 def pretrain_config(self:StudyConfig,
                     dose:float, # share of the correct procedure in the pretraining mixture, in [0, 1]
@@ -175,6 +179,7 @@ def pretrain_config(self:StudyConfig,
     return PretrainConfig(task=self.task, task_preset=self.pretrain_preset, behaviours=dose_mixture(self.task, dose, self.flawed_share),
                           model_preset=self.model_preset, arch=self.arch, seed=seed, **self.pretrain)
 
+# %% ../../nbs/api/studies/01_warmstart.ipynb #994e8b98
 @patch
 def grpo_config(self:StudyConfig,
                 difficulty:str, # task preset of the RL problems
@@ -185,6 +190,7 @@ def grpo_config(self:StudyConfig,
     d = {'task': self.task, 'task_preset': difficulty, 'seed': seed, 'max_new_tokens': self.budget(difficulty), **self.grpo, **over}
     return GRPOConfig.from_dict(d)
 
+# %% ../../nbs/api/studies/01_warmstart.ipynb #4b68340c
 @patch
 def distill_config(self:StudyConfig,
                    difficulty:str, # task preset of the worked solutions to distil
@@ -194,6 +200,7 @@ def distill_config(self:StudyConfig,
     g = self.grpo_config(difficulty, seed)
     return DistillConfig.from_dict({'task': self.task, 'task_preset': difficulty, 'steps': g.steps, 'batch_size': g.prompts_per_step * g.group_size, 'seed': seed, **self.distill})
 
+# %% ../../nbs/api/studies/01_warmstart.ipynb #1fe711f4
 @patch
 def section_config(self:StudyConfig,
                    name:str # 'one_shot' or 'spurious'
@@ -218,6 +225,7 @@ def shipped_base_dir(cfg:StudyConfig, # the study (task, pretraining preset and 
     "Folder of the shipped base for `dose` and `seed` under data/base (it may not exist)."
     return data_dir() / 'base' / f'{cfg.task}-{cfg.pretrain_preset}-{cfg.model_preset}' / f'seed-{seed}' / f'dose-{dose:g}'
 
+# %% ../../nbs/api/studies/01_warmstart.ipynb #bbdc1a8d
 def base_source(cfg:StudyConfig, # the study; base='train' never uses a shipped base
                 dose:float, # share of the correct procedure in pretraining, in [0, 1]
                 seed:int # base-model seed
@@ -234,6 +242,7 @@ def base_source(cfg:StudyConfig, # the study; base='train' never uses a shipped 
 def _grade(c:StudyConfig, model, tok, problems, T:float, top_p:float, budget:int, seed:int):
     return grade_samples(model, tok, problems, n=c.n_samples, temperature=T, top_p=top_p, max_new_tokens=budget, seed=mix_seed('study-eval', seed))
 
+# %% ../../nbs/api/studies/01_warmstart.ipynb #78757460
 def matched_temperature(model, # the model to sample (the RL model in the study)
                         tok, # its tokenizer
                         problems, # problems whose samples (4 per problem, top_p 1) measure the entropy
@@ -266,6 +275,7 @@ def _evaluate_arm(c, name, model, tok, problems, budget, seed, out):
         if main is None: main = g; out['samples'].append(g.frame.with_columns(pl.lit(name).alias('model')))
     return main
 
+# %% ../../nbs/api/studies/01_warmstart.ipynb #08f8d178
 def arm_job(cfg:dict, # the StudyConfig as a dict (asdict), so the job pickles to a worker
             dose:float, # the base's dose of the correct procedure (tags the rows)
             seed:int, # the base's seed; also seeds RL, distillation and evaluation
@@ -322,6 +332,7 @@ def base_job(cfg:dict, # the StudyConfig as a dict (asdict)
     path, _ = train_base(c.pretrain_config(dose, seed), out, device=resolve_device(c.device), progress=False)
     return str(path)
 
+# %% ../../nbs/api/studies/01_warmstart.ipynb #71a0deb7
 def one_shot_job(cfg:dict, # the StudyConfig as a dict (asdict); its `one_shot` section is run
                  base:str, # path of the base checkpoint (the section's dose and seed)
                  run_dir:str # folder for the one-shot RL run's files
@@ -337,6 +348,7 @@ def one_shot_job(cfg:dict, # the StudyConfig as a dict (asdict); its `one_shot` 
     return {'metrics': met, 'example': example.key, 'selector': own['selector'], 'dose': own['dose'], 'base_test_accuracy': base_acc,
             'eval_n': g.eval_problems * g.eval_samples, 'ranking': ranking.head(5)}
 
+# %% ../../nbs/api/studies/01_warmstart.ipynb #42735b3e
 def spurious_job(cfg:dict, # the StudyConfig as a dict (asdict); its `spurious` section is run
                  base:str # path of the base checkpoint (the section's checkpoint, or its dose and seed)
                 )->dict:
@@ -371,6 +383,7 @@ def get_bases(cfg:StudyConfig, # the study (its doses, seeds, base and workers s
         k = (j.kwargs['dose'], j.kwargs['seed']); bases[k], notes[k] = res[j.name][0], 'trained in this run'
     return bases, notes, {k: v[1] for k, v in res.items()}
 
+# %% ../../nbs/api/studies/01_warmstart.ipynb #d2aaf688
 def prepare_study(cfg:StudyConfig, # the study
                   tmp:Path, # the run's temporary folder
                   dev, # the resolved device
@@ -381,6 +394,7 @@ def prepare_study(cfg:StudyConfig, # the study
     bases, notes, timings = get_bases(cfg, tmp, dev, log)
     return {'bases': bases, 'notes': notes, 'timings': timings}
 
+# %% ../../nbs/api/studies/01_warmstart.ipynb #e173922c
 def study_jobs(cfg:StudyConfig, # the study
                ctx:dict, # what `prepare_study` made: the bases ({(dose, seed): checkpoint path})
                tmp:Path, # the run's temporary folder; arm runs go to its runs/, the one-shot run to one_shot/
@@ -399,6 +413,7 @@ def study_jobs(cfg:StudyConfig, # the study
         jobs.append(Job('spurious', 'warmstart_kit.studies.warmstart.spurious_job', dict(cfg=d, base=own['checkpoint'] or bases[own['dose'], own['seed']])))
     return jobs
 
+# %% ../../nbs/api/studies/01_warmstart.ipynb #3bb1fdd3
 def run_study(cfg:StudyConfig|dict|str='default', # a StudyConfig, a dict for from_dict, or a preset name
               out='runs/study', # run folder (must not exist unless overwrite)
               overwrite:bool=False, # replace an existing run folder (only once the new one is complete)
@@ -413,6 +428,7 @@ def _pp(frames, **eq):
     for k, v in eq.items(): f = f.filter(pl.col(k) == v)
     return f.select('problem_id', 'n', 'c')
 
+# %% ../../nbs/api/studies/01_warmstart.ipynb #ba743e33
 def run_summary(cfg:StudyConfig, # the study (arms, main sampling, n_samples, n_boot)
                 frames:dict # the arm jobs' frames concatenated, by name (samples, per_problem, ...), as `run_study` builds them
                )->pl.DataFrame:
@@ -449,6 +465,23 @@ def _pooled(rows:pl.DataFrame, col:str)->tuple:
     lo, hi = t_interval(x)
     return float(x.mean()), lo, hi
 
+# %% ../../nbs/api/studies/01_warmstart.ipynb #2ee7a842
+def _section_verdicts(sections:dict, row):
+    "The one-shot and spurious-reward sections' verdict rows, added with `row(finding, source, tested, number, lo, hi, verdict)`."
+    if 'one_shot' in sections:
+        o = sections['one_shot']; t = o['metrics'].filter(pl.col('test_accuracy').is_not_null())
+        after = float(t['test_accuracy'][-1]); lo, hi = binomial_interval(after, o['eval_n'])
+        row('one training example raises held-out accuracy', 'Wang et al. 2025 (one-shot RLVR)', f"dose {o['dose']:g}, example {o['example']}",
+            after - o['base_test_accuracy'], lo - o['base_test_accuracy'], hi - o['base_test_accuracy'], verdict(lo - o['base_test_accuracy'], hi - o['base_test_accuracy'], +1))
+    if 'spurious' in sections:
+        sp = sections['spurious']; m = sp['metrics'].filter(pl.col('test_accuracy').is_not_null() & (pl.col('reward') == 'random:0.5'))
+        if m.height:
+            start, end = float(m.sort('step')['test_accuracy'][0]), float(m.sort('step')['test_accuracy'][-1])
+            lo, hi = binomial_interval(end, sp['eval_n'])
+            row('a random reward raises accuracy when the base has a latent accurate behaviour', 'Shao et al. 2025 (spurious rewards)', f"dose {sp['dose']:g}, random:0.5",
+                end - start, lo - start, hi - start, verdict(lo - start, hi - start, +1))
+
+# %% ../../nbs/api/studies/01_warmstart.ipynb #6a161537
 def verdicts(cfg:StudyConfig, # the study
              summary:pl.DataFrame, # `run_summary`'s table
              ppl:pl.DataFrame|None, # per-completion perplexities (scorer, sampler, ppl); None: no perplexity verdict
@@ -487,18 +520,7 @@ def verdicts(cfg:StudyConfig, # the study
     if ds.height:
         m, lo, hi = _pooled(ds, 'dk')
         row(f'distillation raises pass@{cfg.n_samples} (expands the boundary)', 'Yue et al. 2025', f'all doses and difficulties ({ds.height} runs)', m, lo, hi, verdict(lo, hi, +1))
-    if 'one_shot' in sections:
-        o = sections['one_shot']; t = o['metrics'].filter(pl.col('test_accuracy').is_not_null())
-        after = float(t['test_accuracy'][-1]); lo, hi = binomial_interval(after, o['eval_n'])
-        row('one training example raises held-out accuracy', 'Wang et al. 2025 (one-shot RLVR)', f"dose {o['dose']:g}, example {o['example']}",
-            after - o['base_test_accuracy'], lo - o['base_test_accuracy'], hi - o['base_test_accuracy'], verdict(lo - o['base_test_accuracy'], hi - o['base_test_accuracy'], +1))
-    if 'spurious' in sections:
-        sp = sections['spurious']; m = sp['metrics'].filter(pl.col('test_accuracy').is_not_null() & (pl.col('reward') == 'random:0.5'))
-        if m.height:
-            start, end = float(m.sort('step')['test_accuracy'][0]), float(m.sort('step')['test_accuracy'][-1])
-            lo, hi = binomial_interval(end, sp['eval_n'])
-            row('a random reward raises accuracy when the base has a latent accurate behaviour', 'Shao et al. 2025 (spurious rewards)', f"dose {sp['dose']:g}, random:0.5",
-                end - start, lo - start, hi - start, verdict(lo - start, hi - start, +1))
+    _section_verdicts(sections, row)
     return pl.DataFrame(rows, infer_schema_length=None)
 
 # %% ../../nbs/api/studies/01_warmstart.ipynb #edbc509b
@@ -506,6 +528,7 @@ def _main(cfg:StudyConfig):
     "Filter expression of the main evaluation sampling."
     return (pl.col('temperature') == float(cfg.samplings[0][0])) & (pl.col('top_p') == float(cfg.samplings[0][1]))
 
+# %% ../../nbs/api/studies/01_warmstart.ipynb #eb7cf279
 def study_charts(cfg:StudyConfig, # the study (the charts show its first seed and difficulty)
                  frames:dict, # the arm jobs' frames by name, as `run_study` builds them
                  curves:pl.DataFrame, # bootstrap pass@k curves at the main sampling, by dose, seed, difficulty and model
@@ -545,6 +568,7 @@ def corpus_table(cfg:StudyConfig # the study (task, doses, flawed_share)
     return pl.concat([corpus_summary(cfg.task, dose_mixture(cfg.task, d, cfg.flawed_share), n=2000).with_columns(pl.lit(d).alias('dose')) for d in cfg.doses]).select(
         'dose', 'behaviour', 'share', 'mean_tokens', 'accuracy')
 
+# %% ../../nbs/api/studies/01_warmstart.ipynb #7dbbce18
 def headline(cfg:StudyConfig, # the study (first difficulty, arms)
              summary:pl.DataFrame # `run_summary`'s table
             )->pl.DataFrame:
@@ -554,6 +578,7 @@ def headline(cfg:StudyConfig, # the study (first difficulty, arms)
     cols = [f'{m}_{a}' for a in ('base', *cfg.arms) for m in ('pass@1', 'pass@kmax') if f'{m}_{a}' in wide.columns]
     return wide.select('dose', *cols).rename({c: c.replace('_', ' ', 1) for c in cols}).sort('dose')
 
+# %% ../../nbs/api/studies/01_warmstart.ipynb #44c27528
 def sampling_table(cfg:StudyConfig, # the study (first difficulty, n_samples)
                    frames:dict # the arm jobs' frames by name; its per_problem holds every sampling
                   )->pl.DataFrame:
@@ -568,6 +593,7 @@ def sampling_table(cfg:StudyConfig, # the study (first difficulty, n_samples)
 # %% ../../nbs/api/studies/01_warmstart.ipynb #564e8112
 def _ci(m, lo, hi)->str: return f'{m:+.3f} [{lo:+.3f}, {hi:+.3f}]'
 
+# %% ../../nbs/api/studies/01_warmstart.ipynb #845dba5d
 def findings_text(cfg:StudyConfig, # the study
                   v:pl.DataFrame, # `verdicts`' table
                   summary:pl.DataFrame, # `run_summary`'s table
@@ -637,6 +663,7 @@ def study_tables(cfg:StudyConfig, # the study
         if sections['spurious']['clip'] is not None: tables['spurious_clip'] = sections['spurious']['clip']
     return tables
 
+# %% ../../nbs/api/studies/01_warmstart.ipynb #2145efa7
 def study_report(cfg:StudyConfig, # the study
                  ctx:dict, # the run's context: notes, timings, workers, frames, sections
                  tables:dict, # `study_tables`' output
@@ -700,11 +727,13 @@ def study_body(cfg, # the StudyConfig
                           R.figure(run, 'phase_pass1', phase_diagram_chart(ph, 'd_pass1', 'Δ pass@1')), R.figure(run, 'phase_passkmax', phase_diagram_chart(ph, 'd_passkmax', f'Δ pass@{cfg.n_samples}')))
     return body + section_html(run, sections)
 
+# %% ../../nbs/api/studies/01_warmstart.ipynb #d5f4f41a
 def _final(frame, col, by):
     f = frame.filter(pl.col(col).is_not_null())
     last = f.group_by(by).agg(pl.col('step').max().alias('step'))
     return f.join(last, on=[by, 'step']).group_by(by, maintain_order=True).agg(pl.col(col).mean())
 
+# %% ../../nbs/api/studies/01_warmstart.ipynb #fc8e7b02
 def section_html(run:Path, # the run folder (charts are saved to its charts/)
                  sections:dict # {'one_shot'/'spurious': that section job's result}; a missing key omits its section
                 )->str:

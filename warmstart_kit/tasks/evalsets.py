@@ -21,6 +21,7 @@ def write_jsonl(rows, # JSON-serialisable dicts, one per line (keys sorted)
     path = Path(path); path.parent.mkdir(parents=True, exist_ok=True)
     return write_text(path, ''.join(json.dumps(r, sort_keys=True) + '\n' for r in rows))
 
+# %% ../../nbs/api/tasks/02_evalsets.ipynb #65f37c06
 def make_eval_set(task:str, # task family
                   preset:str='default', # difficulty preset
                   n:int=128, # problems
@@ -29,6 +30,7 @@ def make_eval_set(task:str, # task family
     "`n` held-out test problems of `task` at difficulty `preset`."
     return get_task(task, preset=preset).sample(n, 'test', seed=seed)
 
+# %% ../../nbs/api/tasks/02_evalsets.ipynb #db1abcb6
 def load_eval_set(task:str, # task family
                   preset:str='default', # difficulty preset
                   n:int|None=None, # first `n` problems (default: all)

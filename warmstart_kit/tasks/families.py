@@ -16,6 +16,7 @@ __all__ = ['ROLES', 'ROLE_ID', 'ANSWER_PREFIX', 'TASKS', 'Problem', 'Trace', 'sp
 
 # %% ../../nbs/api/tasks/00_families.ipynb #231bda5a
 ROLES = ('prompt', 'plan', 'exec', 'answer', 'eos')  # role ids are indices into this tuple
+
 ROLE_ID = {r: i for i, r in enumerate(ROLES)}
 
 @dataclass(frozen=True)
@@ -29,6 +30,7 @@ class Problem:
 
     def to_dict(self): return asdict(self)
 
+# %% ../../nbs/api/tasks/00_families.ipynb #ea598748
 @dataclass
 class Trace:
     "A worked solution: text segments, each with a role."
@@ -89,6 +91,7 @@ def answer_only(self:Task, p:Problem)->Trace:
 @patch
 def gold_answer(self:Task, p:Problem)->str: return p.answer
 
+# %% ../../nbs/api/tasks/00_families.ipynb #bffe175a
 @patch
 def sample(self:Task, n:int, split:str='train', seed:int=0, unique:bool=True)->list:
     "`n` problems from `split`, reproducible from `seed`; distinct keys when `unique`."
@@ -117,6 +120,7 @@ def extract(self:Task, completion:str)->str|None:
 @patch
 def check(self:Task, answer:str, p_answer:str)->bool: return answer == p_answer
 
+# %% ../../nbs/api/tasks/00_families.ipynb #2b5bcb80
 @patch
 def normalize(self:Task, answer:str)->str:
     "Canonical form of an extracted answer, for comparing answers with each other (majority vote)."
@@ -202,6 +206,7 @@ def solve(self:Addition, p, strategy=None, rng=None):
 # %% ../../nbs/api/tasks/00_families.ipynb #8a83864e
 def _apply(x, op, y): return x + y if op == '+' else x - y if op == '-' else x * y
 
+# %% ../../nbs/api/tasks/00_families.ipynb #d07c1d4c
 def _parse_expr(s:str):
     "Parse an expression over non-negative integers with + - * and parentheses: (value, numbers used) or None."
     toks = re.findall(r'[0-9]+|[-+*()]|\S', s)
@@ -267,6 +272,7 @@ def _attempt(self:Countdown, nums, rng):
         steps.append((a, op, b, r)); x, expr = r, f'{ea}{op}{eb}'
     return steps, expr
 
+# %% ../../nbs/api/tasks/00_families.ipynb #ce981512
 @patch
 def _ok(self:Countdown, steps): return all(0 <= r <= self.cfg['max_value'] for *_, r in steps)
 
@@ -295,6 +301,7 @@ def check(self:Countdown, answer, label):
     parsed = _parse_expr(answer)
     return parsed is not None and parsed[0] == target and sorted(parsed[1]) == nums
 
+# %% ../../nbs/api/tasks/00_families.ipynb #aa187505
 @patch
 def label_roles(self:Countdown, completion):
     i = completion.rfind(ANSWER_PREFIX); i = len(completion) if i < 0 else i
@@ -313,6 +320,7 @@ def _segments(self:Countdown, steps, verdict=None):
     if verdict: segs.append((f' {verdict};', 'plan'))
     return segs
 
+# %% ../../nbs/api/tasks/00_families.ipynb #3f89242d
 @patch
 def _failures(self:Countdown, nums, target, n_fail, rng):
     "Segments of up to `n_fail` attempts that stay in range but miss the target."
@@ -324,6 +332,7 @@ def _failures(self:Countdown, nums, target, n_fail, rng):
             segs += [('try ', 'plan')] + self._segments(steps, 'no'); n_fail -= 1
     return segs
 
+# %% ../../nbs/api/tasks/00_families.ipynb #d317a5b2
 @patch
 def _hit(self:Countdown, p, rng):
     "(steps, expression) of a verified attempt: a random one that hits, or the stored solution."
@@ -347,6 +356,7 @@ def solve(self:Countdown, p, strategy=None, rng=None):
         segs += [('try ', 'plan')] + self._segments(steps, 'ok')
     return Trace(segs + [(ANSWER_PREFIX, 'answer'), (expr, 'answer')], strategy)
 
+# %% ../../nbs/api/tasks/00_families.ipynb #f7178d3e
 @patch
 def _replay(self:Countdown, expr):
     "Steps of a stored left-to-right solution expression (used only as a fallback)."
@@ -365,6 +375,7 @@ def task_presets()->dict:
     "Difficulty presets per task family, from data/tasks.json."
     return json.loads((data_dir() / 'tasks.json').read_text())
 
+# %% ../../nbs/api/tasks/00_families.ipynb #b2f365d6
 def get_task(name:str, # task family: 'addition' or 'countdown'
              preset:str|None=None, # difficulty preset from data/tasks.json
              **knobs)->Task:

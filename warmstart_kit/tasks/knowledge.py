@@ -20,8 +20,11 @@ __all__ = ['ONSETS', 'VOWELS', 'CODAS', 'SUFFIX', 'ATTRIBUTES', 'BASE_WORLD', 'E
 
 # %% ../../nbs/api/tasks/03_knowledge.ipynb #d6af503d
 ONSETS = ['b', 'd', 'f', 'g', 'k', 'l', 'm', 'n', 'p', 'r', 's', 't', 'v', 'z', 'br', 'dr', 'gr', 'kr', 'st', 'th', 'sh', 'tr', 'vel', 'mor']
+
 VOWELS = ['a', 'e', 'i', 'o', 'u', 'ai', 'ei', 'ou', 'ia']
+
 CODAS = ['', '', 'n', 'r', 's', 'l', 'th', 'k', 'm', 'sk']
+
 SUFFIX = {'country': ['ia', 'or', 'an', 'ora', 'ica', 'enn'], 'city': ['', 'ton', 'grad', 'holm', 'ek'], 'person': [''], 'language': ['ish', 'ic', 'ese', 'i']}
 
 def check_text(s:str, # the text a model will read or write
@@ -32,6 +35,7 @@ def check_text(s:str, # the text a model will read or write
     if bad: raise TaskError(f"{what} {s!r} has characters {bad} that the character tokenizer cannot write")
     return s
 
+# %% ../../nbs/api/tasks/03_knowledge.ipynb #6c590640
 def _word(rng:random.Random, kind:str)->str:
     n = rng.choice([1, 1, 2])
     w = ''.join(rng.choice(ONSETS) + rng.choice(VOWELS) + rng.choice(CODAS) for _ in range(n))
@@ -52,6 +56,7 @@ ATTRIBUTES = {   # attribute -> (kind of value, snippet, question templates: the
     'language': ('language', 'the people of {e} speak {v}.', ('what language do the people of {e} speak?', 'which language is spoken in {e}?')),
 }
 
+# %% ../../nbs/api/tasks/03_knowledge.ipynb #8897b0dd
 @dataclass(frozen=True)
 class Fact:
     "One fact: an attribute of an entity, and the snippet that states it."
@@ -62,6 +67,7 @@ class Fact:
     snippet: str      # the sentence that states the fact
     heldout: bool = False   # seen only as a snippet (no training question)
 
+# %% ../../nbs/api/tasks/03_knowledge.ipynb #5b030eff
 @dataclass(frozen=True)
 class Question:
     "A multiple-choice question about one fact."
@@ -98,6 +104,7 @@ class KnowledgeConfig(Config):
         if self.entities < self.options: raise ConfigError(f"entities={self.entities} must be >= options={self.options} (distractors come from other entities)")
         if not 0 <= self.heldout_frac < 1: raise ConfigError(f"heldout_frac must be in [0, 1), got {self.heldout_frac}")
 
+# %% ../../nbs/api/tasks/03_knowledge.ipynb #764adee6
 BASE_WORLD = dict(seed=1000, entities=96, heldout_frac=0.0)   # the base model's world (no held-out facts)
 
 # %% ../../nbs/api/tasks/03_knowledge.ipynb #9ac21e79
@@ -109,6 +116,7 @@ def _values(rng, kind:str, n:int, taken:set)->list:
         taken.add(v); out.append(v)
     return out
 
+# %% ../../nbs/api/tasks/03_knowledge.ipynb #15fd5c3e
 @dataclass
 class World:
     "Facts and questions of one world, generated from a `KnowledgeConfig`."
@@ -122,6 +130,7 @@ class World:
     def fact(self, fid:str)->Fact: return self._by_id[fid]
     def __post_init__(self): self._by_id = {f.fid: f for f in self.facts}
 
+# %% ../../nbs/api/tasks/03_knowledge.ipynb #ccac7efa
 def make_world(cfg:KnowledgeConfig|dict|None=None, # the world's settings (a dict is checked; None: the defaults)
                avoid:set|None=None # names that must not appear (entities and values of another world)
               )->World:
@@ -151,6 +160,7 @@ def make_world(cfg:KnowledgeConfig|dict|None=None, # the world's settings (a dic
             qs.append(Question(f'{f.fid}|{t}', f.fid, split, text, tuple(opts), opts.index(f.value), f.snippet))
     return World(cfg, facts, qs)
 
+# %% ../../nbs/api/tasks/03_knowledge.ipynb #edd8dad1
 def base_world(target:World|None=None, # the world the base must share no name with (None: no constraint)
                **over # KnowledgeConfig fields overriding BASE_WORLD
               )->World: # the base model's world
@@ -175,12 +185,14 @@ def full_answer(q:Question # the question
     "The answer with its explanation (SFT's target)."
     return q.answer_text + EXPLAIN + q.explanation
 
+# %% ../../nbs/api/tasks/03_knowledge.ipynb #c8748faa
 def explain_prefix(q:Question, # the question
                    option:str # the option text chosen
                   )->str:
     "What an explanation is generated after: the prompt, the chosen option and `. because `."
     return question_prompt(q) + option + EXPLAIN
 
+# %% ../../nbs/api/tasks/03_knowledge.ipynb #05d664bc
 def context_snippets(world:World, # the world the facts come from
                      q:Question|str, # a question, or a fact id
                      k:int=1, # snippets in all (fewer if the entity has fewer facts)
@@ -209,6 +221,7 @@ class BaseWorlds:
         if i not in self._made: self._made[i] = base_world(self.target, seed=BASE_WORLD['seed'] + i, entities=self.entities)
         return self._made[i]
 
+# %% ../../nbs/api/tasks/03_knowledge.ipynb #2447a918
 def base_documents(world, # the world the documents describe, or a sequence of worlds (each document from a random one)
                    mix:dict|None=None, # {kind: weight} over 'snippet', 'qa', 'rag_qa' (default: BASE_MIX)
                    seed:int=0, # the stream's seed
@@ -242,6 +255,7 @@ def write_world(world:World, # the world to store
     write_text(folder / 'world.json', json.dumps(asdict(world.cfg), indent=1))
     return folder
 
+# %% ../../nbs/api/tasks/03_knowledge.ipynb #df4824a0
 def load_world(folder=None # a folder written by `write_world`; None: the shipped world
               )->World:
     "The world stored in `folder` (default: the shipped `data/knowledge/world`), checked against its generator."
@@ -254,6 +268,7 @@ def load_world(folder=None # a folder written by `write_world`; None: the shippe
         raise TaskError(f"{folder}/questions.jsonl does not match the world its world.json generates")
     return w
 
+# %% ../../nbs/api/tasks/03_knowledge.ipynb #063617c6
 def base_checkpoint()->Path:
     "The shipped base model of the knowledge task (pretrained on `base_world(make_world())`)."
     return data_dir() / 'knowledge' / 'base-micro'

@@ -12,8 +12,10 @@ __all__ = ['SPECIALS', 'ALPHABET', 'char_tokenizer', 'encode_example', 'prompt_i
 
 # %% ../../nbs/api/tasks/01_tokenizer.ipynb #2d4b0e53
 SPECIALS = ['<pad>', '<bos>', '<eos>', '<unk>']
+
 ALPHABET = "0123456789+-*=:;,()>' \nabcdefghijklmnopqrstuvwxyzA.?!/[]#_"
 
+# %% ../../nbs/api/tasks/01_tokenizer.ipynb #93c71bb9
 def char_tokenizer(alphabet:str=ALPHABET, # characters that get their own id, after the specials
                    vocab_size:int=64,     # pad the vocabulary to this size with unused tokens
                   ):
@@ -46,6 +48,7 @@ def encode_example(tok, # a character-level tokenizer (`char_tokenizer`)
     if len(ids) != len(roles): raise TaskError('tokenizer is not character-level: role labels would not align')
     return {'input_ids': ids, 'roles': roles, 'start': 1 + len(p.prompt)}
 
+# %% ../../nbs/api/tasks/01_tokenizer.ipynb #35381d8c
 def prompt_ids(tok, # any Hugging Face tokenizer
                p:Problem|str # a problem (its prompt is used) or the prompt text
               )->list:

@@ -31,6 +31,7 @@ class DistillConfig(Config):
     grad_clip: float = 1.0            # gradient-norm clip
     seed: int = 0                     # data order
 
+# %% ../../nbs/api/train/03_distill.ipynb #8688e9fb
 @patch
 def __post_init__(self:DistillConfig):
     self.check_types()
@@ -42,6 +43,7 @@ def __post_init__(self:DistillConfig):
     for k in ('lr', 'warmup', 'weight_decay', 'grad_clip'):
         if getattr(self, k) < 0: raise ConfigError(f"distill {k} must be >= 0, got {getattr(self, k)}")
 
+# %% ../../nbs/api/train/03_distill.ipynb #2690a196
 def distill(model, # the student, fine-tuned in place
             tok, # its tokenizer
             cfg:DistillConfig, # the run's settings

@@ -19,6 +19,7 @@ def adamw(model, # the model whose parameters are optimized
     "AdamW over every parameter of `model`."
     return torch.optim.AdamW(model.parameters(), lr=lr, weight_decay=weight_decay, betas=betas)
 
+# %% ../../nbs/api/train/01_optim.ipynb #9c90cf3d
 def lr_at(step:int, # the current optimizer step (0-based)
           steps:int, # total steps of the run
           lr:float, # peak learning rate
@@ -29,6 +30,7 @@ def lr_at(step:int, # the current optimizer step (0-based)
     t = (step - warmup) / max(1, steps - warmup)                        # progress through the decay, in [0, 1]
     return lr * (0.1 + 0.9 * 0.5 * (1 + math.cos(math.pi * min(1.0, t))))
 
+# %% ../../nbs/api/train/01_optim.ipynb #850171ba
 def set_lr(opt:torch.optim.Optimizer, # the optimizer
            lr:float, # the learning rate for this step
           )->float:

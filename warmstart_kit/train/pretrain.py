@@ -25,6 +25,7 @@ __all__ = ['ANSWER', 'DOSE_ALIASES', 'parse_dose', 'parse_behaviours', 'flawed_s
 
 # %% ../../nbs/api/train/02_pretrain.ipynb #51e3a0ea
 ANSWER = 'answer'   # the behaviour "bare answer, no worked solution"
+
 DOSE_ALIASES = {'answers': 0.0, 'none': 0.0, 'traces': 1.0, 'full': 1.0}
 
 def parse_dose(dose # a number in [0, 1], its string, or an alias ('answers', 'none', 'traces', 'full')
@@ -38,6 +39,7 @@ def parse_dose(dose # a number in [0, 1], its string, or an alias ('answers', 'n
         raise TaskError(f"dose must be in [0, 1], got {dose!r}")
     return float(dose)
 
+# %% ../../nbs/api/train/02_pretrain.ipynb #3da7ab45
 def parse_behaviours(task:Task|str, # the task (or its name) whose strategies are the allowed behaviours
                      behaviours:dict # {behaviour: share}; zero shares are dropped
                     )->dict:
@@ -53,11 +55,13 @@ def parse_behaviours(task:Task|str, # the task (or its name) whose strategies ar
     if abs(tot - 1) > 1e-6: raise TaskError(f"behaviour shares must sum to 1, got {tot:g} ({behaviours})")
     return {k: float(v) for k, v in behaviours.items() if v > 0}
 
+# %% ../../nbs/api/train/02_pretrain.ipynb #8e493d22
 def flawed_strategy(task:Task # a task with at least two strategies
                    )->str:
     "The task's plausible-but-flawed procedure: its first strategy that is not the reliable one."
     return next(s for s in task.strategies if s != task.default_strategy)
 
+# %% ../../nbs/api/train/02_pretrain.ipynb #d8c4600b
 def dose_mixture(task:Task|str, # the task (or its name)
                  dose:float, # share of documents with the reliable worked solution, in [0, 1] (or an alias, see `parse_dose`)
                  flawed_share:float=0.5 # of the rest, the share with the flawed procedure (the remainder: bare answers)
@@ -82,6 +86,7 @@ def experience_stream(task:Task|str, # the task to draw train problems from
             yield p, (task.answer_only(p) if b == ANSWER else task.solve(p, b, rng))
         chunk += 1
 
+# %% ../../nbs/api/train/02_pretrain.ipynb #97365d5e
 def corpus_summary(task, # the task (or its name)
                    behaviours:dict, # {behaviour: share}, see `parse_behaviours`
                    n:int=2000, # documents drawn from the stream
@@ -165,6 +170,7 @@ def lm_loss_sum(model, # the causal LM
     logits = forward(model, ids[:, :L])[:, :-1]
     return torch.nn.functional.cross_entropy(logits.float().reshape(-1, logits.shape[-1]), labels[:, 1:L].reshape(-1), ignore_index=-100, reduction='sum')
 
+# %% ../../nbs/api/train/02_pretrain.ipynb #cda45e1b
 def pretrain(cfg:PretrainConfig, # what to train
              model=None, # start from this model (default: a fresh model of cfg.model_preset)
              tok=None, # and this tokenizer (default: `char_tokenizer()`)

@@ -36,6 +36,7 @@ def start(self:RunFolder, cfg): # the run's settings (a `core.config.Config` dat
     self.root.mkdir(parents=True, exist_ok=True)
     write_text(self.root / f'{self.name}_config.json', json.dumps(asdict(cfg), indent=1))
 
+# %% ../../nbs/api/train/00_runs.ipynb #4f86eb50
 @patch
 def tables(self:RunFolder,
            rows:list, # per-step metrics dicts: metrics.parquet
@@ -57,6 +58,7 @@ def meta(self:RunFolder,
     "What a checkpoint's warmstart.json holds."
     return {'kind': kind, 'step': step, self.name: asdict(cfg), **extra}
 
+# %% ../../nbs/api/train/00_runs.ipynb #f6f506a9
 @patch
 def state(self:RunFolder,
           step:int, # optimizer steps done
@@ -66,6 +68,7 @@ def state(self:RunFolder,
     "What a checkpoint's trainer_state.pt holds: the step, `state`, and the metrics so far (as JSON)."
     return {'step': step, **state, 'metrics': json.dumps(rows)}
 
+# %% ../../nbs/api/train/00_runs.ipynb #929ad342
 @patch
 def checkpoint(self:RunFolder,
                name:str, # the folder under checkpoints/: 'step-N' or 'final'
@@ -97,6 +100,7 @@ def resume_point(self:RunFolder,
     if getattr(cfg, 'steps', meta.get('step', 0)) < meta.get('step', 0): raise ConfigError(f"steps={cfg.steps} is before the checkpoint's step")
     return ck
 
+# %% ../../nbs/api/train/00_runs.ipynb #08021b54
 @patch
 def restore(self:RunFolder,
             ck:Path, # the checkpoint (`resume_point`)

@@ -36,6 +36,7 @@ def passk_chart(
     ch = alt.layer(base.mark_area(opacity=0.2).encode(y="lo:Q", y2="hi:Q"), line) if band and {"lo", "hi"} <= set(curves.columns) else line
     return ch.properties(width=width, height=height, **({"title": title} if title else {}))
 
+# %% ../../nbs/api/views/00_charts.ipynb #7771375a
 def histogram_chart(
     hist:pl.DataFrame, # from `accuracy_histogram`
     color:str|None=None, # grouping column: bars side by side per group
@@ -62,6 +63,7 @@ def _write_chart(chart, tmp, fmt, scale):
     elif fmt == "png": chart.save(tmp, format="png", scale_factor=scale)
     else: chart.save(tmp, format="svg")
 
+# %% ../../nbs/api/views/00_charts.ipynb #245836c7
 def save_chart(
     chart, # any altair chart
     path:str|Path, # destination; the suffix picks the format: .html, .png or .svg
@@ -91,6 +93,7 @@ def ceiling_chart(runs:pl.DataFrame, # `ceiling_runs`'s table
     diag = alt.Chart(pl.DataFrame({'x': [0.0, 1.0], 'y': [0.0, 1.0]})).mark_line(strokeDash=[4, 3], color='gray').encode(x='x:Q', y='y:Q')
     return alt.layer(diag, pts).properties(width=300, height=300, title=f'the ceiling: RL pass@1 against base pass@{k}')
 
+# %% ../../nbs/api/views/00_charts.ipynb #9b18124d
 def phase_diagram_chart(ph:pl.DataFrame, # `phase_diagram`'s table (dose, difficulty, seeds, effect, the value and its _lo/_hi)
                 value:str='d_pass1', # column to colour by: d_pass1 or d_passkmax
                 title:str='Δ pass@1' # chart and legend title

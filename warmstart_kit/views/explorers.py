@@ -19,8 +19,10 @@ __all__ = ['VEGALITE_MIME', 'VEGALITE5_SCHEMA', 'TERMS', 'chart_bundle', 'offlin
 
 # %% ../../nbs/api/views/02_explorers.ipynb #de6e60c0
 VEGALITE_MIME = 'application/vnd.vegalite.v5+json'
+
 VEGALITE5_SCHEMA = 'https://vega.github.io/schema/vega-lite/v5.json'
 
+# %% ../../nbs/api/views/02_explorers.ipynb #14cf7dc8
 def chart_bundle(chart, # an altair chart, or a Vega-Lite spec as a dict
                  svg:bool=False, # also include a static SVG (vl-convert) for viewers without a Vega renderer
                 )->tuple: # (data, metadata), for `display(data, metadata=metadata, raw=True)`
@@ -284,6 +286,7 @@ class CeilingExplorer(Explorer):
 # %% ../../nbs/api/views/02_explorers.ipynb #f2c22fd6
 _ID_COLS = ('dose', 'seed', 'difficulty', 'arm', 'variant', 'reward', 'base', 'example', 'clipping', 'task', 'run')
 
+# %% ../../nbs/api/views/02_explorers.ipynb #926fb4d1
 class RunExplorer(Explorer):
     "Metric curves over steps for chosen runs and metrics of any per-step metrics frame, with a step range and smoothing."
     def __init__(self, metrics:pl.DataFrame, # one row per run and step: `step`, numeric metric columns, label columns

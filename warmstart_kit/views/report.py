@@ -32,6 +32,7 @@ def fmt(v # a table cell's value (None and NaN are missing)
 
 VERDICT_CLASS = {'reproduced': 'verdict-reproduced', 'not reproduced': 'verdict-not', 'inconclusive': 'verdict-inconclusive'}
 
+# %% ../../nbs/api/views/01_report.ipynb #188daf40
 def html_table(df:pl.DataFrame, # the frame to show (every row)
                text_cols=() # names of columns shown as left-aligned text
               )->str:
@@ -41,6 +42,7 @@ def html_table(df:pl.DataFrame, # the frame to show (every row)
     body = ''.join('<tr>' + ''.join(f'<td{cls(c, v)}>{fmt(v)}</td>' for c, v in zip(df.columns, r)) + '</tr>' for r in df.iter_rows())
     return f'<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>'
 
+# %% ../../nbs/api/views/01_report.ipynb #60586e94
 def figure(run:Path, # the run folder (the files go to its charts/)
            name:str, # the chart's file name, without extension
            chart, # an Altair chart
@@ -51,6 +53,7 @@ def figure(run:Path, # the run folder (the files go to its charts/)
     img = f'<img alt="{esc(name)}" src="data:image/png;base64,{base64.b64encode(png.read_bytes()).decode()}">'
     return f'{img}<p class="note">{esc(caption)} <a href="charts/{page.name}">interactive version</a></p>'
 
+# %% ../../nbs/api/views/01_report.ipynb #55b003bc
 def paragraphs(*lines # the paragraphs' texts (escaped); empty ones are skipped
               )->str: # HTML
     "One `<p>` per non-empty line."
@@ -61,6 +64,7 @@ def bullets(lines # the items' texts (escaped)
     "A `<ul>` list with one item per line."
     return '<ul>' + ''.join(f'<li>{esc(l)}</li>' for l in lines) + '</ul>'
 
+# %% ../../nbs/api/views/01_report.ipynb #fe92ebce
 def section(title:str, # the section heading (escaped)
             *parts # HTML fragments that follow the heading
            )->str: # HTML
@@ -74,6 +78,7 @@ def render_page(title:str, # the page title (escaped)
     "The full page: the template filled with a title, the body HTML and the provenance HTML."
     return _template().substitute(title=esc(title), body=body, provenance=provenance)
 
+# %% ../../nbs/api/views/01_report.ipynb #04b51007
 def write_report(path, # the .html file to write (replaced atomically)
                  title:str, # the page title
                  body:str, # the report's HTML
