@@ -4,29 +4,30 @@
 
 # %% ../../nbs/api/core/01_config.ipynb #19cd31c3
 from __future__ import annotations
-import copy, hashlib, inspect, io, json, math, re, tokenize
+import ast, copy, hashlib, json, math, re
+from fastcore.docments import docments
 from dataclasses import asdict, fields
 from pathlib import Path
 from .errors import ConfigError, ModelError
 
 # %% auto #0
-__all__ = ['field_docs', 'check_keys', 'expand_preset', 'check_study_resume', 'Config', 'mix_seed']
-
-# %% ../../nbs/api/core/01_config.ipynb #694c037c
-def field_docs(cls)->dict:
-    "{field name: its trailing comment} for a dataclass defined in a source file (empty where none)."
-    try: src = inspect.getsource(cls)
-    except (OSError, TypeError): return {}
-    docs, names = {}, {f.name for f in fields(cls)}
-    lines = src.splitlines()
-    for tk in tokenize.generate_tokens(io.StringIO(src).readline):
-        if tk.type != tokenize.COMMENT: continue
-        m = re.match(r'\s*(\w+)\s*:', lines[tk.start[0] - 1])
-        if m and m.group(1) in names and tk.start[1] > 0: docs[m.group(1)] = tk.string.lstrip('#').strip()
-    return docs
+__all__ = ['choices', 'check_keys', 'expand_preset', 'check_study_resume', 'Config', 'mix_seed']
 
 # %% ../../nbs/api/core/01_config.ipynb #117b94a1
 _SIMPLE = {'int', 'float', 'bool', 'str', 'tuple', 'list', 'dict'}
+
+def _literal(t:str)->tuple|None:
+    "The values of a `Literal[...]` annotation string (annotations are strings under `from __future__ import annotations`), else None."
+    m = re.fullmatch(r"\s*Literal\[(.*)\]\s*", t)
+    return tuple(ast.literal_eval(f'({m.group(1)},)')) if m else None
+
+def choices(cls, # a config dataclass
+            name:str, # one of its fields, annotated `Literal[...]`
+           )->tuple:
+    "The values field `name` of `cls` may take, from its `Literal` annotation."
+    ok = _literal(str(next(f.type for f in fields(cls) if f.name == name)))
+    if ok is None: raise TypeError(f"{cls.__name__}.{name} is not annotated with Literal[...]")
+    return ok
 
 # %% ../../nbs/api/core/01_config.ipynb #cadcc5af
 def _type_ok(v, t:str)->str|None:
@@ -90,10 +91,14 @@ class Config:
     what = 'config'     # how errors name this kind of config
 
     def check_types(self):
-        "ConfigError naming the first field whose value does not fit its annotation."
+        "ConfigError naming the first field whose value does not fit its annotation (a `Literal[...]` field: one of its values)."
         for f in fields(self):
-            msg = _type_ok(getattr(self, f.name), str(f.type))
-            if msg: raise ConfigError(f"{self.what} {f.name} must be {msg}, got {getattr(self, f.name)!r}")
+            v, ok = getattr(self, f.name), _literal(str(f.type))
+            if ok is not None:
+                if v not in ok: raise ConfigError(f"{f.name} must be one of {', '.join(map(str, ok))}; got {v!r}")
+                continue
+            msg = _type_ok(v, str(f.type))
+            if msg: raise ConfigError(f"{self.what} {f.name} must be {msg}, got {v!r}")
 
     def __post_init__(self): self.check_types()
 
@@ -106,7 +111,12 @@ class Config:
     def to_dict(self)->dict: return asdict(self)
 
     @classmethod
-    def docs(cls)->dict: return field_docs(cls)
+    def docs(cls)->dict:
+        "{field: its documentation}: each field's trailing comment, read by fastcore's `docments` (empty without source)."
+        try: d = docments(cls)
+        except (OSError, TypeError): return {}
+        names = {f.name for f in fields(cls)}
+        return {k: v for k, v in d.items() if k in names and v}
 
     def diff(self, other:dict|'Config', ignore=())->dict:
         "{field: (mine, theirs)} for fields that differ from `other` (lists and tuples compare equal)."

@@ -4,6 +4,7 @@
 
 # %% ../../nbs/api/rl/01_grpo.ipynb #c62587c3
 from __future__ import annotations
+from typing import Literal
 import random
 from dataclasses import dataclass
 import torch
@@ -35,9 +36,9 @@ class GRPOConfig(Config):
     lr: float = 1e-4                     # AdamW learning rate (constant)
     weight_decay: float = 0.0            # AdamW weight decay
     grad_clip: float = 1.0               # gradient-norm clip
-    adv_std: str = 'unbiased'            # advantage normaliser: unbiased (TRL, verl), population, or none (Dr. GRPO)
+    adv_std: Literal['unbiased', 'population', 'none'] = 'unbiased'   # advantage normaliser: unbiased (TRL, verl), population, or none (Dr. GRPO)
     adv_eps: float = 1e-6                # epsilon added to the group std
-    loss_agg: str = 'grpo'               # loss aggregation: grpo (per sequence, then batch), dapo / bnpo (per token), dr_grpo (÷ rows × max_new_tokens)
+    loss_agg: Literal['grpo', 'dr_grpo', 'dapo', 'bnpo'] = 'grpo'   # loss aggregation: grpo (per sequence, then batch), dapo / bnpo (per token), dr_grpo (÷ rows × max_new_tokens)
     eps_low: float = 0.2                 # lower ratio clip: ratio >= 1 - eps_low
     eps_high: float = 0.2                # upper ratio clip: ratio <= 1 + eps_high (DAPO's clip-higher: 0.28)
     beta_kl: float = 0.0                 # weight of the k3 KL to the initial model (0: no reference model)
@@ -45,19 +46,19 @@ class GRPOConfig(Config):
     opt_steps_per_rollout: int = 1       # optimizer steps per rollout (mini-batches of whole groups); 1 = on-policy, clipping never fires
     pg_coef: float = 1.0                 # weight of the policy-gradient term (0: entropy-only ablation)
     hicra_alpha: float = 0.0             # HICRA: amplify planning-token advantages by alpha (paper: 0.2); 0 = plain GRPO
-    hicra_variant: str = 'paper'         # paper: A + alpha|A| on planning tokens; positive_long: A(1 + alpha sign A) on planning tokens of positive, longer-than-mean responses
+    hicra_variant: Literal['paper', 'positive_long'] = 'paper'   # paper: A + alpha|A| on planning tokens; positive_long: A(1 + alpha sign A) on planning tokens of positive, longer-than-mean responses
     pool_size: int = 0                   # 0: fresh train problems every step; N: a fixed pool of N problems, visited in epochs
     eval_every: int = 0                  # held-out accuracy every k steps (0: never)
     eval_problems: int = 32              # held-out problems from the bundled evaluation set
     eval_samples: int = 4                # samples per held-out problem
     eval_temperature: float = 0.6        # sampling temperature of the held-out evaluation
     checkpoint_every: int = 0            # save a resumable checkpoint every k steps (0: only the final one)
-    sampler: str = 'auto'                # auto (static cache + CUDA graph on CUDA, the engine on CPU), reference, static or engine
-    forward: str = 'auto'                # training forward: auto (the engine on CPU where it runs the model) or reference (the 🤗 forward)
+    sampler: Literal['auto', 'reference', 'static', 'engine'] = 'auto'   # auto (static cache + CUDA graph on CUDA, the engine on CPU), reference, static or engine
+    forward: Literal['auto', 'reference'] = 'auto'   # training forward: auto (the engine on CPU where it runs the model) or reference (the 🤗 forward)
     micro_batch: int = 64                # rows per forward/backward pass (rows of similar length together; 0: a whole mini-batch at once)
     seed: int = 0                        # problems, sampling and mini-batch order
     bf16: bool = False                   # bf16 autocast of the training forward on CUDA
-    weights_dtype: str = 'fp32'          # fp32, or bf16 (train the weights themselves in bf16)
+    weights_dtype: Literal['fp32', 'bf16'] = 'fp32'   # fp32, or bf16 (train the weights themselves in bf16)
 
 # %% ../../nbs/api/rl/01_grpo.ipynb #32a50995
 @patch
@@ -66,10 +67,6 @@ def __post_init__(self:GRPOConfig):
     self.rewards = tuple(self.rewards)
     if self.reward_weights is not None: self.reward_weights = tuple(self.reward_weights)
     self.check_types()
-    choices = dict(adv_std=('unbiased', 'population', 'none'), loss_agg=('grpo', 'dr_grpo', 'dapo', 'bnpo'), weights_dtype=('fp32', 'bf16'),
-                   sampler=('auto', 'reference', 'static', 'engine'), forward=('auto', 'reference'), hicra_variant=('paper', 'positive_long'))
-    for k, ok in choices.items():
-        if getattr(self, k) not in ok: raise ConfigError(f"{k} must be one of {', '.join(ok)}; got {getattr(self, k)!r}")
     for k in ('steps', 'prompts_per_step', 'max_new_tokens', 'opt_steps_per_rollout', 'eval_problems', 'eval_samples'):
         if getattr(self, k) < 1: raise ConfigError(f"{k} must be >= 1, got {getattr(self, k)}")
     for k in ('lr', 'weight_decay', 'adv_eps', 'eps_low', 'eps_high', 'beta_kl', 'hicra_alpha', 'pool_size', 'eval_every',

@@ -4,6 +4,7 @@
 
 # %% ../../nbs/api/rl/06_rlag.ipynb #86ec7c0e
 from __future__ import annotations
+from typing import Literal
 import json, random, time
 from dataclasses import dataclass, asdict, field
 from pathlib import Path
@@ -13,7 +14,7 @@ import torch
 import torch.nn.functional as F
 from tqdm.auto import tqdm
 from fastcore.basics import patch
-from ..core.config import Config, mix_seed
+from ..core.config import Config, choices, mix_seed
 from ..core.errors import ConfigError, TaskError
 from ..core.files import write_parquet
 from ..tasks.tokenizer import char_tokenizer
@@ -33,15 +34,12 @@ __all__ = ['METHODS', 'RLAG_RESUMABLE', 'RLAGConfig', 'segment_logprobs', 'norm_
            'step_loss', 'rlag_train', 'KnowledgeBaseConfig', 'train_knowledge_base', 'evaluate_knowledge',
            'knowledge_summary']
 
-# %% ../../nbs/api/rl/06_rlag.ipynb #f20fb22e
-METHODS = ('rlag', 'cpt', 'sft', 'cpt_sft')
-
 # %% ../../nbs/api/rl/06_rlag.ipynb #8d1b6d8c
 @dataclass
 class RLAGConfig(Config):
     "One knowledge-embedding run: RLAG or a baseline, at a given number of optimizer steps."
     what = 'RLAG config'
-    method: str = 'rlag'              # rlag, or a baseline: cpt (snippets), sft (question -> answer + explanation), cpt_sft (CPT, then SFT)
+    method: Literal['rlag', 'cpt', 'sft', 'cpt_sft'] = 'rlag'   # rlag, or a baseline: cpt (snippets), sft (question -> answer + explanation), cpt_sft (CPT, then SFT)
     knowledge: dict = field(default_factory=dict)   # KnowledgeConfig of the world to teach (empty: the default world)
     steps: int = 240                  # optimizer steps, every method alike
     batch_size: int = 16              # items (RLAG) or documents (baselines) per step
@@ -56,29 +54,26 @@ class RLAGConfig(Config):
     beta_D_same: float = 0.5          # beta_D when y_w = y_l (beta_A is then 0: the answer terms are dropped)
     eps1: float = -0.2                # upper clip of r_c
     eps2: float = -5.0                # lower clip of r_l
-    clip: str = 'paper'               # paper: clip the beta-scaled term; code: clip the normalised log-prob, then scale; none: no clipping
-    answer_norm: str = 'mean'         # r_c, r_l: mean (per option token; paper and code) or sum of the option's log-probs
-    snippet_norm: str = 'per_snippet' # r_z: per_snippet (paper: sum of per-snippet means), concat (code: mean over all snippet tokens) or sum
-    select_norm: str = 'mean'         # choosing y_w, y_l and the evaluated answer: mean or sum of the option's log-probs
+    clip: Literal['paper', 'code', 'none'] = 'paper'   # paper: clip the beta-scaled term; code: clip the normalised log-prob, then scale; none: no clipping
+    answer_norm: Literal['mean', 'sum'] = 'mean'   # r_c, r_l: mean (per option token; paper and code) or sum of the option's log-probs
+    snippet_norm: Literal['per_snippet', 'concat', 'sum'] = 'per_snippet' # r_z: per_snippet (paper: sum of per-snippet means), concat (code: mean over all snippet tokens) or sum
+    select_norm: Literal['mean', 'sum'] = 'mean'   # choosing y_w, y_l and the evaluated answer: mean or sum of the option's log-probs
     context: int = 1                  # snippets in context Z_x: the question's own and context-1 others of the same entity
     heldout_items: bool = True        # RLAG: facts seen only as snippets enter as knowledge-only items (the y_w = y_l weights)
     cpt_share: float = 0.5            # cpt_sft: share of the steps spent on CPT before SFT
     sft_explanation: bool = True      # SFT's target: answer and explanation (else the answer alone)
     checkpoint_every: int = 0         # save a resumable checkpoint every k steps (0: only the final one)
-    forward: str = 'auto'             # auto (the engine where it runs the model) or reference (the HF forward)
+    forward: Literal['auto', 'reference'] = 'auto'   # auto (the engine where it runs the model) or reference (the HF forward)
     seed: int = 0                     # chunking, order of items and documents
 
 # %% ../../nbs/api/rl/06_rlag.ipynb #b72a50b3
+METHODS = choices(RLAGConfig, 'method')            # ('rlag', 'cpt', 'sft', 'cpt_sft'): what `method` may be
 RLAG_RESUMABLE = ('checkpoint_every', 'forward')
 
 # %% ../../nbs/api/rl/06_rlag.ipynb #5e548ad8
 @patch
 def __post_init__(self:RLAGConfig):
     self.check_types()
-    choices = dict(method=METHODS, clip=('paper', 'code', 'none'), answer_norm=('mean', 'sum'), snippet_norm=('per_snippet', 'concat', 'sum'),
-                   select_norm=('mean', 'sum'), forward=('auto', 'reference'))
-    for k, ok in choices.items():
-        if getattr(self, k) not in ok: raise ConfigError(f"{k} must be one of {', '.join(ok)}; got {getattr(self, k)!r}")
     for k in ('steps', 'batch_size', 'chunks', 'context'):
         if getattr(self, k) < 1: raise ConfigError(f"{k} must be >= 1, got {getattr(self, k)}")
     for k in ('lr', 'warmup', 'weight_decay', 'beta_D', 'beta_A', 'beta_D_same', 'checkpoint_every'):

@@ -4,6 +4,7 @@
 
 # %% ../../nbs/api/rl/05_rlp.ipynb #f093a85b
 from __future__ import annotations
+from typing import Literal
 import copy, math, random, time
 from dataclasses import dataclass
 from functools import lru_cache
@@ -46,9 +47,9 @@ class RLPConfig(Config):
     thought_len: int = 56             # longest thought in tokens, its terminator included
     think_open: str = ''              # characters written before every thought ('' : none)
     think_close: str = ';'            # the character that ends a thought (';' ends the addition scratchpad; '' : only <eos> or the length limit)
-    position: str = 'answer'          # answer: the start of the answer line 'A:'; random: a uniform position in the completion
+    position: Literal['answer', 'random'] = 'answer'   # answer: the start of the answer line 'A:'; random: a uniform position in the completion
     target_len: int = 0               # next tokens scored: 0 = to the end of the document (the answer line and <eos>); n = at most n
-    reward_norm: str = 'mean'         # the reward's log-likelihoods of the next tokens: mean (per next token, the scale of the paper's one-token reward) or sum
+    reward_norm: Literal['mean', 'sum'] = 'mean'   # the reward's log-likelihoods of the next tokens: mean (per next token, the scale of the paper's one-token reward) or sum
     temperature: float = 1.0          # sampling temperature of thoughts (also divides the logits of the thought's log-probs)
     tau: float = 0.999                # EMA decay of the no-think baseline: phi <- tau*phi + (1-tau)*theta
     rlp_weight: float = 1.0           # lambda in loss = next-token loss + lambda * RLP loss (0: next-token only, no thoughts)
@@ -61,8 +62,8 @@ class RLPConfig(Config):
     grad_clip: float = 1.0            # gradient-norm clip
     checkpoint_every: int = 0         # save a resumable checkpoint every k steps (0: only the final one)
     examples_per_step: int = 1        # positions per step whose thoughts are kept in examples.parquet
-    sampler: str = 'auto'             # thought sampler: auto (engine on CPU, static cache on CUDA), reference, static or engine
-    forward: str = 'auto'             # training forward: auto (the engine where it runs the model) or reference (the HF forward)
+    sampler: Literal['auto', 'reference', 'static', 'engine'] = 'auto'   # thought sampler: auto (engine on CPU, static cache on CUDA), reference, static or engine
+    forward: Literal['auto', 'reference'] = 'auto'   # training forward: auto (the engine where it runs the model) or reference (the HF forward)
     seed: int = 0                     # documents, positions and thoughts
 
 # %% ../../nbs/api/rl/05_rlp.ipynb #9a22d2da
@@ -75,9 +76,6 @@ def __post_init__(self:RLPConfig):
     get_task(self.task, preset=self.task_preset)
     self.dose = parse_dose(self.dose)
     if not 0 <= self.flawed_share <= 1: raise ConfigError(f"flawed_share must be in [0, 1], got {self.flawed_share}")
-    choices = dict(position=('answer', 'random'), reward_norm=('mean', 'sum'), sampler=('auto', 'reference', 'static', 'engine'), forward=('auto', 'reference'))
-    for k, ok in choices.items():
-        if getattr(self, k) not in ok: raise ConfigError(f"{k} must be one of {', '.join(ok)}; got {getattr(self, k)!r}")
     for k in ('steps', 'batch_size', 'thought_len', 'minibatches'):
         if getattr(self, k) < 1: raise ConfigError(f"{k} must be >= 1, got {getattr(self, k)}")
     for k in ('rlp_docs', 'target_len', 'rlp_weight', 'eps_low', 'eps_high', 'lr', 'warmup', 'weight_decay', 'checkpoint_every', 'examples_per_step'):

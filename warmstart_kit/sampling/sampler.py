@@ -4,6 +4,7 @@
 
 # %% ../../nbs/api/sampling/03_sampler.ipynb #d29ac85f
 from __future__ import annotations
+from typing import Literal
 from dataclasses import dataclass, replace
 import torch
 from ..core.config import Config
@@ -46,11 +47,8 @@ class SamplingSettings(Config):
     top_p: float = 1.0               # nucleus sampling mass; 1: no truncation
     seed: int = 0                    # with the prompt and sample index, decides every row's random draws
     batch_size: int = 1024           # rows per forward pass
-    backend: str = 'auto'            # auto (static + CUDA graph on CUDA, the engine elsewhere), reference, static or engine
+    backend: Literal['auto', 'reference', 'static', 'engine'] = 'auto'   # auto (static + CUDA graph on CUDA, the engine elsewhere), reference, static or engine
 
-    def __post_init__(self):
-        self.check_types()
-        if self.backend != 'auto' and self.backend not in SAMPLERS: raise SamplingError(f"unknown sampler {self.backend!r}; known: auto, {', '.join(SAMPLERS)}")
 
 # %% ../../nbs/api/sampling/03_sampler.ipynb #295007e2
 def sample(model, # a causal LM

@@ -4,6 +4,7 @@
 
 # %% ../../nbs/api/studies/04_rlag.ipynb #c1619b3e
 from __future__ import annotations
+from typing import Literal
 import json
 from dataclasses import dataclass, asdict, field
 from pathlib import Path
@@ -48,7 +49,7 @@ class RLAGStudyConfig(Config):
     explain: bool = True              # generate and check explanations
     max_new_tokens: int = 64          # longest explanation
     n_boot: int = 1000                # bootstrap replicates of the single-seed intervals
-    device: str = 'auto'              # auto, cpu or cuda
+    device: Literal['auto', 'cpu', 'cuda'] = 'auto'   # auto, cpu or cuda
     workers: int = 0                  # parallel processes (0: one per CPU core; 1 on CUDA)
 
     @classmethod
@@ -70,7 +71,6 @@ def __post_init__(self:RLAGStudyConfig):
     if not self.methods or len(set(self.methods)) != len(self.methods): raise ConfigError(f"methods must be distinct and at least one, got {list(self.methods)}")
     if not self.seeds or len(set(self.seeds)) != len(self.seeds) or any(isinstance(x, bool) or not isinstance(x, int) for x in self.seeds):
         raise ConfigError(f"seeds must be distinct whole numbers, at least one, got {list(self.seeds)}")
-    if self.device not in ('auto', 'cpu', 'cuda'): raise ConfigError(f"device must be auto, cpu or cuda, got {self.device!r}")
     for k in ('max_new_tokens', 'n_boot'):
         if getattr(self, k) < 1: raise ConfigError(f"{k} must be >= 1, got {getattr(self, k)}")
     if self.workers < 0: raise ConfigError(f"workers must be >= 0, got {self.workers}")

@@ -4,6 +4,7 @@
 
 # %% ../../nbs/api/studies/03_rlp.ipynb #59eb38d8
 from __future__ import annotations
+from typing import Literal
 import json
 from dataclasses import dataclass, asdict, field, replace
 from pathlib import Path
@@ -80,7 +81,7 @@ class RLPStudyConfig(Config):
     probe_problems: int = 32          # problems of the thought probe (the first of the evaluation set)
     probe_samples: int = 8            # samples per probe problem (temperature 1)
     n_boot: int = 500                 # bootstrap replicates of the intervals
-    device: str = 'auto'              # auto, cpu or cuda
+    device: Literal['auto', 'cpu', 'cuda'] = 'auto'   # auto, cpu or cuda
     workers: int = 0                  # parallel processes for the arms (0: one per CPU core; 1 on CUDA)
 
     @classmethod
@@ -100,7 +101,6 @@ def __post_init__(self:RLPStudyConfig):
     if any(isinstance(x, bool) or not isinstance(x, int) for x in self.seeds): raise ConfigError(f"seeds must be whole numbers, got {list(self.seeds)}")
     for k in ('n_eval', 'n_samples', 'probe_problems', 'probe_samples', 'n_boot'):
         if getattr(self, k) < 1: raise ConfigError(f"{k} must be >= 1, got {getattr(self, k)}")
-    if self.device not in ('auto', 'cpu', 'cuda'): raise ConfigError(f"device must be auto, cpu or cuda, got {self.device!r}")
     if self.workers < 0: raise ConfigError(f"workers must be >= 0, got {self.workers}")
     if not 0 < self.eval_top_p <= 1 or not self.eval_temperature > 0: raise ConfigError('eval_temperature must be > 0 and eval_top_p in (0, 1]')
     r = self.rlp_config(self.seeds[0])

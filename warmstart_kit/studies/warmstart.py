@@ -4,6 +4,7 @@
 
 # %% ../../nbs/api/studies/01_warmstart.ipynb #1f9724a2
 from __future__ import annotations
+from typing import Literal
 import copy, json, math
 from dataclasses import dataclass, asdict, field, fields
 from pathlib import Path
@@ -97,7 +98,7 @@ class StudyConfig(Config):
     samplings: tuple = ((0.6, 0.95), (1.0, 1.0))   # evaluation (temperature, top_p) pairs: the first is the main one (Yue et al.'s), the others the ablation
     entropy_match: bool = True            # also evaluate RL at the temperature that matches the base model's entropy
     n_boot: int = 500                     # bootstrap replicates of the intervals
-    device: str = 'auto'                  # auto, cpu or cuda
+    device: Literal['auto', 'cpu', 'cuda'] = 'auto'   # auto, cpu or cuda
     workers: int = 0                      # parallel processes for independent jobs (0: one per CPU core; 1 on CUDA)
     one_shot: dict | None = None          # one-shot RL section: dose, seed, selector, pool_size, pool_epochs + GRPO overrides
     spurious: dict | None = None          # spurious-reward section: dose, seed or checkpoint, rewards, seeds, clip_compare + GRPO overrides
@@ -135,7 +136,6 @@ def __post_init__(self:StudyConfig):
             raise ConfigError(f'each sampling must be a (temperature > 0, top_p in (0, 1]) pair, got {sp!r}')
     if not 0 <= self.flawed_share <= 1: raise ConfigError(f'flawed_share must be in [0, 1], got {self.flawed_share}')
     if any(isinstance(s, bool) or not isinstance(s, int) for s in self.seeds): raise ConfigError(f'seeds must be whole numbers, got {list(self.seeds)}')
-    if self.device not in ('auto', 'cpu', 'cuda'): raise ConfigError(f"device must be auto, cpu or cuda, got {self.device!r}")
     for d in self.difficulties: load_eval_set(self.task, d, n=self.n_eval)   # unknown preset, no bundled set, too few problems: one clear error
     self.pretrain_config(self.doses[0], self.seeds[0])
     for d in self.difficulties: self.grpo_config(d, self.seeds[0]); self.distill_config(d, self.seeds[0])
