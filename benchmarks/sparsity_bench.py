@@ -138,7 +138,8 @@ def main(argv=None):
     print(f"  checkpoint  {info['tensors']} tensors in {info['shards']} shards, {a.dtype}, {info['bytes'] / 1e6:.1f} MB each, "
           f"largest tensor {info['largest'] / 1e6:.1f} MB (built in {build_s:.1f} s; page cache warm)")
     print(f"  tolerances  {len(TOLS)} (exact ... 1e-04), block {a.chunk_elems:,} elements, best of {a.repeat}")
-    hdr = ['size', 'dtype', 'MB/ckpt', 'GB read', 'seconds', 'GB/s', 'peak RSS MB', 'RSS before MB'] + (['GPU peak MB'] if gpu_peak is not None else []) + ['exact count']
+    hdr = ['size', 'dtype', 'MB/ckpt', 'GB read', 'seconds', 'GB/s', 'peak RSS MB',
+           'RSS before MB'] + (['GPU peak MB'] if gpu_peak is not None else []) + ['exact count']
     row = [a.size, a.dtype, f"{best.gb * 1e3:.1f}", f"{best.gb_read:.3f}", f"{best.seconds:.3f}", f"{best.gb_per_s:.2f}",
            f"{peak_mb:.0f}", f"{rss_before:.0f}"] + ([f"{gpu_peak:.0f}"] if gpu_peak is not None else []) + \
           [f"{got:,} {'ok' if ok else 'WRONG, expected ' + format(info['changed'], ',')}"]

@@ -162,7 +162,8 @@ def test_non_ascii_digits_are_malformed_for_verifier_and_format_reward():
     assert get_task('countdown').extract('A:٣+٤') is None
 
 def test_top_level_help_imports_nothing_heavy():
-    code = "import sys; from warmstart_kit.cli.main import main\ntry: main(['--help'])\nexcept SystemExit: pass\nprint(sorted({m.split('.')[0] for m in sys.modules} & {'torch', 'altair', 'polars', 'transformers'}))"
+    code = ("import sys; from warmstart_kit.cli.main import main\ntry: main(['--help'])\nexcept SystemExit: pass\n"
+            "print(sorted({m.split('.')[0] for m in sys.modules} & {'torch', 'altair', 'polars', 'transformers'}))")
     r = subprocess.run([sys.executable, '-c', code], capture_output=True, text=True)
     assert r.stdout.strip().splitlines()[-1] == '[]' and 'rl' in r.stdout
 

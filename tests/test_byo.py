@@ -28,8 +28,10 @@ def files(tmp_path_factory):
             for m, p in (('base', 0.3 if i < 18 else 0.0), ('rl', 0.8 if i < 10 else 0.0)) for _ in range(16)]
     pl.DataFrame(rows).write_parquet(d / 'graded.parquet')
     pl.DataFrame({'problem_id': ['a', 'b', 'c'], 'n': [8, 4, 16], 'c': [1, 0, 16]}).write_ndjson(d / 'counts.jsonl')
-    pl.DataFrame({'problem_id': ['a', 'a', 'b', 'b'], 'completion': ['so 4', 'so 5', 'it is 7', 'x'], 'answer': ['4', '4', '7', '7']}).write_ndjson(d / 'raw.jsonl')
-    pl.DataFrame({'problem_id': ['a', 'a', 'b'], 'completion': ['$\\frac{1}{2}$', 'about 0.4', '\\boxed{42}'], 'answer': ['0.5', '0.5', '42']}).write_parquet(d / 'math.parquet')
+    pl.DataFrame({'problem_id': ['a', 'a', 'b', 'b'], 'completion': ['so 4', 'so 5', 'it is 7', 'x'], 'answer': ['4', '4', '7',
+            '7']}).write_ndjson(d / 'raw.jsonl')
+    pl.DataFrame({'problem_id': ['a', 'a', 'b'], 'completion': ['$\\frac{1}{2}$', 'about 0.4', '\\boxed{42}'], 'answer': ['0.5', '0.5',
+            '42']}).write_parquet(d / 'math.parquet')
     (d / 'verifiers.py').write_text("def ends(completion, answer):\n    return completion.strip().endswith(str(answer))\n"
                                     "def boom(completion, answer):\n    raise KeyError('no grader for ' + answer)\n"
                                     "def maybe(completion, answer):\n    return 'yes'\n")
@@ -41,7 +43,8 @@ def test_passk_of_graded_samples_console_script(files, tmp_path):
     code, out, err = run_cli('passk', '--samples', files / 'graded.parquet', '--out', tmp_path / 'o', '--n-boot', '50', '--quiet')
     assert code == 0, err
     o = tmp_path / 'o'
-    assert {p.name for p in o.iterdir()} >= {'report.html', 'passk.parquet', 'per_problem.parquet', 'crossover.parquet', 'coverage.parquet', 'histogram.parquet', 'charts'}
+    assert {p.name for p in o.iterdir()} >= {'report.html', 'passk.parquet', 'per_problem.parquet', 'crossover.parquet', 'coverage.parquet',
+                                             'histogram.parquet', 'charts'}
     cur = pl.read_parquet(o / 'passk.parquet')
     assert sorted(cur['k'].unique().to_list()) == [1, 2, 4, 8, 16] and {'lo', 'hi'} <= set(cur.columns)
     x = pl.read_parquet(o / 'crossover.parquet').row(0, named=True)

@@ -72,7 +72,8 @@ def test_bases_command_at_a_tiny_size(tmp_path):
     from dataclasses import asdict
     from conftest import ROOT
     from warmstart_kit.studies.warmstart import StudyConfig
-    r = subprocess.run(['make', '-s', 'base-seed-0', f'BASE_DIR={tmp_path}', 'BASE_SIZE=--model-preset test --tokens 2000'], cwd=ROOT, capture_output=True, text=True, timeout=600)
+    r = subprocess.run(['make', '-s', 'base-seed-0', f'BASE_DIR={tmp_path}', 'BASE_SIZE=--model-preset test --tokens 2000'], cwd=ROOT, capture_output=True,
+                       text=True, timeout=600)
     assert r.returncode == 0, r.stderr
     cfg = StudyConfig.from_dict({'preset': 'default'})
     for dose in cfg.doses:

@@ -103,7 +103,8 @@ def test_docs_site_in_browser(site):
                         continue
                     if name.lower() not in ids: missing.append(f'{mod}.{name}'); continue   # show_doc's heading
                     doc = inspect.getdoc(obj)
-                    if doc and _norm(doc.splitlines()[0])[:60] not in (tex if '$' in doc else text): no_doc.append(f'{mod}.{name}: {doc.splitlines()[0][:60]!r}')
+                    if doc and _norm(doc.splitlines()[0])[:60] not in (tex if '$' in doc else text):
+                        no_doc.append(f'{mod}.{name}: {doc.splitlines()[0][:60]!r}')
             if SHOTS:
                 Path(SHOTS).mkdir(parents=True, exist_ok=True); d.save_screenshot(str(Path(SHOTS) / page.replace('/', '__').replace('.html', '.png')))
         assert missing == [], f'exported names without their show_doc entry on their page: {missing}'

@@ -34,7 +34,8 @@ def lab(tmp_path_factory):
     (settings / '@jupyterlab' / 'notebook-extension').mkdir(parents=True)
     (settings / '@jupyterlab' / 'notebook-extension' / 'tracker.jupyterlab-settings').write_text(json.dumps({'windowingMode': 'none'}))
     (settings / '@jupyterlab' / 'apputils-extension').mkdir(parents=True)
-    (settings / '@jupyterlab' / 'apputils-extension' / 'notification.jupyterlab-settings').write_text(json.dumps({'fetchNews': 'false', 'checkForUpdates': False}))
+    (settings / '@jupyterlab' / 'apputils-extension' / 'notification.jupyterlab-settings').write_text(json.dumps({'fetchNews': 'false',
+            'checkForUpdates': False}))
     env = {**os.environ, 'JUPYTER_CONFIG_DIR': str(d / 'config'), 'JUPYTER_RUNTIME_DIR': str(d / 'runtime'), 'JUPYTER_DATA_DIR': str(d / 'data'),
            'JUPYTERLAB_SETTINGS_DIR': str(settings), 'JUPYTERLAB_WORKSPACES_DIR': str(d / 'workspaces'), 'IPYTHONDIR': str(d / 'ipython'),
            'TOKENIZERS_PARALLELISM': 'false', 'OMP_NUM_THREADS': '1'}
@@ -42,7 +43,8 @@ def lab(tmp_path_factory):
     log = open(d / 'lab.log', 'w')
     proc = subprocess.Popen([sys.executable, '-m', 'jupyterlab', '--no-browser', f'--port={port}', '--ServerApp.port_retries=0',
                              '--ServerApp.ip=127.0.0.1', '--IdentityProvider.token=', '--ServerApp.password=', f'--ServerApp.root_dir={work}',
-                             '--ServerApp.allow_root=True', '--LabApp.expose_app_in_browser=True', '--LabApp.news_url=None', '--LabApp.extension_manager=readonly',
+                             '--ServerApp.allow_root=True', '--LabApp.expose_app_in_browser=True', '--LabApp.news_url=None',
+                                     '--LabApp.extension_manager=readonly',
                              '--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate'],
                             cwd=work, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
     url = f'http://127.0.0.1:{port}'
@@ -175,7 +177,8 @@ def test_explorers_live_in_jupyterlab(lab):
         assert 'no stored completions' in d.execute_script("return document.querySelector('.ws-PhaseExplorer').innerText") != tokens
         _changes(d, 'SparsityExplorer', lambda: _slide(d, 'SparsityExplorer', 'tolerance', 'ARROW_RIGHT', 3), 'moving the tolerance')
         _changes(d, 'SparsityExplorer', lambda: _select(d, 'SparsityExplorer', 'layer', texts='1'), 'picking a layer')
-        _changes(d, 'DecompositionExplorer', lambda: _select(d, 'DecompositionExplorer', 'group', texts='dose 0.1, seed 0, difficulty default'), 'picking a group')
+        _changes(d, 'DecompositionExplorer', lambda: _select(d, 'DecompositionExplorer', 'group', texts='dose 0.1, seed 0, difficulty default'),
+                 'picking a group')
         _changes(d, 'DecompositionExplorer', lambda: _select(d, 'DecompositionExplorer', 'models', toggle=['distill']), 'picking a model')
         _changes(d, 'DecompositionExplorer', lambda: _select(d, 'DecompositionExplorer', 'view', texts='behaviours'), 'the behaviours view')
         _changes(d, 'PhaseDiagramExplorer', lambda: _select(d, 'PhaseDiagramExplorer', 'arm', texts='distill'), 'picking an arm')
@@ -183,7 +186,8 @@ def test_explorers_live_in_jupyterlab(lab):
         _changes(d, 'CeilingExplorer', lambda: _slide(d, 'CeilingExplorer', 'base-k', 'ARROW_RIGHT', 2), 'moving the k slider')
         _changes(d, 'RunExplorer', lambda: _select(d, 'RunExplorer', 'runs', toggle=['arm=rl dose=1.0 seed=0 difficulty=default']), 'picking a run')
         _changes(d, 'RunExplorer', lambda: _slide(d, 'RunExplorer', 'smoothing', 'ARROW_RIGHT', 3), 'smoothing')
-        _changes(d, 'DecompositionStepsExplorer', lambda: _select(d, 'DecompositionStepsExplorer', 'run', texts='dose 1.0, seed 0, difficulty default, arm rl'), 'picking a run')
+        _changes(d, 'DecompositionStepsExplorer', lambda: _select(d, 'DecompositionStepsExplorer', 'run', texts='dose 1.0, seed 0, difficulty default, arm rl'),
+                 'picking a run')
         _changes(d, 'DecompositionStepsExplorer', lambda: _slide(d, 'DecompositionStepsExplorer', 'steps', 'ARROW_LEFT', 5, handle=1), 'moving the step range')
         _changes(d, 'LiveMonitor', lambda: _select(d, 'LiveMonitor', 'metrics', toggle=['accuracy']), 'picking a metric')
         _shot(d, 'lab-after-use')

@@ -1,4 +1,5 @@
-"RLAG (warmstart_kit.rlag) and its knowledge task: the loss against hand-computed values, the y_w = y_l branch, the world's splits and alphabet, resume, and `warmstart rlag` at a tiny size."
+"""RLAG (warmstart_kit.rl.rlag) and its knowledge task: the loss against hand-computed values, the y_w = y_l branch, the world's
+splits and alphabet, resume, and `warmstart rlag` at a tiny size."""
 import math
 import polars as pl
 import pytest, torch

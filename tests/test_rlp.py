@@ -8,7 +8,8 @@ from warmstart_kit.models.build import make_model
 from warmstart_kit.tasks.tokenizer import char_tokenizer, encode_example
 from warmstart_kit.sampling.sampler import get_scorer
 from warmstart_kit.models.checkpoints import latest_checkpoint, load_trainer_state
-from warmstart_kit.rl.rlp import RLPConfig, step_documents, rlp_targets, sample_thoughts, cut_thoughts, thought_rows, rlp_rewards, rlp_advantages, rlp_loss, ema_update, make_ema, rlp_train
+from warmstart_kit.rl.rlp import (RLPConfig, step_documents, rlp_targets, sample_thoughts, cut_thoughts, thought_rows, rlp_rewards, rlp_advantages, rlp_loss,
+                                  ema_update, make_ema, rlp_train)
 
 torch.set_num_threads(1)
 TK = char_tokenizer()

@@ -48,7 +48,8 @@ def test_one_tokenization_path(which, tiny_ckpt, tmp_path):
     pipe = pipeline('text-generation', model=model, tokenizer=tok, device='cpu')
     args = trl.GRPOConfig(output_dir=str(tmp_path / 'trl'), per_device_train_batch_size=2, num_generations=2, max_steps=1, use_cpu=True,
                           bf16=False, report_to='none', save_strategy='no',
-                          **{('activation_checkpointing' if 'activation_checkpointing' in {f.name for f in fields(trl.GRPOConfig)} else 'gradient_checkpointing'): False})
+                          **{('activation_checkpointing' if 'activation_checkpointing' in {f.name for f in fields(trl.GRPOConfig)}
+                              else 'gradient_checkpointing'): False})
     trainer = trl.GRPOTrainer(model=model, reward_funcs=[ground_truth], args=args, processing_class=tok,
                               train_dataset=datasets.Dataset.from_dict({'prompt': ['1+1='] * 2, 'task': ['addition'] * 2, 'answer': ['2'] * 2}))
     prompts = _prompts()
@@ -175,7 +176,8 @@ def test_mapping():
     s = trl_settings(GRPOConfig(prompts_per_step=8, group_size=4, opt_steps_per_rollout=2, micro_batch=4, loss_agg='dr_grpo', eps_high=0.28,
                                 beta_kl=0.01, adv_std='none', entropy_coef=0.01, reward_weights=(1.0, 0.5), rewards=('ground_truth', 'format')), world=2)
     assert (s['per_device_train_batch_size'], s['gradient_accumulation_steps'], s['steps_per_generation']) == (4, 2, 4)
-    assert (s['loss_type'], s['epsilon_high'], s['beta'], s['scale_rewards'], s['entropy_coef'], s['reward_weights']) == ('dr_grpo', 0.28, 0.01, 'none', 0.01, [1.0, 0.5])
+    assert (s['loss_type'], s['epsilon_high'], s['beta'], s['scale_rewards'], s['entropy_coef'], s['reward_weights']) == ('dr_grpo', 0.28, 0.01, 'none', 0.01,
+            [1.0, 0.5])
     assert s['max_steps'] == 80 and s['logging_steps'] == 2 and s['num_generations'] == 4 and s['adam_beta2'] == 0.99
     if pytest.importorskip('trl'):
         import trl
@@ -250,7 +252,8 @@ def test_cli_engine_config_file_knob(tmp_path):
     "A knob without a TRL counterpart set in --config is caught as well."
     (tmp_path / 'c.json').write_text(json.dumps({'pg_coef': 0.0, 'steps': 1}))
     code, _, err = _main('rl', '--engine', 'trl', '--config', tmp_path / 'c.json', '--model', BASE, '--out', tmp_path / 'o', '--device', 'cpu')
-    assert code == 2 and err.strip() == f"warmstart: error: pg_coef=0.0 has no counterpart in TRL's GRPOTrainer ({NO_TRL['pg_coef']}); leave it at 1.0 or use the toolkit's engine"
+    assert code == 2 and err.strip() == (f"warmstart: error: pg_coef=0.0 has no counterpart in TRL's GRPOTrainer ({NO_TRL['pg_coef']}); "
+                                         "leave it at 1.0 or use the toolkit's engine")
     assert not (tmp_path / 'o').exists()
 
 def test_cli_engine_trl_not_installed(tmp_path, monkeypatch):

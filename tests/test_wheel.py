@@ -63,7 +63,8 @@ def venv(dist):
     v = d / 'venv'
     _run([sys.executable, '-m', 'venv', '--without-pip', v])
     py = v / 'bin' / 'python'
-    site = Path(subprocess.run([py, '-c', 'import sysconfig; print(sysconfig.get_paths()["purelib"])'], capture_output=True, text=True, check=True).stdout.strip())
+    site = Path(subprocess.run([py, '-c', 'import sysconfig; print(sysconfig.get_paths()["purelib"])'], capture_output=True, text=True,
+                               check=True).stdout.strip())
     (site / 'project_venv_deps.pth').write_text(sysconfig.get_paths()['purelib'] + '\n')
     _, secs = _run([sys.executable, '-m', 'pip', '--python', py, 'install', '--no-deps', '--no-index', '--no-compile', '-q', whl])
     print(f'\nwheel installed in {secs:.0f}s')

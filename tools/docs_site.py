@@ -14,7 +14,8 @@
    draw) are dropped, and Altair charts stored as HTML (which load vega-embed from a CDN) are drawn as SVG by vl-convert.
 3. `mkdocs build` with the top-level mkdocs.yml, plus docs_dir, site_dir and the sidebar of nbs/sidebar.yml (layer order)
    (`nbdev_sidebar`), written to _proc/mkdocs.yml. MathJax 2.7 is copied from the PyPI package jupyter-server-mathjax
-   (which `make docs-deps` installs): nothing on the site is fetched from outside it. Pages are named as nbdev names them (api/analysis/01_passk.ipynb -> api/analysis/passk.html), so nbdev's links
+   (which `make docs-deps` installs): nothing on the site is fetched from outside it. Pages are named as nbdev names them
+   (api/analysis/01_passk.ipynb -> api/analysis/passk.html), so nbdev's links
    to names (and _modidx.py) point at them; links to the published site (doc_host) are made relative.
 
 Usage: python tools/docs_site.py [--out _docs] [--workers 2] [--force]
@@ -121,7 +122,8 @@ def nbdev_process(workers:int=2, force:bool=False)->list:
         with ProcessPoolExecutor(max_workers=max(1, workers), mp_context=mp.get_context('spawn')) as ex:
             sys.path.insert(0, str(Path(__file__).parent)); import docs_site   # workers find proc_one by module name
             for name, secs, mixed in ex.map(docs_site.proc_one, *zip(*jobs)):
-                print(f'  nbdev processed {name} in {secs:.1f}s' + (f' (cells {mixed} mix imports with other code: only their imports ran)' if mixed else ''), flush=True)
+                print(f'  nbdev processed {name} in {secs:.1f}s' + (f' (cells {mixed} mix imports with other code: only their imports ran)' if mixed else ''),
+                      flush=True)
     return contents
 
 _DIR = re.compile(r'^\s*#\|\s*([\w-]+)\s*:?\s*(.*?)\s*$')
@@ -229,7 +231,8 @@ def build(out:Path, nav:list):
         depth = len(folder.relative_to(out).parts)
         if not {'assets', 'search'} & set(folder.relative_to(out).parts):
             (folder / 'assets' / 'javascripts').mkdir(parents=True, exist_ok=True)
-            (folder / 'assets' / 'javascripts' / 'mathjax-offline.js').write_text(MATHJAX_LOADER.replace('../mathjax/', '../' * (2 + depth) + 'assets/mathjax/'))
+            (folder / 'assets' / 'javascripts' / 'mathjax-offline.js').write_text(MATHJAX_LOADER.replace('../mathjax/',
+                    '../' * (2 + depth) + 'assets/mathjax/'))
 
 MATHJAX_LOADER = r"""// MathJax 2.7 from this site, configured before it loads: HTML-CSS output in the STIX web fonts shipped with it and
 // the delimiters Jupyter notebooks use. jupyter-server-mathjax ships no TeX fonts, so nothing may ask for them (a request
@@ -269,7 +272,9 @@ class _SharedBytecode:
     def clear(self): self.code.clear()
 
 def mkdocs_build(config:str):
-    "`mkdocs build --clean -q -f config`, with nbconvert's templates compiled once: mkdocs-jupyter makes two nbconvert exporters, each with a new jinja2 Environment that compiles the same templates again, per notebook (measured: template compilation was a quarter of the build)."
+    """`mkdocs build --clean -q -f config`, with nbconvert's templates compiled once: mkdocs-jupyter makes two nbconvert exporters,
+    each with a new jinja2 Environment that compiles the same templates again, per notebook (measured: template compilation was a
+    quarter of the build)."""
     import jinja2, jinja2.bccache
     class Shared(_SharedBytecode, jinja2.bccache.BytecodeCache): pass
     cache, init = Shared(), jinja2.Environment.__init__

@@ -9,7 +9,8 @@ Measures, on whatever machine runs it (CPU unless --device cuda), at a few model
   sparsity  compare_checkpoints read throughput on checkpoints of growing size (bf16 and fp32, sharded)
 Times are CPU seconds of the measuring process (time.process_time; with --threads 1, single-core seconds), so other jobs on
 a shared machine do not inflate them as they inflate wall time; GRPO step times are the run's CPU time apportioned by the
-median of the per-step wall times after the first. Writes JSON (--out) and prints a markdown table.  Usage: .venv/bin/python tools/scale_bench.py --out /tmp/scale.json
+median of the per-step wall times after the first. Writes JSON (--out) and prints a markdown table.
+Usage: .venv/bin/python tools/scale_bench.py --out /tmp/scale.json
 """
 import argparse, json, os, platform, statistics, tempfile, time
 from pathlib import Path
@@ -85,7 +86,8 @@ def bench_phases(presets, dev, rows):
         m, tok, n = model_of(p, dev)
         probe(m, tok, probs[:2], n=1, max_new_tokens=8)
         s, _ = timed(lambda: probe(m, tok, probs, n=4, max_new_tokens=48))
-        rows.append(dict(analysis='phases', preset=p, params=n, engine='toolkit engine', seconds=s, work='1 checkpoint: 8 problems x 4 samples', rate=None, unit='s/checkpoint'))
+        rows.append(dict(analysis='phases', preset=p, params=n, engine='toolkit engine', seconds=s, work='1 checkpoint: 8 problems x 4 samples', rate=None,
+                         unit='s/checkpoint'))
         print(rows[-1], flush=True)
 
 def bench_passk(rows):
@@ -96,7 +98,8 @@ def bench_passk(rows):
         df = pl.DataFrame({'model': np.repeat(['a', 'b'], P), 'problem_id': np.tile(np.arange(P), 2), 'n': n,
                            'c': rng.binomial(n, rng.beta(0.3, 0.7, 2 * P))})
         s, _ = timed(lambda: bootstrap_pass_at_k(df, by='model', n_boot=1000))
-        rows.append(dict(analysis='passk', preset='-', params=None, engine='numpy', seconds=s, work=f'2 models x {P} problems, n={n}, 1000 bootstrap replicates',
+        rows.append(dict(analysis='passk', preset='-', params=None, engine='numpy', seconds=s,
+                         work=f'2 models x {P} problems, n={n}, 1000 bootstrap replicates',
                          rate=None, unit='s'))
         print(rows[-1], flush=True)
 

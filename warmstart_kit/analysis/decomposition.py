@@ -127,7 +127,8 @@ def ceiling_fit(runs:pl.DataFrame, # one row per run: rl_pass@1 and base pass@k 
 def perplexity_table(ppl:pl.DataFrame, # columns scorer (whose probabilities), sampler (whose samples), ppl
                     )->pl.DataFrame:
     "Median and mean per-completion perplexity for each (scorer, samples) pair."
-    return (ppl.group_by('scorer', 'sampler').agg(pl.col('ppl').median().alias('median_ppl'), pl.col('ppl').mean().alias('mean_ppl'), pl.len().alias('completions'))
+    return (ppl.group_by('scorer', 'sampler').agg(pl.col('ppl').median().alias('median_ppl'), pl.col('ppl').mean().alias('mean_ppl'),
+                                                  pl.len().alias('completions'))
             .sort('sampler', 'scorer'))
 
 # %% ../../nbs/api/analysis/02_decomposition.ipynb #8da811ba

@@ -116,7 +116,8 @@ def save_sharded(
     import shutil
     folder = Path(folder); folder.mkdir(parents=True, exist_ok=True)
     names = sorted(tensors, key=_natural)
-    if not 1 <= n_shards <= max(len(names), 1): raise SparsityError(f"save_sharded: n_shards={n_shards} must be in 1..{len(names)} (one tensor per shard at most)")
+    if not 1 <= n_shards <= max(len(names),
+                                1): raise SparsityError(f"save_sharded: n_shards={n_shards} must be in 1..{len(names)} (one tensor per shard at most)")
     sizes = [tensors[k].numel() * tensors[k].element_size() for k in names]
     total, groups, acc = sum(sizes), [[]], 0
     for i, (k, b) in enumerate(zip(names, sizes)):   # contiguous groups of about total/n_shards bytes, none empty
@@ -336,7 +337,7 @@ def overlap_matrix(
     tol:float=DEFAULT_TOL, # an entry is updated when |θ_run − θ0| > tol; 0: stored values differ
     chunk_elems:int=2**26, # read tensors in blocks of rows of at most this many elements
     device:str|None=None, # where to compute; None: CPU
-)->pl.DataFrame: # one row per ordered pair: run_1, run_2, tol, numel, updated_1, updated_2, both, union, o1, o2, jaccard, sparsity_1, sparsity_2, random_o1, random_o2
+)->pl.DataFrame: # one row per ordered pair: run_1, run_2, tol, numel, updated_1/_2, both, union, o1, o2, jaccard, sparsity_1/_2, random_o1/_2
     "Pairwise subnetwork overlap (one-sided o1/o2, Jaccard, random baseline) of several runs from one initial checkpoint."
     runs = list(runs); names = [f'run{i}' for i in range(len(runs))] if names is None else [str(x) for x in names]
     if len(names) != len(runs): raise SparsityError(f"overlap_matrix: {len(runs)} runs but {len(names)} names")
@@ -464,7 +465,8 @@ def sparsity_heatmap(
     import altair as alt
     lab = tol_label(tol)
     s = sparsity_summary(tensors, by=['layer', 'matrix'])
-    if lab not in s['tol_label'].unique().to_list(): raise SparsityError(f"sparsity_heatmap: tolerance {lab} not in the frame; have {s['tol_label'].unique(maintain_order=True).to_list()}")
+    if lab not in s['tol_label'].unique().to_list(): raise SparsityError(f"sparsity_heatmap: tolerance {lab} not in the frame; have "
+                                                                         f"{s['tol_label'].unique(maintain_order=True).to_list()}")
     s = s.filter(pl.col('tol_label') == lab).with_columns(layer_label=pl.col('layer').cast(pl.String).fill_null('–'))
     rows = [str(i) for i in sorted(s['layer'].drop_nulls().unique().to_list())] + (['–'] if s['layer'].null_count() else [])
     cols = [m for m in MATRIX_TYPES if m in s['matrix'].to_list()] + sorted(set(s['matrix']) - set(MATRIX_TYPES))

@@ -18,7 +18,8 @@ def study_parser(p, # the `warmstart study` parser
                 ):
     "Add the flags of `warmstart study`."
     from warmstart_kit.studies.warmstart import STUDY_PRESETS
-    p.add_argument('--preset', default='default', help=f"built-in study: {', '.join(STUDY_PRESETS)} (default: default, ≤ 5 min on 2 CPU cores; full: the phase diagram)")
+    p.add_argument('--preset', default='default',
+                   help=f"built-in study: {', '.join(STUDY_PRESETS)} (default: default, ≤ 5 min on 2 CPU cores; full: the phase diagram)")
     p.add_argument('--out', default='runs/study', help='run folder to create (default runs/study)')
     p.add_argument('--overwrite', action='store_true', help='replace an existing run folder (only once the new one is complete)')
     p.add_argument('--doses', nargs='+', help='shares of the correct procedure in pretraining, each in [0, 1] (or answers/traces)')
@@ -47,7 +48,8 @@ def pretrain_parser(p, # the `warmstart pretrain` parser
     from warmstart_kit.train.pretrain import PretrainConfig
     p.add_argument('--out', required=True, help='checkpoint folder to create (with several doses: one dose-D/ subfolder each)')
     p.add_argument('--overwrite', action='store_true', help='replace an existing folder at --out (only once the new one is complete)')
-    p.add_argument('--dose', nargs='+', help="shares of the correct procedure (the rest: --flawed-share flawed procedure, the remainder bare answers); one base per dose")
+    p.add_argument('--dose', nargs='+',
+                   help="shares of the correct procedure (the rest: --flawed-share flawed procedure, the remainder bare answers); one base per dose")
     p.add_argument('--flawed-share', type=parse_float, default=0.5, help='with --dose: share of the flawed procedure in the rest of the mixture (default 0.5)')
     p.add_argument('--per-dose-dirs', action='store_true', help='write dose-D/ subfolders even for one dose')
     add_config_flags(p, PretrainConfig)
@@ -82,7 +84,8 @@ def rl_parser(p, # the `warmstart rl` parser
     p.add_argument('--out', required=True, help='run folder: metrics.parquet, examples.parquet, checkpoints/')
     p.add_argument('--overwrite', action='store_true', help='start the run clean in an existing --out (its old contents are removed)')
     p.add_argument('--resume', action='store_true', help='continue the run in --out from its last complete checkpoint')
-    p.add_argument('--reward', action='append', help="reward spec, repeatable: ground_truth, format, random:0.5, majority, incorrect, behaviour:column, 'format AND NOT behaviour:nocarry'")
+    p.add_argument('--reward', action='append',
+                   help="reward spec, repeatable: ground_truth, format, random:0.5, majority, incorrect, behaviour:column, 'format AND NOT behaviour:nocarry'")
     p.add_argument('--one-shot', metavar='SELECTOR', help='train on one example chosen by variance, random or pass_rate (or a problem key)')
     p.add_argument('--one-shot-pool', type=int, default=16, help='train problems the one-shot selector chooses from (default 16)')
     p.add_argument('--one-shot-epochs', type=int, default=2, help='epochs of the pool run behind the variance selector (default 2)')
@@ -163,7 +166,9 @@ def cmd_rl_trl(a, # parsed `warmstart rl` arguments
                                               trl_grpo_train)
     if engine_of(a, default='trl') != 'trl': raise ConfigError("cmd_rl_trl runs --engine trl; the toolkit's engine is cmd_rl")
     extra = parse_trl_args(getattr(a, 'trl_arg', None))
-    if getattr(a, 'resume', False): raise ConfigError("--resume continues a run of the toolkit's engine; a TRL run cannot be resumed from its checkpoints/ (start it again, or use TRL's own checkpointing)")
+    if getattr(a, 'resume',
+               False): raise ConfigError("--resume continues a run of the toolkit's engine; a TRL run cannot be resumed from its checkpoints/ (start it again, "
+                                         "or use TRL's own checkpointing)")
     dev = resolve_device(a.device)
     trl_settings(cfg, world_size(), dev.type)
     require_trl(); check_trl_args(extra)
@@ -214,11 +219,14 @@ def rlp_parser(p, # the `warmstart rlp` parser
     p.add_argument('--preset', default='default', help=f"built-in study: {', '.join(RLP_PRESETS)} (default: default)")
     p.add_argument('--overwrite', action='store_true', help='replace an existing study folder (its old contents are removed)')
     p.add_argument('--resume', action='store_true', help='continue the study in --out: finished stages are kept, unfinished runs resume from their checkpoints')
-    p.add_argument('--model', help="base checkpoint folder both arms start from (default: the preset's base: the shipped dose-0.1 addition base, or one trained in the run)")
+    p.add_argument('--model',
+                   help="base checkpoint folder both arms start from (default: the preset's base: the shipped dose-0.1 addition base, or one trained in the "
+                        "run)")
     p.add_argument('--seeds', nargs='+', type=int, help='seeds of the arms (documents, thoughts, GRPO)')
     p.add_argument('--grpo-steps', type=int, help='steps of the identical GRPO stage')
     p.add_argument('--grpo-lr', type=parse_float, help='learning rate of the identical GRPO stage')
-    p.add_argument('--rl-preset', help="task preset of the GRPO stage and of the evaluation (default: the documents' --task-preset; the planted preset: default)")
+    p.add_argument('--rl-preset',
+                   help="task preset of the GRPO stage and of the evaluation (default: the documents' --task-preset; the planted preset: default)")
     p.add_argument('--n-eval', type=int, help='held-out problems of the evaluation')
     p.add_argument('--n-samples', type=int, help='samples per problem (pass@k up to k = n-samples)')
     p.add_argument('--workers', type=int, help='parallel processes for the arms (default: one per CPU core)')
@@ -253,7 +261,8 @@ def rlag_parser(p, # the `warmstart rlag` parser
     p.add_argument('--out', default='runs/rlag', help='study folder to create (default runs/rlag); with --make-base, the base checkpoint folder')
     p.add_argument('--preset', default='default', help=f"built-in study: {', '.join(RLAG_PRESETS)} (default: default)")
     p.add_argument('--overwrite', action='store_true', help='replace an existing folder at --out')
-    p.add_argument('--resume', action='store_true', help='continue the study in --out: finished methods are kept, unfinished runs resume from their checkpoints')
+    p.add_argument('--resume', action='store_true',
+                   help='continue the study in --out: finished methods are kept, unfinished runs resume from their checkpoints')
     p.add_argument('--model', help="base checkpoint folder every method starts from (default: the shipped knowledge base)")
     p.add_argument('--methods', nargs='+', help=f"methods to compare: {', '.join(METHODS)} (default: all)")
     p.add_argument('--seeds', nargs='+', type=int, help='seeds of the methods')
@@ -296,7 +305,8 @@ def passk_parser(p, # the `warmstart passk` parser
                 ):
     "Add the flags of `warmstart passk`: the samples files, the output and one per `SamplesConfig` field."
     from warmstart_kit.studies.sample_files import SamplesConfig
-    p.add_argument('--samples', nargs='+', required=True, metavar='FILE', help='samples files: .parquet, .jsonl, .json or .csv (graded samples, per-problem n/c, or ungraded with --verifier)')
+    p.add_argument('--samples', nargs='+', required=True, metavar='FILE',
+                   help='samples files: .parquet, .jsonl, .json or .csv (graded samples, per-problem n/c, or ungraded with --verifier)')
     p.add_argument('--out', required=True, help='output folder to create: parquet tables, charts, report.html')
     p.add_argument('--overwrite', action='store_true', help='replace an existing output folder (only once the new one is complete)')
     add_config_flags(p, SamplesConfig)

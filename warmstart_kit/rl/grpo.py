@@ -38,7 +38,8 @@ class GRPOConfig(Config):
     grad_clip: float = 1.0               # gradient-norm clip
     adv_std: Literal['unbiased', 'population', 'none'] = 'unbiased'   # advantage normaliser: unbiased (TRL, verl), population, or none (Dr. GRPO)
     adv_eps: float = 1e-6                # epsilon added to the group std
-    loss_agg: Literal['grpo', 'dr_grpo', 'dapo', 'bnpo'] = 'grpo'   # loss aggregation: grpo (per sequence, then batch), dapo / bnpo (per token), dr_grpo (÷ rows × max_new_tokens)
+    # loss aggregation: grpo (per sequence, then batch), dapo / bnpo (per token), dr_grpo (÷ rows × max_new_tokens)
+    loss_agg: Literal['grpo', 'dr_grpo', 'dapo', 'bnpo'] = 'grpo'
     eps_low: float = 0.2                 # lower ratio clip: ratio >= 1 - eps_low
     eps_high: float = 0.2                # upper ratio clip: ratio <= 1 + eps_high (DAPO's clip-higher: 0.28)
     beta_kl: float = 0.0                 # weight of the k3 KL to the initial model (0: no reference model)
@@ -46,14 +47,16 @@ class GRPOConfig(Config):
     opt_steps_per_rollout: int = 1       # optimizer steps per rollout (mini-batches of whole groups); 1 = on-policy, clipping never fires
     pg_coef: float = 1.0                 # weight of the policy-gradient term (0: entropy-only ablation)
     hicra_alpha: float = 0.0             # HICRA: amplify planning-token advantages by alpha (paper: 0.2); 0 = plain GRPO
-    hicra_variant: Literal['paper', 'positive_long'] = 'paper'   # paper: A + alpha|A| on planning tokens; positive_long: A(1 + alpha sign A) on planning tokens of positive, longer-than-mean responses
+    # paper: A + alpha|A| on planning tokens; positive_long: A(1 + alpha sign A) on planning tokens of positive, longer-than-mean responses
+    hicra_variant: Literal['paper', 'positive_long'] = 'paper'
     pool_size: int = 0                   # 0: fresh train problems every step; N: a fixed pool of N problems, visited in epochs
     eval_every: int = 0                  # held-out accuracy every k steps (0: never)
     eval_problems: int = 32              # held-out problems from the bundled evaluation set
     eval_samples: int = 4                # samples per held-out problem
     eval_temperature: float = 0.6        # sampling temperature of the held-out evaluation
     checkpoint_every: int = 0            # save a resumable checkpoint every k steps (0: only the final one)
-    sampler: Literal['auto', 'reference', 'static', 'engine'] = 'auto'   # auto (static cache + CUDA graph on CUDA, the engine on CPU), reference, static or engine
+    # auto (static cache + CUDA graph on CUDA, the engine on CPU), reference, static or engine
+    sampler: Literal['auto', 'reference', 'static', 'engine'] = 'auto'
     forward: Literal['auto', 'reference'] = 'auto'   # training forward: auto (the engine on CPU where it runs the model) or reference (the 🤗 forward)
     micro_batch: int = 64                # rows per forward/backward pass (rows of similar length together; 0: a whole mini-batch at once)
     seed: int = 0                        # problems, sampling and mini-batch order
@@ -77,8 +80,10 @@ def __post_init__(self:GRPOConfig):
     if not 0 < self.top_p <= 1: raise ConfigError(f"top_p must be in (0, 1], got {self.top_p}")
     if not self.grad_clip > 0: raise ConfigError(f"grad_clip must be > 0, got {self.grad_clip}")
     if self.eps_low >= 1: raise ConfigError(f"eps_low must be < 1 (the ratio is clipped at 1 - eps_low), got {self.eps_low}")
-    if self.prompts_per_step % self.opt_steps_per_rollout: raise ConfigError(f"prompts_per_step={self.prompts_per_step} must be divisible by opt_steps_per_rollout={self.opt_steps_per_rollout}")
-    if self.reward_weights is not None and len(self.reward_weights) != len(self.rewards): raise ConfigError(f"reward_weights needs one weight per reward: {len(self.rewards)} reward(s), {len(self.reward_weights)} weight(s)")
+    if self.prompts_per_step % self.opt_steps_per_rollout: raise ConfigError(f"prompts_per_step={self.prompts_per_step} must be divisible by "
+                                                                             f"opt_steps_per_rollout={self.opt_steps_per_rollout}")
+    if self.reward_weights is not None and len(self.reward_weights) != len(self.rewards): raise ConfigError("reward_weights needs one weight per reward: "
+            f"{len(self.rewards)} reward(s), {len(self.reward_weights)} weight(s)")
     if not self.rewards: raise ConfigError("a GRPO run needs at least one reward")
     get_task(self.task, preset=self.task_preset)
     for spec in self.rewards: parse_reward(spec)   # a bad reward spec fails here, before any work

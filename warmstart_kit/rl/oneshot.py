@@ -32,7 +32,8 @@ def select_by_variance(examples:pl.DataFrame, # a full-data run's examples.parqu
                        ddof:int=1, # delta degrees of freedom of the variance over epochs (1: sample variance)
                       )->pl.DataFrame:
     "Rank examples by the variance of their per-epoch mean rollout accuracy (descending)."
-    if not {'key', 'epoch', 'accuracy'} <= set(examples.columns): raise ConfigError("examples need columns key, epoch, accuracy (examples.parquet of a pool run)")
+    if not {'key', 'epoch',
+            'accuracy'} <= set(examples.columns): raise ConfigError("examples need columns key, epoch, accuracy (examples.parquet of a pool run)")
     per_ep = examples.group_by('key', 'epoch').agg(pl.col('accuracy').mean())
     return (per_ep.group_by('key').agg(pl.col('accuracy').var(ddof=ddof).fill_null(0).alias('score'), pl.len().alias('epochs'),
                                        pl.col('accuracy').mean().alias('mean_accuracy'))
@@ -79,7 +80,8 @@ def choose_one_shot(checkpoint, # base checkpoint folder
     pool = get_task(cfg.task, preset=cfg.task_preset).sample(pool_size, 'train', seed=mix_seed('one-shot-pool', seed))
     if selector not in ONE_SHOT_SELECTORS:
         p = next((q for q in pool if q.key == selector), None)
-        if p is None: raise ConfigError(f"unknown one-shot selector or problem key {selector!r}; use {', '.join(ONE_SHOT_SELECTORS)} or a key of the train pool (e.g. {pool[0].key!r})")
+        if p is None: raise ConfigError(f"unknown one-shot selector or problem key {selector!r}; use {', '.join(ONE_SHOT_SELECTORS)} or a key of the train "
+                                        f"pool (e.g. {pool[0].key!r})")
         return p, pl.DataFrame({'key': [p.key], 'score': [1.0]})
     if selector == 'random': ranking = select_random(pool, seed)
     else:
@@ -144,9 +146,12 @@ def one_shot_chart(metrics:pl.DataFrame, # per-step metrics of one_shot_rl / abl
     cols = [c for c in (color, 'seed') if c in metrics.columns]
     long = pl.concat([
         metrics.select(*cols, 'step', pl.col('accuracy').alias('value')).with_columns(pl.lit('training example').alias('measured on')),
-        metrics.filter(pl.col('test_accuracy').is_not_null()).select(*cols, 'step', pl.col('test_accuracy').alias('value')).with_columns(pl.lit('held-out problems').alias('measured on'))])
+        metrics.filter(pl.col('test_accuracy').is_not_null()).select(*cols, 'step',
+                                                                     pl.col('test_accuracy').alias('value'))
+                           .with_columns(pl.lit('held-out problems').alias('measured on'))])
     if 'seed' in long.columns: long = long.group_by(*[c for c in cols if c != 'seed'], 'step', 'measured on').agg(pl.col('value').mean()).sort('step')
     enc = dict(x='step:Q', y=alt.Y('value:Q', title='accuracy', scale=alt.Scale(domain=[0, 1])),
-               strokeDash=alt.StrokeDash('measured on:N', sort=['held-out problems', 'training example']), tooltip=[*[c for c in cols if c != 'seed'], 'step', 'measured on', alt.Tooltip('value:Q', format='.3f')])
+               strokeDash=alt.StrokeDash('measured on:N', sort=['held-out problems', 'training example']), tooltip=[*[c for c in cols if c != 'seed'], 'step',
+                       'measured on', alt.Tooltip('value:Q', format='.3f')])
     if color in long.columns: enc['color'] = alt.Color(f'{color}:N')
     return alt.Chart(long).mark_line(point=True).encode(**enc).properties(width=420, height=240, title=title)

@@ -145,7 +145,8 @@ def parse_reward(spec:str, # names joined by AND, each optionally with NOT and '
         while part.startswith('NOT '): neg += 1; part = part[4:].strip()
         name, _, arg = part.partition(':')
         if name not in REWARDS: raise RewardError(f"unknown reward '{name}' in spec {spec!r}; known: {', '.join(REWARDS)}")
-        if name in ('random', 'behaviour') and not arg: raise RewardError(f"reward '{name}' needs an argument, e.g. {name}:{'0.5' if name == 'random' else 'nocarry'}")
+        if name in ('random',
+                    'behaviour') and not arg: raise RewardError(f"reward '{name}' needs an argument, e.g. {name}:{'0.5' if name == 'random' else 'nocarry'}")
         try: fn = REWARDS[name](arg, seed)
         except ValueError as e: raise RewardError(f"bad argument in reward {part!r}: {e}") from None
         for _ in range(neg): fn = _combine(f'NOT {fn.__name__}', [fn], lambda v: 1.0 - v[0])

@@ -25,7 +25,8 @@ from ..train.optim import adamw, lr_at, set_lr
 from ..train.runs import RunFolder
 from ..sampling.cpu_engine import engine_ok, engine_logits
 from ..sampling.sampler import get_scorer, get_sampler
-from ..tasks.knowledge import KnowledgeConfig, World, Question, make_world, BaseWorlds, base_documents, question_prompt, full_answer, explain_prefix, context_snippets
+from ..tasks.knowledge import (KnowledgeConfig, World, Question, make_world, BaseWorlds, base_documents, question_prompt, full_answer,
+                                           explain_prefix, context_snippets)
 
 # %% auto #0
 __all__ = ['METHODS', 'RLAG_RESUMABLE', 'RLAGConfig', 'segment_logprobs', 'norm_logprob', 'option_logprobs', 'choose_options',
@@ -39,7 +40,8 @@ __all__ = ['METHODS', 'RLAG_RESUMABLE', 'RLAGConfig', 'segment_logprobs', 'norm_
 class RLAGConfig(Config):
     "One knowledge-embedding run: RLAG or a baseline, at a given number of optimizer steps."
     what = 'RLAG config'
-    method: Literal['rlag', 'cpt', 'sft', 'cpt_sft'] = 'rlag'   # rlag, or a baseline: cpt (snippets), sft (question -> answer + explanation), cpt_sft (CPT, then SFT)
+    # rlag, or a baseline: cpt (snippets), sft (question -> answer + explanation), cpt_sft (CPT, then SFT)
+    method: Literal['rlag', 'cpt', 'sft', 'cpt_sft'] = 'rlag'
     knowledge: dict = field(default_factory=dict)   # KnowledgeConfig of the world to teach (empty: the default world)
     steps: int = 240                  # optimizer steps, every method alike
     batch_size: int = 16              # items (RLAG) or documents (baselines) per step
@@ -56,7 +58,8 @@ class RLAGConfig(Config):
     eps2: float = -5.0                # lower clip of r_l
     clip: Literal['paper', 'code', 'none'] = 'paper'   # paper: clip the beta-scaled term; code: clip the normalised log-prob, then scale; none: no clipping
     answer_norm: Literal['mean', 'sum'] = 'mean'   # r_c, r_l: mean (per option token; paper and code) or sum of the option's log-probs
-    snippet_norm: Literal['per_snippet', 'concat', 'sum'] = 'per_snippet' # r_z: per_snippet (paper: sum of per-snippet means), concat (code: mean over all snippet tokens) or sum
+    # r_z: per_snippet (paper: sum of per-snippet means), concat (code: mean over all snippet tokens) or sum
+    snippet_norm: Literal['per_snippet', 'concat', 'sum'] = 'per_snippet'
     select_norm: Literal['mean', 'sum'] = 'mean'   # choosing y_w, y_l and the evaluated answer: mean or sum of the option's log-probs
     context: int = 1                  # snippets in context Z_x: the question's own and context-1 others of the same entity
     heldout_items: bool = True        # RLAG: facts seen only as snippets enter as knowledge-only items (the y_w = y_l weights)
@@ -420,7 +423,8 @@ class KnowledgeBaseConfig(Config):
     weight_decay: float = 0.01        # AdamW weight decay
     context: int = 2                  # at most this many snippets in context in the QA-with-snippets documents
     mix: dict = field(default_factory=lambda: {'snippet': 0.4, 'qa': 0.3, 'rag_qa': 0.3})   # shares of snippet, qa and rag_qa documents
-    worlds: int = 512                 # base worlds the corpus draws from, each document from a random one (1: one world, which the model memorises instead of learning to read)
+    # base worlds the corpus draws from, each document from a random one (1: one world, which the model memorises instead of learning to read)
+    worlds: int = 512
     world_entities: int = 16          # countries per base world
     knowledge: dict = field(default_factory=dict)   # KnowledgeConfig of the *target* world (the base worlds avoid its names)
     seed: int = 0                     # model init and document order
@@ -430,7 +434,8 @@ class KnowledgeBaseConfig(Config):
         for k in ('steps', 'batch_size', 'context', 'worlds'):
             if getattr(self, k) < 1: raise ConfigError(f"{k} must be >= 1, got {getattr(self, k)}")
         opts = KnowledgeConfig.from_dict(self.knowledge).options
-        if self.world_entities < opts: raise ConfigError(f"world_entities={self.world_entities} must be >= options={opts} (distractors come from other countries)")
+        if self.world_entities < opts: raise ConfigError(f"world_entities={self.world_entities} must be >= options={opts} (distractors come from other "
+                                                         "countries)")
 
 # %% ../../nbs/api/rl/06_rlag.ipynb #d9c07509
 def train_knowledge_base(cfg:KnowledgeBaseConfig, # the base's settings
@@ -470,7 +475,7 @@ def evaluate_knowledge(model, # the model to test
                        seed:int=0, # with_snippets: picks the other snippets and their order
                        max_new_tokens:int=64 # longest explanation in tokens
                       )->pl.DataFrame:
-    "One row per question: split, attribute, chosen option, correct, the mean log-prob per token of the right and of the wrong options, and (with `explain`) the generated explanation and whether it is right."
+    "One row per question: split, attribute, chosen option, correct, log-prob per token of the right and wrong options, the explanation (with `explain`)."
     qs = [q for s in splits for q in world.by_split(s)]
     if not qs: raise TaskError(f"no questions in splits {list(splits)}")
     snip = [context_snippets(world, q, context, seed) for q in qs] if with_snippets else None

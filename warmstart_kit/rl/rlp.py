@@ -49,7 +49,8 @@ class RLPConfig(Config):
     think_close: str = ';'            # the character that ends a thought (';' ends the addition scratchpad; '' : only <eos> or the length limit)
     position: Literal['answer', 'random'] = 'answer'   # answer: the start of the answer line 'A:'; random: a uniform position in the completion
     target_len: int = 0               # next tokens scored: 0 = to the end of the document (the answer line and <eos>); n = at most n
-    reward_norm: Literal['mean', 'sum'] = 'mean'   # the reward's log-likelihoods of the next tokens: mean (per next token, the scale of the paper's one-token reward) or sum
+    # the reward's log-likelihoods of the next tokens: mean (per next token, the scale of the paper's one-token reward) or sum
+    reward_norm: Literal['mean', 'sum'] = 'mean'
     temperature: float = 1.0          # sampling temperature of thoughts (also divides the logits of the thought's log-probs)
     tau: float = 0.999                # EMA decay of the no-think baseline: phi <- tau*phi + (1-tau)*theta
     rlp_weight: float = 1.0           # lambda in loss = next-token loss + lambda * RLP loss (0: next-token only, no thoughts)
@@ -62,7 +63,8 @@ class RLPConfig(Config):
     grad_clip: float = 1.0            # gradient-norm clip
     checkpoint_every: int = 0         # save a resumable checkpoint every k steps (0: only the final one)
     examples_per_step: int = 1        # positions per step whose thoughts are kept in examples.parquet
-    sampler: Literal['auto', 'reference', 'static', 'engine'] = 'auto'   # thought sampler: auto (engine on CPU, static cache on CUDA), reference, static or engine
+    # thought sampler: auto (engine on CPU, static cache on CUDA), reference, static or engine
+    sampler: Literal['auto', 'reference', 'static', 'engine'] = 'auto'
     forward: Literal['auto', 'reference'] = 'auto'   # training forward: auto (the engine where it runs the model) or reference (the HF forward)
     seed: int = 0                     # documents, positions and thoughts
 
@@ -85,7 +87,8 @@ def __post_init__(self:RLPConfig):
     if not self.temperature > 0: raise ConfigError(f"temperature must be > 0, got {self.temperature}")
     if not self.grad_clip > 0: raise ConfigError(f"grad_clip must be > 0, got {self.grad_clip}")
     if self.eps_low >= 1: raise ConfigError(f"eps_low must be < 1, got {self.eps_low}")
-    if self.rlp_docs > self.batch_size: raise ConfigError(f"rlp_docs={self.rlp_docs} must be <= batch_size={self.batch_size} (thoughts go into the batch's own documents)")
+    if self.rlp_docs > self.batch_size: raise ConfigError(f"rlp_docs={self.rlp_docs} must be <= batch_size={self.batch_size} (thoughts go into the batch's own "
+                                                          "documents)")
     if self.rlp_weight > 0 and self.rlp_docs < 1: raise ConfigError("rlp_weight > 0 needs rlp_docs >= 1")
     for k in ('batch_size', 'rlp_docs'):
         if getattr(self, k) % self.minibatches: raise ConfigError(f"{k}={getattr(self, k)} must be divisible by minibatches={self.minibatches}")
@@ -227,7 +230,7 @@ def rlp_rewards(model, # the policy theta (scores next tokens after the thought)
                 pad_id:int=0, # token id of the right padding
                 norm:str='mean' # 'mean': log-likelihoods per next token; 'sum': of all next tokens together
                )->dict:
-    "Information gain r [N] of each thought: log p_theta(next | context, thought) - log p_phi(next | context) (per next token with `norm='mean'`), and both terms."
+    "Information gain r [N] of each thought: log p_theta(next | context, thought) - log p_phi(next | context) (per token if mean), and both terms."
     dev = next(model.parameters()).device
     rows, _, gm = thought_rows(th, pad_id)
     lp, _ = score(model, th.prompts(), th.index, rows.to(dev), 1.0, pad_id)
@@ -338,7 +341,7 @@ def _example_rows(tok, th:Thoughts, r:torch.Tensor, adv:torch.Tensor, step:int, 
 
 # %% ../../nbs/api/rl/05_rlp.ipynb #82652ad2
 def _update(model, ema, opt, cfg:RLPConfig, step:int, ids, labels, fwd, score, pad:int, sums:dict, thoughts)->tuple:
-    "The step's optimizer updates, one per slice of documents and thoughts (`cfg.minibatches`): (next-token losses, RLP losses, grad norms); `sums` gathers the clip counts."
+    "The step's updates, one per slice of documents and thoughts: (next-token losses, RLP losses, grad norms); `sums` gathers the clip counts."
     dev = ids.device
     model.train()
     B, D, mu = cfg.batch_size, cfg.rlp_docs, cfg.minibatches
@@ -354,7 +357,8 @@ def _update(model, ema, opt, cfg:RLPConfig, step:int, ids, labels, fwd, score, p
             th, adv, rows, tmask, old = thoughts
             rj = torch.arange(j * D // mu * cfg.G, (j + 1) * D // mu * cfg.G)       # the thoughts (G per position) of this slice
             lp = score(model, th.prompts(), th.index[rj], rows[rj.to(dev)], cfg.temperature, pad)[0].float()
-            lr_, st = rlp_loss(lp, lp.detach() if old is None else old[rj.to(dev)], adv[rj.to(dev)], tmask[rj.to(dev)], cfg.eps_low, cfg.eps_high, n_rows=len(rj))
+            lr_, st = rlp_loss(lp, lp.detach() if old is None else old[rj.to(dev)], adv[rj.to(dev)], tmask[rj.to(dev)], cfg.eps_low, cfg.eps_high,
+                               n_rows=len(rj))
             loss = ntp + cfg.rlp_weight * lr_                                      # L = L_NTP + lambda L_RLP
             rlp_l.append(float(lr_.detach()))
             for k in sums: sums[k] += st[k]
@@ -423,7 +427,8 @@ def rlp_train(model, # the policy, trained in place
     from warmstart_kit.sampling.reference import check_sampling_args
     if cfg.rlp_weight > 0:   # the longest document plus a thought must fit the model's positions
         longest = max(len(encode_example(tok, p, t)['input_ids']) for p, t in step_documents(cfg, 0))
-        check_sampling_args([[tok.bos_token_id] * longest], cfg.G, cfg.thought_len + len(tok(cfg.think_open, add_special_tokens=False).input_ids), cfg.temperature, 1.0, model)
+        check_sampling_args([[tok.bos_token_id] * longest], cfg.G, cfg.thought_len + len(tok(cfg.think_open, add_special_tokens=False).input_ids),
+                            cfg.temperature, 1.0, model)
     ck = files.resume_point(cfg) if resume else None
     opt = adamw(model, cfg.lr, cfg.weight_decay)
     ema = make_ema(model) if cfg.rlp_weight > 0 else None
@@ -442,8 +447,10 @@ def rlp_train(model, # the policy, trained in place
         rows.append(row); examples += ex
         files.tables(rows, examples)
         if cfg.checkpoint_every and (step + 1) % cfg.checkpoint_every == 0 and step + 1 < cfg.steps:
-            files.checkpoint(f'step-{step + 1}', model, tok, name.lower(), step + 1, cfg, rows, optimizer=opt.state_dict(), ema=ema.state_dict() if ema is not None else {})
-        bar.set_postfix(ntp=f"{row['ntp_loss']:.3f}", **({'r': f"{row['reward_mean']:.2f}", 'len': f"{row['thought_length']:.0f}"} if 'reward_mean' in row else {}))
+            files.checkpoint(f'step-{step + 1}', model, tok, name.lower(), step + 1, cfg, rows, optimizer=opt.state_dict(),
+                             ema=ema.state_dict() if ema is not None else {})
+        bar.set_postfix(ntp=f"{row['ntp_loss']:.3f}", **({'r': f"{row['reward_mean']:.2f}",
+                                                          'len': f"{row['thought_length']:.0f}"} if 'reward_mean' in row else {}))
         if callback: callback(step, row, model)
     files.checkpoint('final', model, tok, name.lower(), cfg.steps, cfg, rows, optimizer=opt.state_dict(), ema=ema.state_dict() if ema is not None else {})
     model.eval()
@@ -461,7 +468,7 @@ def thought_probe(model, # the model to probe (it also scores itself as phi)
                   reward_norm:str='mean', # 'mean': log-likelihoods per gold token; 'sum': of the whole gold answer line
                   think_open:str='' # characters scored between the prompt and the thought ('' : none)
                  )->pl.DataFrame:
-    "One row per sampled completion: its thought (the text before the answer line), strategy, correctness and the thought's information gain on the gold answer."
+    "One row per sampled completion: its thought (the text before the answer line), strategy, correctness, and its information gain on the gold answer."
     from warmstart_kit.sampling.evaluation import grade_samples
     task = get_task(problems[0].task)
     g = grade_samples(model, tok, problems, n=n, temperature=temperature, top_p=1.0, max_new_tokens=max_new_tokens, seed=seed)

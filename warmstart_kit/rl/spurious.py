@@ -86,5 +86,7 @@ def spurious_chart(frame:pl.DataFrame, # per-step metrics of `reward_study` or `
     if 'strategy/column' in beh: panels.append(panel('strategy/column', 'behaviour frequency (col:)', 160))
     clip = frame.select(*keys, 'step', 'clip_frac_low', 'clip_frac_high').with_columns((pl.col('clip_frac_low') + pl.col('clip_frac_high')).alias('clip_frac'))
     panels.append(panel('ratio_mean', 'mean ratio', 140)); panels.append(panel('token_prob_mean', 'mean sampled-token prob', 140))
-    return alt.vconcat(*panels, alt.Chart(clip.group_by(*keys, 'step').agg(pl.col('clip_frac_low', 'clip_frac_high').mean()).unpivot(index=[*keys, 'step'], variable_name='side', value_name='fraction'))
-                       .mark_line().encode(x='step:Q', y=alt.Y('fraction:Q', title='clip fraction'), color=f'{color}:N', strokeDash='side:N').properties(width=300, height=140))
+    return alt.vconcat(*panels, alt.Chart(clip.group_by(*keys, 'step').agg(pl.col('clip_frac_low', 'clip_frac_high').mean()).unpivot(index=[*keys, 'step'],
+            variable_name='side', value_name='fraction'))
+                       .mark_line().encode(x='step:Q', y=alt.Y('fraction:Q', title='clip fraction'), color=f'{color}:N',
+                                           strokeDash='side:N').properties(width=300, height=140))

@@ -345,7 +345,8 @@ def grpo_train(model, # the policy (trained in place)
             st.rows.append(row); st.examples += example_rows(roll)                                            # 4. persist
             files.tables(st.rows, st.examples)
             if cfg.checkpoint_every and (step + 1) % cfg.checkpoint_every == 0 and step + 1 < cfg.steps:
-                files.checkpoint(f'step-{step + 1}', model, tok, 'grpo', step + 1, cfg, st.rows, optimizer=st.opt.state_dict(), rewards=reward_states(st.reward_fns))
+                files.checkpoint(f'step-{step + 1}', model, tok, 'grpo', step + 1, cfg, st.rows, optimizer=st.opt.state_dict(),
+                                 rewards=reward_states(st.reward_fns))
             bar.set_postfix(acc=f"{row['accuracy']:.2f}", reward=f"{row['reward_mean']:.2f}", tok_s=f"{row['tokens_per_s']:,.0f}")
             if callback: callback(step, row, model)
         files.checkpoint('final', model, tok, 'grpo', cfg.steps, cfg, st.rows, optimizer=st.opt.state_dict(), rewards=reward_states(st.reward_fns))

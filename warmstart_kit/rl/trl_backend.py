@@ -151,7 +151,8 @@ def check_trl_args(trl_args:dict, # TRL GRPOConfig settings the user asked for
         if k not in known:
             import difflib
             near = difflib.get_close_matches(k, sorted(known), n=3)
-            raise ConfigError(f"unknown TRL setting {k!r} (not a field of trl.GRPOConfig {TRL_VERSION})" + (f"; did you mean {', '.join(near)}?" if near else ''))
+            hint = f"; did you mean {', '.join(near)}?" if near else ''
+            raise ConfigError(f"unknown TRL setting {k!r} (not a field of trl.GRPOConfig {TRL_VERSION})" + hint)
         if k in derived:
             knob = _KNOB_OF.get(k)
             raise ConfigError(f"TRL setting {k!r} is derived from the run's settings by the TRL engine" +
@@ -303,7 +304,8 @@ def _held_out_accuracy(model, tok, evalset:list, cfg:GRPOConfig, step:int)->floa
 def _rollout_step(recs:list)->int:
     "The one rollout step a TRL log's completion records belong to (RuntimeError if they span several)."
     steps = sorted({r['step'] for r in recs})
-    if len(steps) != 1: raise RuntimeError(f"TRL engine: a log holds completions of rollout steps {steps}; expected one (logging_steps = opt_steps_per_rollout)")
+    if len(steps) != 1:
+        raise RuntimeError(f"TRL engine: a log holds completions of rollout steps {steps}; expected one (logging_steps = opt_steps_per_rollout)")
     return steps[0]
 
 # %% ../../nbs/api/rl/07_trl_backend.ipynb #9ca07d85

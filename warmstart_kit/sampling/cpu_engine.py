@@ -8,7 +8,8 @@ import warnings, weakref
 import torch
 import torch.nn.functional as F
 from tqdm.auto import tqdm
-from .reference import Samples, check_sampling_args, finish_samples, pick, row_keys, step_uniforms, sample_reference, completion_rows, completion_logprobs
+from .reference import (Samples, check_sampling_args, finish_samples, pick, row_keys, step_uniforms, sample_reference, completion_rows,
+                                              completion_logprobs)
 
 # %% auto #0
 __all__ = ['COMPACT_FRAC', 'supports_engine', 'Dims', 'engine_weights', 'rope_table', 'prefill', 'decode', 'engine_logits',

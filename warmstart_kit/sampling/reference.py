@@ -172,7 +172,8 @@ def check_sampling_args(prompts, # token-id lists, one per prompt
     c, longest = model.config, max(len(p) for p in prompts)
     maxpos = getattr(c, 'max_position_embeddings', None) or getattr(c, 'n_positions', None)
     if maxpos and longest + max_new_tokens > maxpos:
-        raise SamplingError(f"max_new_tokens={max_new_tokens} with prompts of up to {longest} tokens needs {longest + max_new_tokens} positions; this model has {maxpos}")
+        raise SamplingError(f"max_new_tokens={max_new_tokens} with prompts of up to {longest} tokens needs {longest + max_new_tokens} positions; this model "
+                            f"has {maxpos}")
     rows, dev = len(prompts) * n, next(model.parameters()).device
     out_bytes = rows * max_new_tokens * (8 + 4 + 4)                       # tokens, log-probs, entropies (CPU)
     layers = getattr(c, 'num_hidden_layers', None) or getattr(c, 'n_layer', 1)
@@ -184,7 +185,8 @@ def check_sampling_args(prompts, # token-id lists, one per prompt
         raise SamplingError(f"{rows:,} rows x {max_new_tokens:,} tokens need {_gib(out_bytes)} for the results; {_gib(free_cpu)} is free: ask for fewer")
     free_dev = free_cpu if dev.type == 'cpu' else available_memory(dev)
     if cache_bytes > 0.8 * free_dev:
-        raise SamplingError(f"a batch of {min(rows, batch_size):,} rows x {longest + max_new_tokens:,} positions needs {_gib(cache_bytes)} of KV cache on {dev}; {_gib(free_dev)} is free: lower batch_size or max_new_tokens")
+        raise SamplingError(f"a batch of {min(rows, batch_size):,} rows x {longest + max_new_tokens:,} positions needs {_gib(cache_bytes)} of KV cache on "
+                            f"{dev}; {_gib(free_dev)} is free: lower batch_size or max_new_tokens")
 
 # %% ../../nbs/api/sampling/00_reference.ipynb #c15a4a94
 def length_chunks(lengths:list, # the prompt length of every row

@@ -11,7 +11,8 @@ import polars as pl
 from ..core.config import Config
 from ..core.errors import ConfigError, SparsityError
 from ..core.files import claim_output, write_parquet, write_text
-from ..analysis.sparsity import TOLS, DEFAULT_TOL, tol_label, compare_checkpoints, sparsity_summary, overlap_matrix, sparsity_heatmap, sweep_chart, overlap_heatmap
+from ..analysis.sparsity import (TOLS, DEFAULT_TOL, tol_label, compare_checkpoints, sparsity_summary, overlap_matrix, sparsity_heatmap, sweep_chart,
+                                             overlap_heatmap)
 
 # %% auto #0
 __all__ = ['SparsityConfig', 'check_same_architecture', 'compare_runs', 'write_sparsity', 'sparsity_report']
@@ -105,7 +106,8 @@ def write_sparsity(out:Path, # the folder to write into (it exists)
     if res['overlap'] is not None: write_parquet(res['overlap'], out / 'overlap.parquet')
     lab = tol_label(cfg.tol)
     wide = res['sweep'].pivot(on='tol_label', index='run', values='sparsity')
-    body = R.section('Update sparsity', R.paragraphs(f"{init} against {len(finals)} checkpoint(s); {t.filter(pl.col('run') == res['names'][0])['numel'].sum():,} "
+    body = R.section('Update sparsity',
+                     R.paragraphs(f"{init} against {len(finals)} checkpoint(s); {t.filter(pl.col('run') == res['names'][0])['numel'].sum():,} "
                                                       f"parameters in {t['name'].n_unique()} tensors; {res['gb_read']:.2f} GB read in {res['seconds']:.1f} s.",
                                                       "Sparsity = share of entries with |θ_final − θ_init| ≤ τ (τ = 0: the stored values are equal)."),
                      R.html_table(wide, ('run',)),
@@ -115,7 +117,9 @@ def write_sparsity(out:Path, # the folder to write into (it exists)
                                                              f'Update sparsity at τ = {lab}; layer – is the embeddings, final norm and head.'))
     body += R.section(f'Per layer and matrix (τ = {lab})', R.html_table(res['layers'], ('run', 'matrix')))
     if res['overlap'] is not None:
-        body += R.section('Overlap of the update sets', R.paragraphs('o1: share of the row run\'s updated entries that the column run also updated; random_o1: the same if updates were placed at random.'),
+        body += R.section('Overlap of the update sets',
+                          R.paragraphs('o1: share of the row run\'s updated entries that the column run also updated; random_o1: the same if updates were '
+                                       'placed at random.'),
                           R.html_table(res['overlap'].select('run_1', 'run_2', 'o1', 'random_o1', 'jaccard'), ('run_1', 'run_2')),
                           R.figure(out, 'overlap', overlap_heatmap(res['overlap'], 'o1'), 'One-sided overlap o1.'))
     R.write_report(out / 'report.html', cfg.title, body, R.bullets([f'init: {init}', *[f'{n}: {f}' for n, f in zip(res['names'], finals)],

@@ -32,7 +32,8 @@ RLAG_PRESETS = {
                   train=dict(steps=4, batch_size=4, chunks=2, checkpoint_every=2), seeds=(0,), n_boot=50, max_new_tokens=16),
     'default': dict(base='shipped', train=dict(steps=240, batch_size=16, lr=1e-3, chunks=4, checkpoint_every=60), seeds=(0, 1, 2), n_boot=1000),
     'gpu': dict(base='train', base_pretrain=dict(model_preset='small', steps=6000, batch_size=128, lr=1e-3, warmup=200),
-                knowledge=dict(entities=96), train=dict(steps=900, batch_size=32, lr=3e-4, chunks=6, checkpoint_every=150), seeds=(0, 1, 2), n_boot=1000, device='cuda'),
+                knowledge=dict(entities=96), train=dict(steps=900, batch_size=32, lr=3e-4, chunks=6, checkpoint_every=150), seeds=(0, 1, 2), n_boot=1000,
+                        device='cuda'),
 }
 
 # %% ../../nbs/api/studies/04_rlag.ipynb #6347a1ad
@@ -68,7 +69,8 @@ def __post_init__(self:RLAGStudyConfig):
     self.check_types()
     bad = sorted(set(self.methods) - set(METHODS))
     if bad: raise ConfigError(f"unknown method(s) {bad}; known: {', '.join(METHODS)}")
-    if not self.methods or len(set(self.methods)) != len(self.methods): raise ConfigError(f"methods must be distinct and at least one, got {list(self.methods)}")
+    if not self.methods or len(set(self.methods)) != len(self.methods):
+        raise ConfigError(f"methods must be distinct and at least one, got {list(self.methods)}")
     if not self.seeds or len(set(self.seeds)) != len(self.seeds) or any(isinstance(x, bool) or not isinstance(x, int) for x in self.seeds):
         raise ConfigError(f"seeds must be distinct whole numbers, at least one, got {list(self.seeds)}")
     for k in ('max_new_tokens', 'n_boot'):
@@ -100,8 +102,10 @@ def base_config(self:RLAGStudyConfig)->KnowledgeBaseConfig:
 # %% ../../nbs/api/studies/04_rlag.ipynb #22cb2482
 def _eval_both(model, tok, c:RLAGStudyConfig, world:World, r:RLAGConfig, path:Path):
     if path.exists(): return
-    a = evaluate_knowledge(model, tok, world, norm=r.select_norm, explain=c.explain, max_new_tokens=c.max_new_tokens).with_columns(pl.lit(False).alias('with_snippets'))
-    b = evaluate_knowledge(model, tok, world, norm=r.select_norm, explain=False, with_snippets=True, context=r.context, seed=r.seed).with_columns(pl.lit(True).alias('with_snippets'))
+    a = evaluate_knowledge(model, tok, world, norm=r.select_norm, explain=c.explain,
+                           max_new_tokens=c.max_new_tokens).with_columns(pl.lit(False).alias('with_snippets'))
+    b = evaluate_knowledge(model, tok, world, norm=r.select_norm, explain=False, with_snippets=True, context=r.context,
+                           seed=r.seed).with_columns(pl.lit(True).alias('with_snippets'))
     write_parquet(pl.concat([a, b], how='diagonal_relaxed'), path)
 
 # %% ../../nbs/api/studies/04_rlag.ipynb #76db135b
@@ -136,7 +140,7 @@ def _mean_ci(x:np.ndarray, per_q:list|None, n_boot:int, seed:int=0)->tuple:
 def summary_table(ev:pl.DataFrame, # evaluation rows of every job (with method, seed, with_snippets)
                   c:RLAGStudyConfig # the study's settings (n_boot)
                  )->pl.DataFrame:
-    "Per method and split (without snippets; with snippets as reading accuracy): means over seeds with 95% intervals, and the options' mean log-probs per token."
+    "Per method and split (without snippets; with them as reading accuracy): means over seeds with 95% intervals, and the options' log-probs per token."
     rows = []
     for (method, split), g in ev.group_by('method', 'split', maintain_order=True):
         no, yes = g.filter(~pl.col('with_snippets')), g.filter(pl.col('with_snippets'))
@@ -182,7 +186,8 @@ def versus_table(ev:pl.DataFrame, # evaluation rows of every job (with method, s
             else:
                 rng = np.random.default_rng(0); bs = per_q[rng.integers(0, len(per_q), (c.n_boot, len(per_q)))].mean(1)
                 lo, hi = float(np.quantile(bs, 0.025)), float(np.quantile(bs, 0.975))
-            rows.append({'versus': other, 'split': split, 'rlag - method': float(d.mean()), 'lo': lo, 'hi': hi, 'seeds favouring rlag': f'{int((d > 0).sum())}/{len(d)}'})
+            rows.append({'versus': other, 'split': split, 'rlag - method': float(d.mean()), 'lo': lo, 'hi': hi,
+                         'seeds favouring rlag': f'{int((d > 0).sum())}/{len(d)}'})
     return pl.DataFrame(rows)
 
 # %% ../../nbs/api/studies/04_rlag.ipynb #047ccfbf
@@ -198,8 +203,10 @@ def likelihood_lines(summ:pl.DataFrame, # `summary_table` output
            ', '.join(f"{m} {r['lp_correct']:.2f} / {r['lp_wrong']:.2f} ({r['lp_correct'] - r['lp_wrong']:+.2f})" for m, r in t.items()) + '.']
     if 'base' in t and 'rlag' in t and t['rlag']['lp_correct'] < t['base']['lp_correct'] - collapse:
         b, g = t['base'], t['rlag']
-        out.append(f"RLAG lowered every option's likelihood without snippets (right {b['lp_correct']:.2f} -> {g['lp_correct']:.2f}, wrong {b['lp_wrong']:.2f} -> "
-                   f"{g['lp_wrong']:.2f} nats per token) while the margin between them went {b['lp_correct'] - b['lp_wrong']:+.2f} -> {g['lp_correct'] - g['lp_wrong']:+.2f}: "
+        out.append(f"RLAG lowered every option's likelihood without snippets (right {b['lp_correct']:.2f} -> {g['lp_correct']:.2f}, wrong {b['lp_wrong']:.2f} "
+                   "-> "
+                   f"{g['lp_wrong']:.2f} nats per token) while the margin between them went {b['lp_correct'] - b['lp_wrong']:+.2f} -> "
+                   f"{g['lp_correct'] - g['lp_wrong']:+.2f}: "
                    'its naive term was met by suppressing answers given no snippets, not by learning which answer is right.')
     return out
 
@@ -214,11 +221,13 @@ def rlag_verdict(vs:pl.DataFrame, # `versus_table` output
     for r in vs.iter_rows(named=True):
         if r['split'] == 'train': continue
         v = {'reproduced': 'RLAG better', 'not reproduced': 'RLAG worse', 'inconclusive': 'no difference shown'}[verdict(r['lo'], r['hi'], +1)]
-        out.append(f"{names[r['split']]}: RLAG - {r['versus']} = {r['rlag - method']:+.3f} [{r['lo']:+.3f}, {r['hi']:+.3f}] ({r['seeds favouring rlag']} seeds favour RLAG): {v}.")
+        out.append(f"{names[r['split']]}: RLAG - {r['versus']} = {r['rlag - method']:+.3f} [{r['lo']:+.3f}, {r['hi']:+.3f}] ({r['seeds favouring rlag']} seeds "
+                   f"favour RLAG): {v}.")
     ch = summ.filter(pl.col('split') == 'test').select('method', 'accuracy').rows()
     if ch: out.append('Accuracy on new questions about trained facts (chance 0.25): ' + ', '.join(f'{m} {a:.3f}' for m, a in ch) + '.')
     out += likelihood_lines(summ)
-    out.append("The paper's claim (RLAG beats CPT, SFT and CPT + SFT on answer accuracy and explanations) counts as reproduced here only where the interval lies above 0.")
+    out.append("The paper's claim (RLAG beats CPT, SFT and CPT + SFT on answer accuracy and explanations) counts as reproduced here only where the interval "
+               "lies above 0.")
     return out
 
 # %% ../../nbs/api/studies/04_rlag.ipynb #acfd8ff3
@@ -228,7 +237,8 @@ def accuracy_chart(summ:pl.DataFrame # `summary_table` output
     import altair as alt
     base = alt.Chart().encode(x=alt.X('method:N', sort=['base', *METHODS], title=None), color='method:N')
     bars = base.mark_bar().encode(y=alt.Y('accuracy:Q', scale=alt.Scale(domain=[0, 1]), title='accuracy (no snippets)'),
-                                  tooltip=['method', 'split', alt.Tooltip('accuracy:Q', format='.3f'), alt.Tooltip('accuracy_lo:Q', format='.3f'), alt.Tooltip('accuracy_hi:Q', format='.3f')])
+                                  tooltip=['method', 'split', alt.Tooltip('accuracy:Q', format='.3f'), alt.Tooltip('accuracy_lo:Q', format='.3f'),
+                                           alt.Tooltip('accuracy_hi:Q', format='.3f')])
     err = base.mark_rule(color='black').encode(y='accuracy_lo:Q', y2='accuracy_hi:Q')
     chance = alt.Chart().mark_rule(strokeDash=[4, 3], color='gray').encode(y=alt.datum(0.25))
     return alt.layer(bars, err, chance, data=summ.select('method', 'split', 'accuracy', 'accuracy_lo', 'accuracy_hi')).properties(width=170, height=200).facet(
@@ -240,7 +250,8 @@ def likelihood_chart(summ:pl.DataFrame, # `summary_table` output (with the lp_* 
                     ):
     "Mean log-prob per token of the right and the wrong options per method, without and with snippets in context."
     import altair as alt
-    parts = [summ.filter(pl.col('split').is_in(list(splits))).select('method', 'split', pl.lit(ctx).alias('context'), pl.lit(opt).alias('option'), pl.col(f'lp_{k}{sfx}').alias('logprob'))
+    parts = [summ.filter(pl.col('split').is_in(list(splits))).select('method', 'split', pl.lit(ctx).alias('context'), pl.lit(opt).alias('option'),
+                                                                     pl.col(f'lp_{k}{sfx}').alias('logprob'))
              for ctx, sfx in (('without snippets', ''), ('with snippets', '_with_snippets')) for opt, k in (('right', 'correct'), ('wrong', 'wrong'))]
     long = pl.concat(parts).drop_nulls('logprob')
     return (alt.Chart(long).mark_point(filled=True, size=70).encode(
@@ -248,7 +259,8 @@ def likelihood_chart(summ:pl.DataFrame, # `summary_table` output (with the lp_* 
                 color=alt.Color('option:N', scale=alt.Scale(domain=['right', 'wrong'], range=['#1b9e77', '#d95f02'])),
                 shape=alt.Shape('option:N', scale=alt.Scale(domain=['right', 'wrong'])),
                 tooltip=['method', 'split', 'context', 'option', alt.Tooltip('logprob:Q', format='.2f')])
-            .properties(width=200, height=150).facet(row=alt.Row('split:N', sort=list(splits), title=None), column=alt.Column('context:N', sort=['without snippets', 'with snippets'], title=None)))
+            .properties(width=200, height=150).facet(row=alt.Row('split:N', sort=list(splits), title=None), column=alt.Column('context:N',
+                    sort=['without snippets', 'with snippets'], title=None)))
 
 # %% ../../nbs/api/studies/04_rlag.ipynb #acaa4a76
 def rlag_curves_chart(metrics:pl.DataFrame # RLAG's per-step metrics of every seed (with a seed column)
@@ -270,7 +282,8 @@ def rlag_base(c:RLAGStudyConfig, # the study's settings (base, base_pretrain, kn
     "The base checkpoint: the shipped one, a given folder, or one pretrained into the run folder (once)."
     if c.base == 'shipped':
         p = base_checkpoint()
-        if not (p / 'config.json').exists(): raise ModelError(f"the shipped knowledge base {p} is missing; make it with `warmstart rlag --make-base --out {p}` or use base='train'")
+        if not (p / 'config.json').exists(): raise ModelError(f"the shipped knowledge base {p} is missing; make it with `warmstart rlag --make-base --out {p}` "
+                                                              "or use base='train'")
         return p
     if c.base != 'train': return Path(c.base)
     dest = run / 'base'
@@ -295,11 +308,15 @@ def write_rlag_report(run:Path, # the study folder; report.html and its charts g
                       R.figure(run, 'accuracy', accuracy_chart(summ), 'Accuracy without snippets per split; dashed: chance (4 options).'))
     if 'lp_correct' in summ.columns and summ['lp_correct'].null_count() < summ.height:
         body += R.section('What the model learned: the options\' likelihood',
-                          R.figure(run, 'likelihood', likelihood_chart(summ), 'Mean log-prob per token of the right and the wrong options (means over seeds), without and with the snippets in context.'))
-    if metrics.height: body += R.section('RLAG training', R.figure(run, 'rlag', rlag_curves_chart(metrics), "RLAG's loss and terms; at each chunk start, how often y_w (with snippets) and y_l (without) were right."))
+                          R.figure(run, 'likelihood', likelihood_chart(summ),
+                                   'Mean log-prob per token of the right and the wrong options (means over seeds), without and with the snippets in context.'))
+    if metrics.height: body += R.section('RLAG training', R.figure(run, 'rlag', rlag_curves_chart(metrics),
+                                                                   "RLAG's loss and terms; at each chunk start, how often y_w (with snippets) and y_l "
+                                                                   "(without) were right."))
     ex = ev.filter((pl.col('method') == 'rlag') & ~pl.col('with_snippets') & (pl.col('split') == 'test'))
     if ex.height and 'explanation' in ex.columns:
-        body += R.section('Examples (RLAG, new questions)', R.html_table(ex.head(8).select('qid', 'chosen', 'answer', 'correct', 'explanation', 'explanation_correct'), text_cols=('qid', 'chosen', 'answer', 'explanation')))
+        body += R.section('Examples (RLAG, new questions)', R.html_table(ex.head(8).select('qid', 'chosen', 'answer', 'correct', 'explanation',
+                'explanation_correct'), text_cols=('qid', 'chosen', 'answer', 'explanation')))
     prov = R.bullets([f'base: {c.base}; world: {len(w.facts)} facts ({sum(f.heldout for f in w.facts)} seen only as snippets), '
                       f"{len(w.by_split('train'))} training questions, {len(w.by_split('test'))} test, {len(w.by_split('heldout'))} held-out",
                       f'every method: {r0.steps} steps x {r0.batch_size}, lr {r0.lr:g}; RLAG: beta_D={r0.beta_D:g}, beta_A={r0.beta_A:g}, gamma={r0.gamma:g}, '

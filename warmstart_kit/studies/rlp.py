@@ -68,7 +68,9 @@ RLP_ARMS = ('ntp', 'rlp')
 class RLPStudyConfig(Config):
     "Settings of an RLP study; `from_dict` takes a `preset` that the other keys override."
     what = 'RLP study config'
-    base: str = 'shipped'             # shipped (the shipped base of the rlp corpus: addition-default-micro/dose-0.1, or a planted-behaviour base), train (pretrain one from `pretrain`), or a checkpoint folder
+    # shipped (the shipped base of the rlp corpus: addition-default-micro/dose-0.1, or a planted-behaviour base),
+    # train (pretrain one from `pretrain`), or a checkpoint folder
+    base: str = 'shipped'
     pretrain: dict = field(default_factory=dict)   # PretrainConfig fields of a trained base (its corpus is the RLP corpus)
     rlp: dict = field(default_factory=dict)        # RLPConfig fields of both arms (the ntp arm sets rlp_weight=0; the seed comes from `seeds`)
     grpo: dict = field(default_factory=dict)       # GRPOConfig fields of the identical RL stage (task, preset and seed come from the study)
@@ -104,10 +106,13 @@ def __post_init__(self:RLPStudyConfig):
     if self.workers < 0: raise ConfigError(f"workers must be >= 0, got {self.workers}")
     if not 0 < self.eval_top_p <= 1 or not self.eval_temperature > 0: raise ConfigError('eval_temperature must be > 0 and eval_top_p in (0, 1]')
     r = self.rlp_config(self.seeds[0])
-    if 'seed' in self.rlp or 'rlp_weight' in self.rlp and self.rlp['rlp_weight'] == 0: raise ConfigError("rlp: the seed comes from `seeds`, and rlp_weight must be > 0 (the ntp arm sets 0 itself)")
+    if 'seed' in self.rlp or 'rlp_weight' in self.rlp and self.rlp['rlp_weight'] == 0: raise ConfigError("rlp: the seed comes from `seeds`, and rlp_weight "
+            "must be > 0 (the ntp arm sets 0 itself)")
     if self.base == 'shipped' and shipped_rlp_base(r) is None:
-        raise ConfigError(f"no shipped base was pretrained on task {r.task}/{r.task_preset}, dose {r.dose:g}, flawed_share {r.flawed_share:g} (shipped: addition/default at dose 0.1 "
-                          f"with flawed_share 0, addition/pretrain at dose {', '.join(f'{d:g}' for d in PLANTED_DOSES)} with flawed_share 0.5); use base='train' (or a checkpoint folder)")
+        raise ConfigError(f"no shipped base was pretrained on task {r.task}/{r.task_preset}, dose {r.dose:g}, flawed_share {r.flawed_share:g} (shipped: "
+                          "addition/default at dose 0.1 "
+                          f"with flawed_share 0, addition/pretrain at dose {', '.join(f'{d:g}' for d in PLANTED_DOSES)} with flawed_share 0.5); use "
+                          "base='train' (or a checkpoint folder)")
     if self.base not in ('shipped', 'train'): 
         from warmstart_kit.models.checkpoints import check_checkpoint
         check_checkpoint(self.base)
@@ -235,7 +240,8 @@ def comparison_table(frames:dict, # `gather_frames` output (uses per_problem and
                     s_ = sel(a); arms[a].append(float(pass_at_k(s_['n'].to_numpy(), s_['c'].to_numpy(), k).mean()))
             d = np.array(d); lo, hi = _interval(d, lo1, hi1)
             thinking = {a: float(probe.filter((pl.col('arm') == a) & (pl.col('stage') == stage))['thought_length'].gt(0).mean()) for a in RLP_ARMS}
-            rows.append({'stage': 'after RL' if stage == 'after' else 'before RL', 'k': k, 'ntp': float(np.mean(arms['ntp'])), 'rlp': float(np.mean(arms['rlp'])),
+            rows.append({'stage': 'after RL' if stage == 'after' else 'before RL', 'k': k, 'ntp': float(np.mean(arms['ntp'])),
+                         'rlp': float(np.mean(arms['rlp'])),
                          'rlp - ntp': float(d.mean()), 'lo': lo, 'hi': hi, 'seeds favouring rlp': f'{int((d > 0).sum())}/{len(d)}',
                          'thinking share ntp': thinking['ntp'], 'thinking share rlp': thinking['rlp']})
     return pl.DataFrame(rows)
@@ -249,7 +255,8 @@ def thought_table(frames:dict # `gather_frames` output (uses probe)
     return (p.group_by('arm', 'stage', 'strategy').agg(pl.len().alias('samples'), pl.col('correct').mean().alias('accuracy'),
                                                       pl.col('thought_length').mean().alias('thought_length'), pl.col('reward').mean().alias('reward'))
              .join(tot, on=['arm', 'stage']).with_columns((pl.col('samples') / pl.col('n')).alias('share')).drop('n')
-             .sort('stage', 'arm', 'strategy', descending=[True, False, False]).select('stage', 'arm', 'strategy', 'share', 'accuracy', 'thought_length', 'reward'))
+             .sort('stage', 'arm', 'strategy', descending=[True, False, False]).select('stage', 'arm', 'strategy', 'share', 'accuracy', 'thought_length',
+                     'reward'))
 
 # %% ../../nbs/api/studies/03_rlp.ipynb #80f17a8c
 def correlation_table(frames:dict # `gather_frames` output (uses probe)
@@ -269,7 +276,8 @@ def curves_chart(frames:dict # `gather_frames` output (uses pretrain)
     cols = [c for c in ('ntp_loss', 'reward_mean', 'thought_length', 'thought/column') if c in f.columns]
     long = f.select('step', 'run', 'arm', *cols).unpivot(index=['step', 'run', 'arm'], on=cols, variable_name='metric').drop_nulls('value')
     long = long.with_columns(pl.col('value').rolling_mean(5, min_samples=1).over('run', 'metric').alias('value (5-step mean)'))
-    return (alt.Chart(long).mark_line().encode(x='step:Q', y=alt.Y('value (5-step mean):Q', scale=alt.Scale(zero=False), title=None), color='arm:N', detail='run:N',
+    return (alt.Chart(long).mark_line().encode(x='step:Q', y=alt.Y('value (5-step mean):Q', scale=alt.Scale(zero=False), title=None), color='arm:N',
+                                               detail='run:N',
                                                tooltip=['run', 'step', alt.Tooltip('value:Q', format='.3f')])
             .properties(width=230, height=150).facet(facet=alt.Facet('metric:N', title=None), columns=4).resolve_scale(y='independent'))
 
@@ -279,7 +287,8 @@ def passk_curves_chart(pk:pl.DataFrame # `passk_table` output
     "pass@k of each arm before and after RL (mean over seeds)."
     from warmstart_kit.views.charts import passk_chart
     m = (pk.group_by('arm', 'stage', 'k').agg(pl.col('pass_at_k').mean(), pl.col('lo').mean(), pl.col('hi').mean())
-           .with_columns((pl.col('arm') + (pl.when(pl.col('stage') == 'after').then(pl.lit(' after RL')).otherwise(pl.lit(' before RL')))).alias('model')).sort('model', 'k'))
+           .with_columns((pl.col('arm') + pl.when(pl.col('stage') == 'after').then(pl.lit(' after RL')).otherwise(pl.lit(' before RL'))).alias('model'))
+           .sort('model', 'k'))
     return passk_chart(m, color='model', title='pass@k (mean over seeds; band: mean of the per-seed bootstrap bands)')
 
 # %% ../../nbs/api/studies/03_rlp.ipynb #3d966413
@@ -302,8 +311,10 @@ def reward_chart(frames:dict # `gather_frames` output (uses probe)
     if p.height == 0: return alt.Chart(pl.DataFrame({'x': []})).mark_point()
     p = p.with_columns(((pl.col('reward').rank('ordinal') - 1) * 10 // pl.len()).over('arm', 'stage').cast(pl.Int64).alias('decile'))
     g = p.group_by('arm', 'stage', 'decile').agg(pl.col('reward').mean(), pl.col('correct').mean().alias('accuracy'), pl.len().alias('samples'))
-    return (alt.Chart(g).mark_line(point=True).encode(x=alt.X('reward:Q', title='RLP reward (decile mean)'), y=alt.Y('accuracy:Q', title='accuracy of the samples'),
-                                                     color='arm:N', strokeDash='stage:N', tooltip=['arm', 'stage', 'decile', 'samples', alt.Tooltip('accuracy:Q', format='.2f')])
+    return (alt.Chart(g).mark_line(point=True).encode(x=alt.X('reward:Q', title='RLP reward (decile mean)'), y=alt.Y('accuracy:Q',
+            title='accuracy of the samples'),
+                                                     color='arm:N', strokeDash='stage:N', tooltip=['arm', 'stage', 'decile', 'samples',
+                                                             alt.Tooltip('accuracy:Q', format='.2f')])
             .properties(width=360, height=220, title='do thoughts with a higher reward end in right answers?'))
 
 # %% ../../nbs/api/studies/03_rlp.ipynb #ee4eac7f
@@ -361,7 +372,8 @@ def verdict_text(cmp:pl.DataFrame, # `comparison_table` output
         out.append(f"After identical GRPO, pass@{k}: ntp {r['ntp']:.3f}, rlp {r['rlp']:.3f}; rlp - ntp = {r['rlp - ntp']:+.3f} "
                    f"[{r['lo']:+.3f}, {r['hi']:+.3f}] over {len(c.seeds)} seed(s) ({r['seeds favouring rlp']} favour rlp): {word}.")
     b = cmp.filter((pl.col('stage') == 'before RL') & (pl.col('k') == 1)).row(0, named=True)
-    out.append(f"Before RL the RLP arm thinks (writes something before its answer line) in {b['thinking share rlp']:.0%} of probe samples, the NTP arm in {b['thinking share ntp']:.0%}; "
+    out.append(f"Before RL the RLP arm thinks (writes something before its answer line) in {b['thinking share rlp']:.0%} of probe samples, the NTP arm in "
+               f"{b['thinking share ntp']:.0%}; "
                f"pass@1 ntp {b['ntp']:.3f}, rlp {b['rlp']:.3f} (rlp - ntp {b['rlp - ntp']:+.3f} [{b['lo']:+.3f}, {b['hi']:+.3f}]).")
     out.append("The published claim (RLP's gain persists after identical post-training) counts as reproduced here only if the after-RL interval lies above 0; "
                "these are 0.3M-parameter models and a few seeds, so a null result is weak evidence either way.")
@@ -378,23 +390,31 @@ def write_rlp_report(run:Path, # the study folder; report.html and its charts go
     from warmstart_kit.views import report as R
     cmp = tables['comparison']
     ntp_end = frames['pretrain'].group_by('arm').agg(pl.col('ntp_loss').tail(10).mean().alias('ntp loss, last 10 steps'),
-                                                     pl.col('doc_tokens').sum().alias('document tokens'), pl.col('thought_tokens').sum().alias('thought tokens')).sort('arm')
+                                                     pl.col('doc_tokens').sum().alias('document tokens'),
+                                                             pl.col('thought_tokens').sum().alias('thought tokens')).sort('arm')
     body = R.section('Verdict', R.bullets(verdict_text(cmp, c)), R.html_table(cmp, text_cols=('stage', 'seeds favouring rlp')))
     body += R.section('pass@k before and after identical GRPO', R.figure(run, 'passk', passk_curves_chart(tables['passk']), 'pass@k of the held-out problems.'))
-    body += R.section('The identical GRPO stage', R.figure(run, 'grpo', grpo_chart(frames), 'Training accuracy and completion length of GRPO, mean over seeds.'))
+    body += R.section('The identical GRPO stage', R.figure(run, 'grpo', grpo_chart(frames),
+                                                           'Training accuracy and completion length of GRPO, mean over seeds.'))
     body += R.section('Continued pretraining', R.html_table(ntp_end, text_cols=('arm',)),
                       R.paragraphs('Both arms read the same documents (the same document tokens); the RLP arm also samples and scores thoughts.'),
-                      R.figure(run, 'curves', curves_chart(frames), 'Next-token loss of both arms; the RLP arm\'s reward, thought length and share of column scratchpads.'))
+                      R.figure(run, 'curves', curves_chart(frames),
+                               'Next-token loss of both arms; the RLP arm\'s reward, thought length and share of column scratchpads.'))
     body += R.section('What the thoughts contain', R.html_table(tables['thoughts'], text_cols=('stage', 'arm', 'strategy')),
                       R.paragraphs('Highest- and lowest-reward thoughts of the RLP arm before RL (orange: planning, blue: execution, green: answer):'),
                       examples_html(thought_examples(frames, 'rlp', 'before')))
     body += R.section('Does the RLP reward predict correctness?', R.html_table(tables['correlation'], text_cols=('arm', 'stage')),
                       R.figure(run, 'reward', reward_chart(frames), 'Accuracy of probe samples by reward decile.'))
     r0 = c.rlp_config(c.seeds[0])
-    prov = R.bullets([f'base: {c.base}' + (f' ({study_base(c, run, None)})' if c.base == 'shipped' else '') + f'; documents {r0.task}/{r0.task_preset} at dose {r0.dose:g} '
-                      f'(flawed share {r0.flawed_share:g}); GRPO and evaluation on {r0.task}/{c.eval_preset()}', f'RLP: lambda={r0.rlp_weight:g}, G={r0.G}, tau={r0.tau:g}, thought_len={r0.thought_len}, position={r0.position}, reward_norm={r0.reward_norm}, '
+    prov = R.bullets([f'base: {c.base}' + (f' ({study_base(c, run, None)})' if c.base == 'shipped' else '') + f'; documents {r0.task}/{r0.task_preset} at dose '
+            f'{r0.dose:g} '
+                      f'(flawed share {r0.flawed_share:g}); GRPO and evaluation on {r0.task}/{c.eval_preset()}',
+                              f'RLP: lambda={r0.rlp_weight:g}, G={r0.G}, tau={r0.tau:g}, thought_len={r0.thought_len}, position={r0.position}, '
+                              f'reward_norm={r0.reward_norm}, '
                       f'{r0.steps} steps x {r0.batch_size} documents ({r0.rlp_docs} with thoughts)',
-                      f'GRPO: {json.dumps(c.grpo)}', f'seeds {list(c.seeds)}; {c.n_eval} held-out problems x {c.n_samples} samples at T={c.eval_temperature:g}, top-p {c.eval_top_p:g}',
+                      f'GRPO: {json.dumps(c.grpo)}',
+                              f'seeds {list(c.seeds)}; {c.n_eval} held-out problems x {c.n_samples} samples '
+                              f'at T={c.eval_temperature:g}, top-p {c.eval_top_p:g}',
                       f'{elapsed:.0f} s'])
     return R.write_report(run / 'report.html', 'RLP: next-token vs next-token + RLP, after identical GRPO', body, prov)
 
@@ -406,7 +426,8 @@ def rlp_jobs(c:RLPStudyConfig, # the study's settings
             )->list:
     "One job per arm and seed (`rlp_arm_job`)."
     d = json.loads(json.dumps(asdict(c), default=list))
-    return [Job(f'{a}-seed{s}', 'warmstart_kit.studies.rlp.rlp_arm_job', dict(cfg=d, arm=a, seed=s, base=str(ctx['base']), run_dir=str(run / 'arms'), device=str(dev)))
+    return [Job(f'{a}-seed{s}', 'warmstart_kit.studies.rlp.rlp_arm_job', dict(cfg=d, arm=a, seed=s, base=str(ctx['base']), run_dir=str(run / 'arms'),
+                                                                              device=str(dev)))
             for s in c.seeds for a in RLP_ARMS]
 
 # %% ../../nbs/api/studies/03_rlp.ipynb #5ab62925
@@ -417,7 +438,8 @@ def rlp_tables(c:RLPStudyConfig, # the study's settings
               )->dict:
     "The study's tables: pass@k, the comparison, thoughts, correlation, and every arm's probe, pretraining and GRPO rows."
     frames = ctx['frames'] = gather_frames(run, c)
-    tables = {'passk': passk_table(frames, c), 'comparison': comparison_table(frames, c), 'thoughts': thought_table(frames), 'correlation': correlation_table(frames)}
+    tables = {'passk': passk_table(frames, c), 'comparison': comparison_table(frames, c), 'thoughts': thought_table(frames),
+              'correlation': correlation_table(frames)}
     return {**tables, **{f'{k}_all': frames[k] for k in ('probe', 'pretrain', 'grpo')}}
 
 RLP_STUDY = Study('RLP study', RLPStudyConfig, rlp_jobs, rlp_tables,

@@ -78,7 +78,8 @@ def shape_of(df:pl.DataFrame, # one samples file's frame
     if {cfg.n_col, cfg.c_col} <= cols: return 'counts'
     if cfg.correct_col in cols: return 'graded'
     if {cfg.completion_col, cfg.answer_col} <= cols:
-        if cfg.verifier is None: raise SamplesError(f"{name} holds ungraded samples ({cfg.completion_col!r}, {cfg.answer_col!r}): pass --verifier module:function (or --verifier math)")
+        if cfg.verifier is None: raise SamplesError(f"{name} holds ungraded samples ({cfg.completion_col!r}, {cfg.answer_col!r}): pass --verifier "
+                                                    "module:function (or --verifier math)")
         return 'ungraded'
     raise SamplesError(f"{name} has none of the column sets {[cfg.correct_col]} (graded samples), {[cfg.n_col, cfg.c_col]} (per-problem counts) "
                        f"or {[cfg.completion_col, cfg.answer_col]} (ungraded, with --verifier); its columns: {df.columns}")
@@ -171,17 +172,21 @@ def to_counts(df:pl.DataFrame, # samples from `read_samples` (graded by `grade` 
         if bad.height: raise SamplesError(f"n and c must be whole numbers; first bad row {bad.row(0, named=True)}")
         pp = pp.with_columns(pl.col('n', 'c').cast(pl.Int64))
         dup = pp.group_by('model', 'problem_id').len().filter(pl.col('len') > 1)
-        if dup.height: raise SamplesError(f"problem {dup['problem_id'][0]!r} of model {dup['model'][0]!r} appears in {dup['len'][0]} rows; give one row per problem and model")
+        if dup.height: raise SamplesError(f"problem {dup['problem_id'][0]!r} of model {dup['model'][0]!r} appears in {dup['len'][0]} rows; give one row per "
+                                          "problem and model")
     else:
         col = 'correct' if shape == 'ungraded' else cfg.correct_col
         s = df[col]
         if s.null_count(): raise SamplesError(f"column {col!r} has {s.null_count()} missing value(s)")
         if s.dtype != pl.Boolean:
-            if not s.dtype.is_numeric() or not s.is_in([0, 1]).all(): raise SamplesError(f"column {col!r} must be true/false or 0/1, got {s.dtype} values like {s.unique().head(3).to_list()}")
+            if not s.dtype.is_numeric() or not s.is_in([0,
+                                                        1]).all(): raise SamplesError(f"column {col!r} must be true/false or 0/1, got {s.dtype} values like "
+                                                                f"{s.unique().head(3).to_list()}")
         pp = (df.with_columns(pl.col(col).cast(pl.Boolean).alias('_ok')).group_by('model', 'problem_id', maintain_order=True)
                 .agg(pl.len().cast(pl.Int64).alias('n'), pl.col('_ok').sum().cast(pl.Int64).alias('c')))
     bad = pp.filter((pl.col('n') < 1) | (pl.col('c') < 0) | (pl.col('c') > pl.col('n')))
-    if bad.height: raise SamplesError(f"need 0 <= c <= n and n >= 1; problem {bad['problem_id'][0]!r} of model {bad['model'][0]!r} has n={bad['n'][0]}, c={bad['c'][0]}")
+    if bad.height: raise SamplesError(f"need 0 <= c <= n and n >= 1; problem {bad['problem_id'][0]!r} of model {bad['model'][0]!r} has n={bad['n'][0]}, "
+                                      f"c={bad['c'][0]}")
     return pp
 
 # %% ../../nbs/api/studies/05_sample_files.ipynb #890098c8
@@ -233,7 +238,8 @@ def analyse(pp:pl.DataFrame, # per-problem counts (model, problem_id, n, c), eve
             .join(curves.filter(pl.col('k') == ks[0]).select('model', pl.col('pass_at_k').alias(f'pass@{ks[0]}')), on='model')
             .join(curves.filter(pl.col('k') == ks[-1]).select('model', pl.col('pass_at_k').alias(f'pass@{ks[-1]}')), on='model'))
     schema_x = {'model': pl.String, 'base': pl.String, 'crossover_k': pl.Int64}
-    schema_c = {'model': pl.String, 'base': pl.String, 'both': pl.Int64, 'only_base': pl.Int64, 'only_model': pl.Int64, 'neither': pl.Int64, 'frac_model_in_base': pl.Float64}
+    schema_c = {'model': pl.String, 'base': pl.String, 'both': pl.Int64, 'only_base': pl.Int64, 'only_model': pl.Int64, 'neither': pl.Int64,
+                'frac_model_in_base': pl.Float64}
     return {'curves': curves, 'crossover': pl.DataFrame(cross, schema=schema_x), 'coverage': pl.DataFrame(cov, schema=schema_c),
             'histogram': accuracy_histogram(pp, by='model'), 'summary': summ, 'base': base, 'ks': ks}
 
@@ -258,11 +264,13 @@ def write_outputs(out:Path, # the folder to write into (it exists)
                                          f"Unbiased pass@k, {cfg.ci:.0%} percentile bootstrap bands over problems ({cfg.n_boot} replicates)."))
     if res['crossover'].height:
         body += R.section('Crossover and coverage',
-                          R.paragraphs(f"crossover_k: the smallest k at which {base} reaches the other model's pass@k (empty: it never does within the k range)."),
+                          R.paragraphs(f"crossover_k: the smallest k at which {base} reaches the other model's pass@k (empty: it never does within the k "
+                                       "range)."),
                           R.html_table(res['crossover'], ('model', 'base')),
                           R.paragraphs('Solvable sets (problems with at least one correct sample):'),
                           R.html_table(res['coverage'], ('model', 'base')))
-    body += R.section('Per-problem accuracy', R.figure(out, 'histogram', histogram_chart(res['histogram'], color='model'), 'Share of problems per accuracy bin c/n.'))
+    body += R.section('Per-problem accuracy', R.figure(out, 'histogram', histogram_chart(res['histogram'], color='model'),
+                                                       'Share of problems per accuracy bin c/n.'))
     prov = R.bullets([f"{s['path']} ({s['rows']} rows, sha256 {s['sha256'][:16]}…)" for s in sources] +
                      [f"settings: {json.dumps(asdict(cfg), default=list)}"])
     R.write_report(out / 'report.html', cfg.title, body, prov)

@@ -28,7 +28,8 @@ from ..sampling.evaluation import grade_samples, accuracy, completion_perplexity
 from ..rl.oneshot import choose_one_shot, one_shot_rl, one_shot_chart, ONE_SHOT_SELECTORS
 from ..rl.spurious import reward_study, clip_comparison, spurious_chart
 from ..analysis.passk import bootstrap_pass_at_k, crossover_k, solvable_coverage, accuracy_histogram, default_ks, pass_at_k_curve
-from ..analysis.decomposition import behaviour_table, decomposition_frame, decomposition_over_steps, sampling_efficiency_gap, ceiling_fit, perplexity_table, paired_delta, verdict, phase_diagram
+from ..analysis.decomposition import (behaviour_table, decomposition_frame, decomposition_over_steps, sampling_efficiency_gap, ceiling_fit,
+                                                  perplexity_table, paired_delta, verdict, phase_diagram)
 from ..views.charts import passk_chart, histogram_chart
 from ..views import report as R
 from ..views.charts import ceiling_chart
@@ -50,9 +51,11 @@ STUDY_PRESETS = {
                   grpo=dict(steps=3, prompts_per_step=4, group_size=4, lr=1e-3), distill=dict(lr=1e-3),
                   arms=('rl', 'distill', 'distill_rl'), n_eval=8, n_samples=8, samplings=((0.6, 0.95), (1.0, 1.0)), n_boot=50,
                   one_shot=dict(dose=0.5, pool_size=4, pool_epochs=2, steps=2, eval_every=1, eval_problems=4, eval_samples=2),
-                  spurious=dict(dose=0.5, rewards=['format', 'random:0.5'], steps=2, prompts_per_step=4, opt_steps_per_rollout=2, eval_every=1, eval_problems=4, eval_samples=2)),
+                  spurious=dict(dose=0.5, rewards=['format', 'random:0.5'], steps=2, prompts_per_step=4, opt_steps_per_rollout=2, eval_every=1, eval_problems=4,
+                                eval_samples=2)),
     'default': dict(task='addition', task_preset='default', model_preset='micro', doses=(0.0, 0.03, 0.15, 0.6), seeds=(0,), difficulties=('default',),
-                    base='shipped', pretrain=dict(tokens=4_000_000, batch_size=64, lr=3e-3, warmup=100), grpo=dict(steps=30, prompts_per_step=16, group_size=8, lr=3e-4), distill=dict(lr=3e-4),
+                    base='shipped', pretrain=dict(tokens=4_000_000, batch_size=64, lr=3e-3, warmup=100), grpo=dict(steps=30, prompts_per_step=16, group_size=8,
+                            lr=3e-4), distill=dict(lr=3e-4),
                     arms=('rl', 'distill'), n_eval=48, n_samples=32, samplings=((0.6, 0.95), (1.0, 1.0)), entropy_match=False, n_boot=500,
                     one_shot=dict(dose=0.15, selector='variance', pool_size=16, pool_epochs=2, steps=16, prompts_per_step=8, lr=1e-4,
                                   eval_every=8, eval_problems=32, eval_samples=4),
@@ -65,12 +68,14 @@ STUDY_PRESETS = {
     'gpu': dict(task='countdown', task_preset='default', model_preset='small', doses=(0.0, 0.03, 0.15, 0.6), seeds=(0, 1, 2),
                 difficulties=('default', 'edge', 'out'), base='train', pretrain=dict(tokens=40_000_000, batch_size=256, lr=1e-3, warmup=200),
                 grpo=dict(steps=200, prompts_per_step=64, group_size=16, lr=3e-5), distill=dict(lr=1e-4),
-                arms=('rl', 'distill', 'distill_rl'), n_eval=256, n_samples=256, samplings=((0.6, 0.95), (1.0, 0.95), (1.2, 0.95), (1.0, 1.0)), n_boot=1000, device='cuda'),
+                arms=('rl', 'distill', 'distill_rl'), n_eval=256, n_samples=256, samplings=((0.6, 0.95), (1.0, 0.95), (1.2, 0.95), (1.0, 1.0)), n_boot=1000,
+                        device='cuda'),
 }
 
 # %% ../../nbs/api/studies/01_warmstart.ipynb #647f9872
 SECTION_KEYS = {'one_shot': {'dose': 0.15, 'seed': 0, 'selector': 'variance', 'pool_size': 16, 'pool_epochs': 2},
-                'spurious': {'dose': 0.6, 'seed': 0, 'checkpoint': None, 'rewards': ['ground_truth', 'format', 'random:0.5'], 'seeds': [0], 'clip_compare': True}}
+                'spurious': {'dose': 0.6, 'seed': 0, 'checkpoint': None, 'rewards': ['ground_truth', 'format', 'random:0.5'], 'seeds': [0],
+                             'clip_compare': True}}
 
 ARMS = ('rl', 'distill', 'distill_rl')
 
@@ -132,7 +137,8 @@ def __post_init__(self:StudyConfig):
         if getattr(self, k) < 1: raise ConfigError(f'{k} must be >= 1, got {getattr(self, k)}')
     if self.workers < 0: raise ConfigError(f'workers must be >= 0, got {self.workers}')
     for sp in self.samplings:
-        if not (isinstance(sp, tuple) and len(sp) == 2 and all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in sp)) or sp[0] <= 0 or not 0 < sp[1] <= 1:
+        if not (isinstance(sp, tuple) and len(sp) == 2 and all(isinstance(v, (int, float)) and not isinstance(v,
+                bool) for v in sp)) or sp[0] <= 0 or not 0 < sp[1] <= 1:
             raise ConfigError(f'each sampling must be a (temperature > 0, top_p in (0, 1]) pair, got {sp!r}')
     if not 0 <= self.flawed_share <= 1: raise ConfigError(f'flawed_share must be in [0, 1], got {self.flawed_share}')
     if any(isinstance(s, bool) or not isinstance(s, int) for s in self.seeds): raise ConfigError(f'seeds must be whole numbers, got {list(self.seeds)}')
@@ -152,7 +158,8 @@ def preflight(self:StudyConfig):
     maxpos = getattr(mc, 'max_position_embeddings', None) or mc.n_positions
     for d in self.difficulties:
         longest = max(len(p.prompt) + 1 for p in load_eval_set(self.task, d, n=self.n_eval))
-        if longest + self.budget(d) > maxpos: raise ConfigError(f"difficulty {d!r} needs {longest + self.budget(d)} positions; {self.model_preset} models have {maxpos}")
+        if longest + self.budget(d) > maxpos: raise ConfigError(f"difficulty {d!r} needs {longest + self.budget(d)} positions; {self.model_preset} models have "
+                                                                f"{maxpos}")
     need = self.n_eval * self.n_samples * max(self.budget(d) for d in self.difficulties) * 16 * 2 * (1 + len(self.arms)) * len(self.samplings)
     if need > 0.8 * available_memory('cpu'): raise ConfigError(f"n_eval x n_samples x tokens needs {need / 2**30:.1f} GiB of samples per job; ask for fewer")
 
@@ -198,7 +205,8 @@ def distill_config(self:StudyConfig,
                   )->DistillConfig:
     "DistillConfig matched to the RL arm on `difficulty` (same steps, batch = prompts x group size), then the study's `distill` overrides."
     g = self.grpo_config(difficulty, seed)
-    return DistillConfig.from_dict({'task': self.task, 'task_preset': difficulty, 'steps': g.steps, 'batch_size': g.prompts_per_step * g.group_size, 'seed': seed, **self.distill})
+    return DistillConfig.from_dict({'task': self.task, 'task_preset': difficulty, 'steps': g.steps, 'batch_size': g.prompts_per_step * g.group_size,
+                                    'seed': seed, **self.distill})
 
 # %% ../../nbs/api/studies/01_warmstart.ipynb #1fe711f4
 @patch
@@ -212,7 +220,8 @@ def section_config(self:StudyConfig,
         raise ConfigError(f"one_shot selector must be one of {', '.join(ONE_SHOT_SELECTORS)}, got {own['selector']!r}")
     own['dose'] = parse_dose(own['dose'])
     if own.get('checkpoint') is None and (own['dose'] not in self.doses or own['seed'] not in self.seeds):
-        raise ConfigError(f"{name} section: dose {own['dose']:g} / seed {own['seed']} is not one of the study's bases (doses {list(self.doses)}, seeds {list(self.seeds)})")
+        raise ConfigError(f"{name} section: dose {own['dose']:g} / seed {own['seed']} is not one of the study's bases (doses {list(self.doses)}, seeds "
+                          f"{list(self.seeds)})")
     try: g = self.grpo_config(self.task_preset, own['seed'], **d)
     except ConfigError as e: raise ConfigError(f"{name} section: {e}") from None
     return own, g
@@ -309,7 +318,8 @@ def arm_job(cfg:dict, # the StudyConfig as a dict (asdict), so the job pickles t
         for scorer, sm in (('base', base_m), ('rl', rl)):
             for sampler, g in (('base', g_base), ('rl', graded['rl'])):
                 if scorer == 'rl' and sampler == 'base': continue
-                out['perplexity'].append(pl.DataFrame({'scorer': scorer, 'sampler': sampler, 'ppl': completion_perplexity(sm, tok, problems, g.samples).tolist()}))
+                out['perplexity'].append(pl.DataFrame({'scorer': scorer, 'sampler': sampler, 'ppl': completion_perplexity(sm, tok, problems,
+                        g.samples).tolist()}))
         if c.entropy_match:
             s = g_base.samples; target = float((s.entropies * s.mask).sum() / s.mask.sum())
             T = matched_temperature(rl, tok, problems[:16], target, budget, mix_seed('entropy-match', seed))
@@ -318,7 +328,8 @@ def arm_job(cfg:dict, # the StudyConfig as a dict (asdict), so the job pickles t
     tag = [pl.lit(dose).alias('dose'), pl.lit(seed).alias('seed'), pl.lit(difficulty).alias('difficulty')]
     res = {k: (pl.concat(v, how='diagonal_relaxed').with_columns(*tag) if v else None) for k, v in out.items() if k != 'entropy_match'}
     if out['entropy_match'] is not None:
-        em = out['entropy_match']; res['entropy_match'] = em['per_problem'].with_columns(*tag, pl.lit(em['temperature']).alias('temperature'), pl.lit(em['target_entropy']).alias('target_entropy'))
+        em = out['entropy_match']; res['entropy_match'] = em['per_problem'].with_columns(*tag, pl.lit(em['temperature']).alias('temperature'),
+                pl.lit(em['target_entropy']).alias('target_entropy'))
     return res
 
 # %% ../../nbs/api/studies/01_warmstart.ipynb #bc1bf04b
@@ -377,7 +388,8 @@ def get_bases(cfg:StudyConfig, # the study (its doses, seeds, base and workers s
         for dose in cfg.doses:
             src, note = base_source(cfg, dose, seed)
             if src is not None: bases[dose, seed], notes[dose, seed] = str(src), note
-            else: todo.append(Job(f'base dose={dose:g} seed={seed}', 'warmstart_kit.studies.warmstart.base_job', dict(cfg=d, dose=dose, seed=seed, out=str(tmp / 'models' / f'seed-{seed}' / f'dose-{dose:g}'))))
+            else: todo.append(Job(f'base dose={dose:g} seed={seed}', 'warmstart_kit.studies.warmstart.base_job', dict(cfg=d, dose=dose, seed=seed,
+                    out=str(tmp / 'models' / f'seed-{seed}' / f'dose-{dose:g}'))))
     res = run_jobs(todo, n_workers(cfg.workers, len(todo), dev), log)
     for j in todo:
         k = (j.kwargs['dose'], j.kwargs['seed']); bases[k], notes[k] = res[j.name][0], 'trained in this run'
@@ -403,11 +415,13 @@ def study_jobs(cfg:StudyConfig, # the study
     "The arm jobs (one per base and difficulty) and the section jobs."
     d, bases = asdict(cfg), ctx['bases']
     jobs = [Job(f'dose={dose:g} seed={seed} {diff}', 'warmstart_kit.studies.warmstart.arm_job',
-                dict(cfg=d, dose=dose, seed=seed, difficulty=diff, base=bases[dose, seed], run_dir=str(tmp / 'runs' / f'seed-{seed}' / f'dose-{dose:g}' / diff)))
+                dict(cfg=d, dose=dose, seed=seed, difficulty=diff, base=bases[dose, seed],
+                     run_dir=str(tmp / 'runs' / f'seed-{seed}' / f'dose-{dose:g}' / diff)))
             for seed in cfg.seeds for dose in cfg.doses for diff in cfg.difficulties]
     if cfg.one_shot is not None:
         own, _ = cfg.section_config('one_shot')
-        jobs.append(Job('one-shot', 'warmstart_kit.studies.warmstart.one_shot_job', dict(cfg=d, base=bases[own['dose'], own['seed']], run_dir=str(tmp / 'one_shot'))))
+        jobs.append(Job('one-shot', 'warmstart_kit.studies.warmstart.one_shot_job', dict(cfg=d, base=bases[own['dose'], own['seed']],
+                run_dir=str(tmp / 'one_shot'))))
     if cfg.spurious is not None:
         own, _ = cfg.section_config('spurious')
         jobs.append(Job('spurious', 'warmstart_kit.studies.warmstart.spurious_job', dict(cfg=d, base=own['checkpoint'] or bases[own['dose'], own['seed']])))
@@ -432,7 +446,7 @@ def _pp(frames, **eq):
 def run_summary(cfg:StudyConfig, # the study (arms, main sampling, n_samples, n_boot)
                 frames:dict # the arm jobs' frames concatenated, by name (samples, per_problem, ...), as `run_study` builds them
                )->pl.DataFrame:
-    "One row per run (dose, seed, difficulty) and arm at the main temperature: pass@1, pass@k_max, changes from the base model with intervals, coverage, ΔSE and the decomposition."
+    "One row per run (dose, seed, difficulty) and arm at the main temperature: pass@1, pass@k_max, changes from the base, coverage, ΔSE, the decomposition."
     (T0, P0), kmax, rows = cfg.samplings[0], cfg.n_samples, []
     dec = decomposition_frame(frames['samples'], reference='base', by=('dose', 'seed', 'difficulty'))
     for (dose, seed, diff), _ in frames['samples'].group_by('dose', 'seed', 'difficulty', maintain_order=True):
@@ -472,13 +486,15 @@ def _section_verdicts(sections:dict, row):
         o = sections['one_shot']; t = o['metrics'].filter(pl.col('test_accuracy').is_not_null())
         after = float(t['test_accuracy'][-1]); lo, hi = binomial_interval(after, o['eval_n'])
         row('one training example raises held-out accuracy', 'Wang et al. 2025 (one-shot RLVR)', f"dose {o['dose']:g}, example {o['example']}",
-            after - o['base_test_accuracy'], lo - o['base_test_accuracy'], hi - o['base_test_accuracy'], verdict(lo - o['base_test_accuracy'], hi - o['base_test_accuracy'], +1))
+            after - o['base_test_accuracy'], lo - o['base_test_accuracy'], hi - o['base_test_accuracy'], verdict(lo - o['base_test_accuracy'],
+                    hi - o['base_test_accuracy'], +1))
     if 'spurious' in sections:
         sp = sections['spurious']; m = sp['metrics'].filter(pl.col('test_accuracy').is_not_null() & (pl.col('reward') == 'random:0.5'))
         if m.height:
             start, end = float(m.sort('step')['test_accuracy'][0]), float(m.sort('step')['test_accuracy'][-1])
             lo, hi = binomial_interval(end, sp['eval_n'])
-            row('a random reward raises accuracy when the base has a latent accurate behaviour', 'Shao et al. 2025 (spurious rewards)', f"dose {sp['dose']:g}, random:0.5",
+            row('a random reward raises accuracy when the base has a latent accurate behaviour', 'Shao et al. 2025 (spurious rewards)',
+                f"dose {sp['dose']:g}, random:0.5",
                 end - start, lo - start, hi - start, verdict(lo - start, hi - start, +1))
 
 # %% ../../nbs/api/studies/01_warmstart.ipynb #6a161537
@@ -490,8 +506,10 @@ def verdicts(cfg:StudyConfig, # the study
     "One row per published finding: where it was tested, the measured number, its interval, and the verdict here."
     rows, ind = [], cfg.task_preset if cfg.task_preset in cfg.difficulties else cfg.difficulties[0]
     latent = summary.filter((pl.col('dose') > 0) & (pl.col('difficulty') == ind))
-    rl = latent.filter(pl.col('arm') == 'rl'); where = f"RL from bases with the correct procedure (doses {', '.join(f'{d:g}' for d in sorted(set(rl['dose'])))}), {ind}"
-    def row(finding, source, tested, number, lo, hi, v): rows.append(dict(finding=finding, source=source, tested_on=tested, measured=number, lo=lo, hi=hi, verdict=v))
+    rl = latent.filter(pl.col('arm') == 'rl')
+    where = f"RL from bases with the correct procedure (doses {', '.join(f'{d:g}' for d in sorted(set(rl['dose'])))}), {ind}"
+    def row(finding, source, tested, number, lo, hi, v): rows.append(dict(finding=finding, source=source, tested_on=tested, measured=number, lo=lo, hi=hi,
+                                                                          verdict=v))
     if rl.height:
         for (dose,), g in rl.group_by('dose', maintain_order=True):
             at = f'dose {dose:g}, {ind}, {g.height} seed(s)'
@@ -502,7 +520,8 @@ def verdicts(cfg:StudyConfig, # the study
                 'reproduced' if hi <= 0.02 else 'not reproduced' if lo > 0 else 'inconclusive')
             ck = g['crossover_k'].drop_nulls()
             up = g.filter(pl.col('d1') > 0)
-            row('the base model catches up with RL at large k (crossover k)', 'Yue et al. 2025', at, float(ck.min()) if len(ck) else float('nan'), float('nan'), float('nan'),
+            row('the base model catches up with RL at large k (crossover k)', 'Yue et al. 2025', at, float(ck.min()) if len(ck) else float('nan'), float('nan'),
+                float('nan'),
                 'reproduced' if up.height and (up['crossover_k'].drop_nulls() > 1).any() else 'not reproduced' if up.height else 'inconclusive')
         cov = rl['solvable_in_base'].drop_nulls()
         row("RL's solvable problems are (nearly) a subset of the base model's", 'Yue et al. 2025', where, float(cov.mean()) if len(cov) else float('nan'),
@@ -514,12 +533,14 @@ def verdicts(cfg:StudyConfig, # the study
         if ('base', 'rl') in med:
             ratio = med['base', 'rl'] / med['base', 'base']
             row("RL's outputs are already likely under the base model: PPL_base(Y_RL) / PPL_base(Y_base) ≤ 1", 'Yue et al. 2025',
-                f"all runs; median PPL_base(Y_base) {med['base', 'base']:.3f}, PPL_base(Y_RL) {med['base', 'rl']:.3f}, PPL_RL(Y_RL) {med.get(('rl', 'rl'), float('nan')):.3f}",
+                f"all runs; median PPL_base(Y_base) {med['base', 'base']:.3f}, PPL_base(Y_RL) {med['base', 'rl']:.3f}, PPL_RL(Y_RL) "
+                f"{med.get(('rl', 'rl'), float('nan')):.3f}",
                 ratio, float('nan'), float('nan'), 'reproduced' if ratio <= 1 else 'not reproduced')
     ds = summary.filter(pl.col('arm') == 'distill')
     if ds.height:
         m, lo, hi = _pooled(ds, 'dk')
-        row(f'distillation raises pass@{cfg.n_samples} (expands the boundary)', 'Yue et al. 2025', f'all doses and difficulties ({ds.height} runs)', m, lo, hi, verdict(lo, hi, +1))
+        row(f'distillation raises pass@{cfg.n_samples} (expands the boundary)', 'Yue et al. 2025', f'all doses and difficulties ({ds.height} runs)', m, lo, hi,
+            verdict(lo, hi, +1))
     _section_verdicts(sections, row)
     return pl.DataFrame(rows, infer_schema_length=None)
 
@@ -544,28 +565,37 @@ def study_charts(cfg:StudyConfig, # the study (the charts show its first seed an
     bt = dose_labels(frames['behaviours'].filter(_main(cfg) & (pl.col('seed') == cfg.seeds[0]) & (pl.col('difficulty') == cfg.difficulties[0])))
     ch['behaviours'] = alt.Chart(bt).mark_bar().encode(
         x=alt.X('model:N', title=None, sort=['base', *cfg.arms]), y=alt.Y('share:Q', stack='normalize', title='share of samples'), color='strategy:N',
-        column=alt.Column('dose_label:N', title=None), tooltip=['dose_label', 'model', 'strategy', alt.Tooltip('share:Q', format='.2f'), alt.Tooltip('accuracy:Q', format='.2f')]
+        column=alt.Column('dose_label:N', title=None), tooltip=['dose_label', 'model', 'strategy', alt.Tooltip('share:Q', format='.2f'),
+                                                                alt.Tooltip('accuracy:Q', format='.2f')]
     ).properties(width=110, height=180, title='which behaviour the samples use (and how accurate it is: hover)')
     dec = summary.filter(pl.col('arm') != 'base').select('dose', 'seed', 'difficulty', 'arm', 'selection', 'refinement', 'new_behaviour').unpivot(
         index=['dose', 'seed', 'difficulty', 'arm'], variable_name='term', value_name='value').group_by('dose', 'arm', 'term').agg(pl.col('value').mean())
     ch['decomposition'] = alt.Chart(dose_labels(dec)).mark_bar().encode(
-        x=alt.X('arm:N', title=None, sort=list(cfg.arms)), y=alt.Y('value:Q', title='change in accuracy (sum = Δ pass@1)'), color=alt.Color('term:N', sort=['selection', 'refinement', 'new_behaviour']),
-        column=alt.Column('dose_label:N', title=None), tooltip=['dose_label', 'arm', 'term', alt.Tooltip('value:Q', format='.3f')]).properties(width=90, height=200, title='why accuracy changed: selection vs refinement')
+        x=alt.X('arm:N', title=None, sort=list(cfg.arms)), y=alt.Y('value:Q', title='change in accuracy (sum = Δ pass@1)'), color=alt.Color('term:N',
+                sort=['selection', 'refinement', 'new_behaviour']),
+        column=alt.Column('dose_label:N', title=None), tooltip=['dose_label', 'arm', 'term', alt.Tooltip('value:Q', format='.3f')]).properties(width=90,
+                height=200, title='why accuracy changed: selection vs refinement')
     if steps_dec is not None and steps_dec.height:
-        long = steps_dec.unpivot(index=['dose', 'seed', 'difficulty', 'arm', 'step'], on=['selection', 'refinement', 'new_behaviour'], variable_name='term', value_name='value')
+        long = steps_dec.unpivot(index=['dose', 'seed', 'difficulty', 'arm', 'step'], on=['selection', 'refinement', 'new_behaviour'], variable_name='term',
+                                 value_name='value')
         long = long.group_by('dose', 'arm', 'step', 'term').agg(pl.col('value').mean()).filter(pl.col('arm') == 'rl')
-        ch['decomposition_steps'] = alt.Chart(dose_labels(long)).mark_line().encode(x='step:Q', y=alt.Y('value:Q', title='change in rollout accuracy since step 0'),
-            color=alt.Color('term:N'), column=alt.Column('dose_label:N', title=None), tooltip=['dose_label', 'step', 'term', alt.Tooltip('value:Q', format='.3f')]
+        ch['decomposition_steps'] = alt.Chart(dose_labels(long)).mark_line().encode(x='step:Q', y=alt.Y('value:Q',
+                title='change in rollout accuracy since step 0'),
+            color=alt.Color('term:N'), column=alt.Column('dose_label:N', title=None), tooltip=['dose_label', 'step', 'term', alt.Tooltip('value:Q',
+                    format='.3f')]
         ).properties(width=170, height=170, title='during RL: selection and refinement per step (training rollouts)')
-    hist = accuracy_histogram(frames['per_problem'].filter(_main(cfg) & (pl.col('seed') == cfg.seeds[0]) & (pl.col('difficulty') == cfg.difficulties[0])), by=['dose', 'model'])
-    ch['accuracy_histogram'] = histogram_chart(dose_labels(hist), color='model', width=260, height=150).facet(column=alt.Column('dose_label:N', title=None)).properties(title='per-problem accuracy')
+    hist = accuracy_histogram(frames['per_problem'].filter(_main(cfg) & (pl.col('seed') == cfg.seeds[0]) & (pl.col('difficulty') == cfg.difficulties[0])),
+                              by=['dose', 'model'])
+    ch['accuracy_histogram'] = histogram_chart(dose_labels(hist), color='model', width=260, height=150).facet(column=alt.Column('dose_label:N',
+            title=None)).properties(title='per-problem accuracy')
     return ch
 
 # %% ../../nbs/api/studies/01_warmstart.ipynb #e6bdb825
 def corpus_table(cfg:StudyConfig # the study (task, doses, flawed_share)
                 )->pl.DataFrame:
     "What each dose's corpus holds: per behaviour, share of documents, mean tokens, accuracy."
-    return pl.concat([corpus_summary(cfg.task, dose_mixture(cfg.task, d, cfg.flawed_share), n=2000).with_columns(pl.lit(d).alias('dose')) for d in cfg.doses]).select(
+    return pl.concat([corpus_summary(cfg.task, dose_mixture(cfg.task, d, cfg.flawed_share),
+                                     n=2000).with_columns(pl.lit(d).alias('dose')) for d in cfg.doses]).select(
         'dose', 'behaviour', 'share', 'mean_tokens', 'accuracy')
 
 # %% ../../nbs/api/studies/01_warmstart.ipynb #7dbbce18
@@ -588,7 +618,8 @@ def sampling_table(cfg:StudyConfig, # the study (first difficulty, n_samples)
         if diff != cfg.difficulties[0]: continue
         cv = pass_at_k_curve(g.select('problem_id', 'n', 'c'), ks=[1, cfg.n_samples])
         rows.append({'temperature': T, 'top_p': p, 'dose': dose, 'model': m, 'pass@1': cv['pass_at_k'][0], 'pass@kmax': cv['pass_at_k'][1]})
-    return pl.DataFrame(rows).group_by('temperature', 'top_p', 'dose', 'model').agg(pl.col('pass@1').mean(), pl.col('pass@kmax').mean()).sort('dose', 'model', 'temperature', 'top_p')
+    return pl.DataFrame(rows).group_by('temperature', 'top_p', 'dose', 'model').agg(pl.col('pass@1').mean(), pl.col('pass@kmax').mean()).sort('dose', 'model',
+            'temperature', 'top_p')
 
 # %% ../../nbs/api/studies/01_warmstart.ipynb #564e8112
 def _ci(m, lo, hi)->str: return f'{m:+.3f} [{lo:+.3f}, {hi:+.3f}]'
@@ -603,7 +634,8 @@ def findings_text(cfg:StudyConfig, # the study
     "A few sentences for the top of the report, every number computed from the run."
     out, ind = [], cfg.difficulties[0]
     s = summary.filter(pl.col('difficulty') == ind)
-    rl = s.filter(pl.col('arm') == 'rl').group_by('dose').agg(pl.col('d1', 'd1_lo', 'd1_hi', 'dk', 'dk_lo', 'dk_hi', 'pass@kmax', 'selection', 'refinement').mean()).sort('dose')
+    rl = s.filter(pl.col('arm') == 'rl').group_by('dose').agg(pl.col('d1', 'd1_lo', 'd1_hi', 'dk', 'dk_lo', 'dk_hi', 'pass@kmax', 'selection',
+                                                                     'refinement').mean()).sort('dose')
     base = s.filter(pl.col('arm') == 'base').group_by('dose').agg(pl.col('pass@1', 'pass@kmax').mean()).sort('dose')
     if rl.height:
         up = rl.filter(pl.col('d1_lo') > 0)
@@ -616,20 +648,26 @@ def findings_text(cfg:StudyConfig, # the study
         drop = rl.filter(pl.col('dk_hi') < 0)
         for r in drop.iter_rows(named=True):
             b0 = base.filter(pl.col('dose') == r['dose'])['pass@kmax'][0]
-            out.append(f"At dose {r['dose']:g} RL cut pass@{cfg.n_samples} from {b0:.3f} to {r['pass@kmax']:.3f}: it narrowed the model onto fewer behaviours and lost problems only the base model's variety solved.")
-        if not rl.filter(pl.col('dk_lo') > 0).height: out.append(f"RL did not raise pass@{cfg.n_samples} at any dose (it sharpened; it did not expand the boundary).")
+            out.append(f"At dose {r['dose']:g} RL cut pass@{cfg.n_samples} from {b0:.3f} to {r['pass@kmax']:.3f}: it narrowed the model onto fewer behaviours "
+                       "and lost problems only the base model's variety solved.")
+        if not rl.filter(pl.col('dk_lo') > 0).height: out.append(f"RL did not raise pass@{cfg.n_samples} at any dose (it sharpened; it did not expand the "
+                                                                 "boundary).")
         sel, ref = rl['selection'].drop_nulls().mean(), rl['refinement'].drop_nulls().mean()
         if sel is not None and ref is not None:
-            out.append(f"Why: averaged over doses, RL's change in pass@1 is selection {sel:+.3f} (re-weighting behaviours the base already had) and refinement {ref:+.3f} (improvement within a behaviour).")
+            out.append(f"Why: averaged over doses, RL's change in pass@1 is selection {sel:+.3f} (re-weighting behaviours the base already had) and refinement "
+                       f"{ref:+.3f} (improvement within a behaviour).")
     ds = s.filter(pl.col('arm') == 'distill').group_by('dose').agg(pl.col('dk', 'dk_lo', 'dk_hi').mean()).sort('dose').filter(pl.col('dk_lo') > 0)
-    if ds.height: out.append(f"Distillation raised pass@{cfg.n_samples} where RL did not: " + '; '.join(f"dose {r['dose']:g} {_ci(r['dk'], r['dk_lo'], r['dk_hi'])}" for r in ds.iter_rows(named=True)) + '.')
+    if ds.height: out.append(f"Distillation raised pass@{cfg.n_samples} where RL did not: " + '; '.join(f"dose {r['dose']:g} "
+            f"{_ci(r['dk'], r['dk_lo'], r['dk_hi'])}" for r in ds.iter_rows(named=True)) + '.')
     if fit is not None and fit.height:
         b = fit.sort('mae').row(0, named=True)
-        out.append(f"Ceiling law: over {b['runs']} RL runs, the base model's pass@{b['k']} predicts RL's pass@1 best (mean absolute error {b['mae']:.3f}, r = {b['pearson_r']:.2f}).")
+        out.append(f"Ceiling law: over {b['runs']} RL runs, the base model's pass@{b['k']} predicts RL's pass@1 best (mean absolute error {b['mae']:.3f}, r = "
+                   f"{b['pearson_r']:.2f}).")
     for r in v.filter(pl.col('source').str.contains('one-shot|spurious')).iter_rows(named=True):
         out.append(f"{r['finding'][0].upper() + r['finding'][1:]}: {_ci(r['measured'], r['lo'], r['hi'])} ({r['tested_on']}) — {r['verdict']}.")
     seeds = len(cfg.seeds)
-    out.append(f"{seeds} seed{'s' if seeds > 1 else ''}, {cfg.n_eval} held-out problems, n = {cfg.n_samples} samples each at temperature {cfg.samplings[0][0]}, top-p {cfg.samplings[0][1]}; intervals are 95% "
+    out.append(f"{seeds} seed{'s' if seeds > 1 else ''}, {cfg.n_eval} held-out problems, n = {cfg.n_samples} samples each at temperature "
+               f"{cfg.samplings[0][0]}, top-p {cfg.samplings[0][1]}; intervals are 95% "
                + ('t-intervals over seeds.' if seeds > 1 else 'paired bootstrap intervals over problems (one seed: no interval across seeds).'))
     return out
 
@@ -678,7 +716,8 @@ def study_report(cfg:StudyConfig, # the study
     notes, timings, workers = ctx['notes'], ctx['timings'], ctx['workers']
     prov = R.bullets([f'dose {d:g}, seed {s}: {notes[d, s]}' for s in cfg.seeds for d in cfg.doses] + [f'{k}: {t:.0f} s' for k, t in timings.items()]
                      + [f'{workers} worker process{"es" if workers > 1 else ""}; total {elapsed:.0f} s',
-                        f'torch {torch.__version__}, transformers {transformers.__version__}, device {resolve_device(cfg.device)}; config in config.json, tables in *.parquet'])
+                        f'torch {torch.__version__}, transformers {transformers.__version__}, device {resolve_device(cfg.device)}; config in config.json, '
+                        'tables in *.parquet'])
     R.write_report(run / 'report.html', f'Early experience → RL: {cfg.task}, {cfg.model_preset} models', body, prov)
 
 # %% ../../nbs/api/studies/01_warmstart.ipynb #820e9ed0
@@ -695,28 +734,41 @@ def study_body(cfg, # the StudyConfig
               )->str:
     "The report's body HTML, section by section."
     g = cfg.grpo_config(cfg.difficulties[0], cfg.seeds[0])
+    arm_text = {'rl': f'RL (GRPO, ground-truth reward, {g.steps} steps)', 'distill': 'distillation on correct worked solutions (matched steps and tokens)',
+                'distill_rl': 'RL after distillation'}
     intro = (f'Base models differ only in early experience: the share (dose) of the correct procedure in a {cfg.task} corpus whose rest is half a flawed '
-             f'procedure and half bare answers, at the same token budget. From each base: {", ".join(("RL (GRPO, ground-truth reward, %d steps)" % g.steps) if a == "rl" else ("distillation on correct worked solutions (matched steps and tokens)" if a == "distill" else "RL after distillation") for a in cfg.arms)}; '
-             f'evaluated on {cfg.n_eval} held-out problems per difficulty with n = {cfg.n_samples} samples (temperature {cfg.samplings[0][0]}, top-p {cfg.samplings[0][1]}).')
+             'procedure and half bare answers, at the same token budget. From each base: '
+             f'{", ".join(arm_text[a] for a in cfg.arms)}; '
+             f'evaluated on {cfg.n_eval} held-out problems per difficulty with n = {cfg.n_samples} samples (temperature {cfg.samplings[0][0]}, top-p '
+             f'{cfg.samplings[0][1]}).')
     vt = v.with_columns(pl.col('verdict').map_elements(lambda s: s, return_dtype=pl.String))
     body = R.section('What this run shows', R.paragraphs(intro), '<div class="summary">' + R.bullets(findings_text(cfg, v, summary, fit, frames)) + '</div>',
                      '<h3>Verdicts</h3>', R.html_table(vt, text_cols=('finding', 'source', 'tested_on', 'verdict')),
                      '<h3>Per dose</h3>', R.html_table(headline(cfg, summary)))
-    body += R.section('Early experience', R.paragraphs('What each base model read before RL (2,000 documents of its corpus): share, length and accuracy of each behaviour.'),
-                      R.html_table(corpus_table(cfg), text_cols=('behaviour',)), R.figure(run, 'behaviours', charts['behaviours'], 'Behaviours in the evaluated samples, per model.'))
+    body += R.section('Early experience',
+                      R.paragraphs('What each base model read before RL (2,000 documents of its corpus): share, length and accuracy of each behaviour.'),
+                      R.html_table(corpus_table(cfg), text_cols=('behaviour',)), R.figure(run, 'behaviours', charts['behaviours'],
+                              'Behaviours in the evaluated samples, per model.'))
     body += R.section('pass@k', R.figure(run, 'passk', charts['passk'], 'Unbiased pass@k with 95% bootstrap bands over problems.'),
                       R.figure(run, 'accuracy_histogram', charts['accuracy_histogram']))
-    keep = ['dose', 'seed', 'difficulty', 'arm', 'pass@1', 'pass@kmax', 'd1', 'd1_lo', 'd1_hi', 'dk', 'dk_lo', 'dk_hi', 'crossover_k', 'solvable_in_base', 'delta_se', 'selection', 'refinement', 'new_behaviour']
-    body += R.section('Why: selection and refinement', R.paragraphs('Δ pass@1 = selection (re-weighting behaviours the base used) + refinement (within a behaviour) + new behaviour, exactly.'),
-                      R.figure(run, 'decomposition', charts['decomposition']), R.figure(run, 'decomposition_steps', charts['decomposition_steps']) if 'decomposition_steps' in charts else '',
+    keep = ['dose', 'seed', 'difficulty', 'arm', 'pass@1', 'pass@kmax', 'd1', 'd1_lo', 'd1_hi', 'dk', 'dk_lo', 'dk_hi', 'crossover_k', 'solvable_in_base',
+            'delta_se', 'selection', 'refinement', 'new_behaviour']
+    body += R.section('Why: selection and refinement',
+                      R.paragraphs('Δ pass@1 = selection (re-weighting behaviours the base used) + refinement (within a behaviour) + new behaviour, exactly.'),
+                      R.figure(run, 'decomposition', charts['decomposition']), R.figure(run, 'decomposition_steps',
+                              charts['decomposition_steps']) if 'decomposition_steps' in charts else '',
                       R.html_table(summary.select([c for c in keep if c in summary.columns]), text_cols=('difficulty', 'arm')))
-    extra = [R.paragraphs('Sampling ablation (pass@1 and pass@k_max per temperature and top-p; top-p = 1 samples the full support, where a rare behaviour below the nucleus can appear):'),
+    extra = [R.paragraphs('Sampling ablation (pass@1 and pass@k_max per temperature and top-p; top-p = 1 samples the full support, where a rare behaviour '
+                          'below the nucleus can appear):'),
              R.html_table(sampling_table(cfg, frames), text_cols=('model',))]
-    if frames['perplexity'] is not None: extra += [R.paragraphs('Perplexity check: median per-completion perplexity of each model’s samples under each model.'), R.html_table(perplexity_table(frames['perplexity']), text_cols=('scorer', 'sampler'))]
+    if frames['perplexity'] is not None: extra += [R.paragraphs('Perplexity check: median per-completion perplexity of each model’s samples under each model.'),
+                                                   R.html_table(perplexity_table(frames['perplexity']), text_cols=('scorer', 'sampler'))]
     if frames['entropy_match'] is not None:
         em = frames['entropy_match'].group_by('dose', 'seed', 'difficulty').agg(pl.col('temperature').first(), pl.col('target_entropy').first(),
-              (pl.col('c') > 0).mean().alias(f'rl pass@{cfg.n_samples} at matched T'), (pl.col('c') / pl.col('n')).mean().alias('rl pass@1 at matched T')).sort('dose')
-        extra += [R.paragraphs('Entropy-matched comparison: the RL model sampled at the temperature where its token entropy equals the base model’s at the main temperature.'), R.html_table(em, text_cols=('difficulty',))]
+              (pl.col('c') > 0).mean().alias(f'rl pass@{cfg.n_samples} at matched T'),
+                      (pl.col('c') / pl.col('n')).mean().alias('rl pass@1 at matched T')).sort('dose')
+        extra += [R.paragraphs('Entropy-matched comparison: the RL model sampled at the temperature where its token entropy equals the base model’s at the '
+                               'main temperature.'), R.html_table(em, text_cols=('difficulty',))]
     body += R.section("Yue et al.'s checks", *extra)
     if fit is not None:
         k = int(fit.sort('mae')['k'][0])
@@ -724,7 +776,8 @@ def study_body(cfg, # the StudyConfig
                           R.html_table(fit), R.figure(run, 'ceiling', ceiling_chart(runs, k)))
     if ph is not None and (ph['difficulty'].n_unique() > 1 or ph['seeds'].max() > 1 or ph.height > 1):
         body += R.section('The warm-start phase diagram', R.html_table(ph, text_cols=('difficulty', 'effect')),
-                          R.figure(run, 'phase_pass1', phase_diagram_chart(ph, 'd_pass1', 'Δ pass@1')), R.figure(run, 'phase_passkmax', phase_diagram_chart(ph, 'd_passkmax', f'Δ pass@{cfg.n_samples}')))
+                          R.figure(run, 'phase_pass1', phase_diagram_chart(ph, 'd_pass1', 'Δ pass@1')), R.figure(run, 'phase_passkmax', phase_diagram_chart(ph,
+                                  'd_passkmax', f'Δ pass@{cfg.n_samples}')))
     return body + section_html(run, sections)
 
 # %% ../../nbs/api/studies/01_warmstart.ipynb #d5f4f41a
@@ -749,9 +802,12 @@ def section_html(run:Path, # the run folder (charts are saved to its charts/)
                          R.figure(run, 'one_shot', one_shot_chart(m.with_columns(pl.lit(f"example {o['example']}").alias('variant')))))
     if 'spurious' in sections:
         sp = sections['spurious']; m = sp['metrics']
-        tab = _final(m, 'test_accuracy', 'reward').join(_final(m, 'strategy/column', 'reward').rename({'strategy/column': 'final col: share'}), on='reward', how='left')
+        tab = _final(m, 'test_accuracy', 'reward').join(_final(m, 'strategy/column', 'reward').rename({'strategy/column': 'final col: share'}), on='reward',
+                                                        how='left')
         start = m.filter(pl.col('step') == 0).group_by('reward', maintain_order=True).agg(pl.col('strategy/column').mean().alias('col: share at step 0'))
-        out += R.section('Spurious rewards', R.paragraphs(f'Base: {sp["base"]}. Final held-out accuracy per reward (mean over seeds) and the frequency of the accurate column strategy (behaviour col:).'),
+        out += R.section('Spurious rewards',
+                         R.paragraphs(f'Base: {sp["base"]}. Final held-out accuracy per reward (mean over seeds) and the frequency of the accurate column '
+                                      'strategy (behaviour col:).'),
                          R.html_table(tab.join(start, on='reward', how='left'), ('reward',)), R.figure(run, 'spurious', spurious_chart(m)))
         if sp['clip'] is not None:
             out += '<h3>random reward: clipping active vs inactive</h3>' + R.html_table(_final(sp['clip'], 'test_accuracy', 'clipping'), ('clipping',)) + \

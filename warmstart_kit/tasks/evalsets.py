@@ -39,7 +39,8 @@ def load_eval_set(task:str, # task family
     get_task(task, preset=preset)   # unknown task or preset: the clear error, not a missing file
     if n is not None and (isinstance(n, bool) or not isinstance(n, int) or n < 1): raise TaskError(f"the number of evaluation problems must be >= 1, got {n!r}")
     path = data_dir() / 'eval' / f'{task}-{preset}.jsonl'
-    if not path.exists(): raise TaskError(f"no bundled evaluation set {path.name} for task {task!r}, preset {preset!r}; make one with make_eval_set('{task}', '{preset}')")
+    if not path.exists(): raise TaskError(f"no bundled evaluation set {path.name} for task {task!r}, preset {preset!r}; make one with make_eval_set('{task}', "
+                                          f"'{preset}')")
     probs = [Problem(**json.loads(l)) for l in path.read_text().splitlines() if l.strip()]
     if n is not None and n > len(probs): raise TaskError(f"asked for {n} evaluation problems but {path.name} has {len(probs)}")
     return probs[:n] if n is not None else probs

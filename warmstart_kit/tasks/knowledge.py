@@ -226,7 +226,7 @@ def base_documents(world, # the world the documents describe, or a sequence of w
                    mix:dict|None=None, # {kind: weight} over 'snippet', 'qa', 'rag_qa' (default: BASE_MIX)
                    seed:int=0, # the stream's seed
                    context:int=2): # most snippets in context for 'rag_qa' documents
-    "Endless seeded stream of (prompt, completion) documents of `world` (or of a random one of several): snippets, QA with explanation, QA with snippets in context."
+    "Endless seeded stream of (prompt, completion) documents of `world` (or of one of several): snippets, QA with explanation, QA with snippets in context."
     mix = mix or BASE_MIX
     bad = sorted(set(mix) - set(BASE_MIX))
     if bad: raise ConfigError(f"unknown base document kind(s) {bad}; known: {', '.join(BASE_MIX)}")

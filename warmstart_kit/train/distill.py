@@ -37,7 +37,8 @@ def __post_init__(self:DistillConfig):
     self.check_types()
     task = get_task(self.task, preset=self.task_preset)
     if not self.teacher: self.teacher = task.default_strategy
-    if self.teacher not in task.strategies: raise ConfigError(f"unknown teacher strategy {self.teacher!r} for task {task.name!r}; known: {', '.join(task.strategies)}")
+    if self.teacher not in task.strategies: raise ConfigError(f"unknown teacher strategy {self.teacher!r} for task {task.name!r}; known: "
+                                                              f"{', '.join(task.strategies)}")
     for k in ('steps', 'batch_size'):
         if getattr(self, k) < 1: raise ConfigError(f"distill {k} must be >= 1, got {getattr(self, k)}")
     for k in ('lr', 'warmup', 'weight_decay', 'grad_clip'):

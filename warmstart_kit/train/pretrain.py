@@ -50,7 +50,9 @@ def parse_behaviours(task:Task|str, # the task (or its name) whose strategies ar
     bad = sorted(set(behaviours) - set(known))
     if bad: raise TaskError(f"unknown behaviour(s) {bad} for task '{task.name}'; known: {', '.join(known)}")
     for k, v in behaviours.items():
-        if isinstance(v, bool) or not isinstance(v, (int, float)) or not math.isfinite(v) or v < 0: raise TaskError(f"share of {k!r} must be a number >= 0, got {v!r}")
+        if isinstance(v, bool) or not isinstance(v, (int,
+                                                     float)) or not math.isfinite(v) or v < 0: raise TaskError(f"share of {k!r} must be a number >= 0, got "
+                                                             f"{v!r}")
     tot = sum(behaviours.values())
     if abs(tot - 1) > 1e-6: raise TaskError(f"behaviour shares must sum to 1, got {tot:g} ({behaviours})")
     return {k: float(v) for k, v in behaviours.items() if v > 0}
@@ -124,7 +126,8 @@ class PretrainConfig(Config):
     what = 'pretrain config'
     task: str = 'addition'            # task family: addition or countdown
     task_preset: str = 'default'      # difficulty preset of the pretraining problems
-    behaviours: dict | None = None    # mixture {behaviour: share} summing to 1, e.g. {'column': 0.05, 'nocarry': 0.475, 'answer': 0.475} (default: the reliable procedure only)
+    # mixture {behaviour: share} summing to 1, e.g. {'column': 0.05, 'nocarry': 0.475, 'answer': 0.475} (default: the reliable procedure only)
+    behaviours: dict | None = None
     model_preset: str = 'micro'       # model size: test, micro, tiny, small, medium
     arch: str = 'llama'               # llama or gpt2
     tokens: int = 0                   # token budget (documents' tokens, prompt included); 0: train for `steps` steps

@@ -88,8 +88,10 @@ def ceiling_chart(runs:pl.DataFrame, # `ceiling_runs`'s table
                  ):
     "Scatter of RL pass@1 against the base model's pass@`k`, one point per RL run, with the diagonal."
     import altair as alt
-    pts = alt.Chart(dose_labels(runs)).mark_point(filled=True, size=70).encode(x=alt.X(f'base_pass@{k}:Q', title=f'base pass@{k}', scale=alt.Scale(domain=[0, 1])),
-        y=alt.Y('rl_pass@1:Q', title='RL pass@1', scale=alt.Scale(domain=[0, 1])), color='dose_label:N', shape='difficulty:N', tooltip=['dose_label', 'seed', 'difficulty', f'base_pass@{k}', 'rl_pass@1'])
+    pts = alt.Chart(dose_labels(runs)).mark_point(filled=True, size=70).encode(x=alt.X(f'base_pass@{k}:Q', title=f'base pass@{k}', scale=alt.Scale(domain=[0,
+            1])),
+        y=alt.Y('rl_pass@1:Q', title='RL pass@1', scale=alt.Scale(domain=[0, 1])), color='dose_label:N', shape='difficulty:N', tooltip=['dose_label', 'seed',
+                'difficulty', f'base_pass@{k}', 'rl_pass@1'])
     diag = alt.Chart(pl.DataFrame({'x': [0.0, 1.0], 'y': [0.0, 1.0]})).mark_line(strokeDash=[4, 3], color='gray').encode(x='x:Q', y='y:Q')
     return alt.layer(diag, pts).properties(width=300, height=300, title=f'the ceiling: RL pass@1 against base pass@{k}')
 
@@ -100,7 +102,10 @@ def phase_diagram_chart(ph:pl.DataFrame, # `phase_diagram`'s table (dose, diffic
                ):
     "Heatmap of `value` per dose and RL difficulty, each cell labelled with its class of effect."
     import altair as alt
-    base = alt.Chart(ph.with_columns(pl.format('{}', pl.col('dose')).alias('dose_s'))).encode(x=alt.X('dose_s:O', title='dose of the correct procedure'), y=alt.Y('difficulty:N', title='RL difficulty'))
+    base = alt.Chart(ph.with_columns(pl.format('{}', pl.col('dose')).alias('dose_s'))).encode(x=alt.X('dose_s:O', title='dose of the correct procedure'),
+            y=alt.Y('difficulty:N', title='RL difficulty'))
     heat = base.mark_rect().encode(color=alt.Color(f'{value}:Q', scale=alt.Scale(scheme='redblue', domainMid=0), title=title),
-                                   tooltip=['dose', 'difficulty', 'seeds', alt.Tooltip(f'{value}:Q', format='.3f'), alt.Tooltip(f'{value}_lo:Q', format='.3f'), alt.Tooltip(f'{value}_hi:Q', format='.3f'), 'effect'])
-    return alt.layer(heat, base.mark_text(fontSize=11).encode(text='effect:N')).properties(width=60 * ph['dose'].n_unique(), height=45 * ph['difficulty'].n_unique(), title=title)
+                                   tooltip=['dose', 'difficulty', 'seeds', alt.Tooltip(f'{value}:Q', format='.3f'), alt.Tooltip(f'{value}_lo:Q', format='.3f'),
+                                            alt.Tooltip(f'{value}_hi:Q', format='.3f'), 'effect'])
+    return alt.layer(heat, base.mark_text(fontSize=11).encode(text='effect:N')).properties(width=60 * ph['dose'].n_unique(),
+            height=45 * ph['difficulty'].n_unique(), title=title)

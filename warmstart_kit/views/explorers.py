@@ -117,7 +117,8 @@ class PhaseExplorer(Explorer):
         self.phases = phases if phases is not None else detect_phases(phase_df)
         steps = sorted(phase_df['step'].unique().to_list())
         roles = [r for r in ('plan', 'exec', 'answer', 'eos', 'all') if r in phase_df['role'].unique().to_list()]
-        self.roles = W.SelectMultiple(options=roles, value=tuple(r for r in roles if r in ('plan', 'exec')) or tuple(roles), description='roles', rows=len(roles))
+        self.roles = W.SelectMultiple(options=roles, value=tuple(r for r in roles if r in ('plan', 'exec')) or tuple(roles), description='roles',
+                                      rows=len(roles))
         self.metric = W.Dropdown(options=['rel_ppl', 'entropy', 'ppl'], value='rel_ppl', description='metric')
         self.step = W.SelectionSlider(options=steps, value=steps[-1], description='step', continuous_update=False)
         self.sample_ix = W.IntSlider(value=0, min=0, max=max(0, len(self._at_step(steps[-1])) - 1), description='sample')
@@ -140,8 +141,10 @@ class PhaseExplorer(Explorer):
         y = self.metric.value
         marks = pl.DataFrame({'step': [v for v in self.phases.values() if v is not None] + [self.step.value],
                               'mark': [k for k, v in self.phases.items() if v is not None] + ['selected step']})
-        lines = alt.Chart(data).mark_line(point=True).encode(x='step:Q', y=alt.Y(f'{y}:Q'), color='role:N', tooltip=['step', 'role', alt.Tooltip(f'{y}:Q', format='.3f')])
-        rules = alt.Chart(marks).mark_rule(strokeDash=[4, 3]).encode(x='step:Q', color=alt.Color('mark:N', scale=alt.Scale(scheme='greys')), tooltip=['mark', 'step'])
+        lines = alt.Chart(data).mark_line(point=True).encode(x='step:Q', y=alt.Y(f'{y}:Q'), color='role:N', tooltip=['step', 'role', alt.Tooltip(f'{y}:Q',
+                format='.3f')])
+        rules = alt.Chart(marks).mark_rule(strokeDash=[4, 3]).encode(x='step:Q', color=alt.Color('mark:N', scale=alt.Scale(scheme='greys')), tooltip=['mark',
+                'step'])
         return alt.layer(lines, rules).resolve_scale(color='independent').properties(width=460, height=240)
 
 # %% ../../nbs/api/views/02_explorers.ipynb #991dbe3e
@@ -154,7 +157,8 @@ class SparsityExplorer(Explorer):
         self.t = tensors
         self.tols = [t for t in TOLS if f'sparsity_{tol_label(t)}' in tensors.columns]
         if not self.tols: raise ValueError('tensors frame has no sparsity_<tol> columns (use sparsity.update_sparsity)')
-        self.tol = W.SelectionSlider(options=[(tol_label(t), t) for t in self.tols], value=self.tols[min(4, len(self.tols) - 1)], description='tolerance', continuous_update=False)
+        self.tol = W.SelectionSlider(options=[(tol_label(t), t) for t in self.tols], value=self.tols[min(4, len(self.tols) - 1)], description='tolerance',
+                                     continuous_update=False)
         layers = sorted(tensors['layer'].drop_nulls().unique().to_list())
         self.layer = W.Dropdown(options=['all'] + layers, value='all', description='layer')
         mats = tensors['matrix'].unique(maintain_order=True).to_list()
@@ -295,9 +299,11 @@ class RunExplorer(Explorer):
                 ):
         super().__init__()
         if 'step' not in metrics.columns: raise ValueError('RunExplorer: the metrics frame has no `step` column')
-        if by is None: by = ['run'] if 'run' in metrics.columns else [c for c in metrics.columns if c in _ID_COLS or metrics[c].dtype in (pl.Utf8, pl.Categorical)]
+        if by is None: by = ['run'] if 'run' in metrics.columns else [c for c in metrics.columns if c in _ID_COLS or metrics[c].dtype in (pl.Utf8,
+                pl.Categorical)]
         self.by = [c for c in by if c != 'step']
-        lab = pl.concat_str([pl.format('{}={}', pl.lit(c), pl.col(c)) if c != 'run' else pl.col(c).cast(pl.Utf8) for c in self.by], separator=' ') if self.by else pl.lit('run')
+        lab = pl.concat_str([pl.format('{}={}', pl.lit(c), pl.col(c)) if c != 'run' else pl.col(c).cast(pl.Utf8) for c in self.by],
+                            separator=' ') if self.by else pl.lit('run')
         self.df = metrics.with_columns(lab.alias('_run'))
         num = [c for c, t in self.df.schema.items() if t.is_numeric() and c not in ('step', *self.by) and self.df[c].null_count() < self.df.height]
         runs = self.df['_run'].unique(maintain_order=True).to_list()
@@ -359,7 +365,8 @@ class DecompositionStepsExplorer(Explorer):
         return alt.Chart(data).mark_line(point=True).encode(
             x='step:Q', y=alt.Y('value:Q', title='change in rollout accuracy since the first step'),
             color=alt.Color('term:N', sort=[*TERMS, 'delta']), strokeDash=alt.condition(alt.datum.term == 'delta', alt.value([4, 3]), alt.value([1, 0])),
-            tooltip=['term', 'step', alt.Tooltip('value:Q', format='.3f')]).properties(width=420, height=220, title=f'why rollout accuracy changed ({self.run.label})')
+            tooltip=['term', 'step', alt.Tooltip('value:Q', format='.3f')]).properties(width=420, height=220,
+                    title=f'why rollout accuracy changed ({self.run.label})')
 
 # %% ../../nbs/api/views/02_explorers.ipynb #c0caa5ec
 class LiveMonitor(Explorer):
