@@ -131,7 +131,8 @@ def test_cli_smoke_study_writes_its_report(capsys, tmp_path):
     code, err = _cli(capsys, 'rlag', '--preset', 'smoke', '--out', out, '--workers', '1', '--quiet', '--device', 'cpu', '--methods', 'rlag', 'cpt')
     assert code == 0, err
     html = (out / 'report.html').read_text()
-    assert 'Verdict' in html and 'data:image/png;base64,' in html and 'What the model learned: the options&#x27; likelihood' in html
+    html = __import__('html').unescape(html)   # the page's text, entities decoded
+    assert 'Verdict' in html and 'data:image/png;base64,' in html and "What the model learned: the options' likelihood" in html
     s = pl.read_parquet(out / 'summary.parquet')
     assert set(s['method']) == {'base', 'rlag', 'cpt'} and set(s['split']) == {'train', 'test', 'heldout'}
     assert s['lp_correct'].null_count() == 0 and (s['lp_correct'] < 0).all() and (s['lp_wrong_with_snippets'] < 0).all()

@@ -4,7 +4,7 @@
 
 # %% ../../nbs/api/analysis/04_phases.ipynb #754ff3e8
 from __future__ import annotations
-import html, math, re
+import math, re
 from collections import Counter, defaultdict
 from pathlib import Path
 import polars as pl
@@ -201,14 +201,15 @@ def token_view(text:str, # one completion
     "HTML: one completion, each token coloured by role, opacity by entropy (hover for values). Offline, no scripts."
     ent = list(entropies) if entropies is not None else [1.0] * len(text)
     top = max_entropy or max(ent + [1e-9])
+    from fastcore.xml import Div, Span, to_xml
     spans = []
     for ch, r, e in zip(text, roles, ent):
-        a = 0.15 + 0.85 * min(1.0, e / top) if top > 0 else 1.0
-        c = ROLE_COLORS.get(r, '#999')
-        spans.append(f'<span title="{r} · H={e:.3f}" style="background:{c};opacity:{a:.2f};padding:1px 0;border-radius:2px;'
-                     f'font-family:monospace">{html.escape(ch) if ch != " " else "&nbsp;"}</span>')
-    legend = ' '.join(f'<span style="background:{c};padding:0 6px;border-radius:2px">{r}</span>' for r, c in ROLE_COLORS.items() if r != 'prompt')
-    return f'<div style="line-height:1.9;font-size:14px">{"".join(spans)}</div><div style="font-size:11px;color:#555">{legend} · opacity = token entropy</div>'
+        a = 0.15 + 0.85 * min(1.0, e / top) if top > 0 else 1.0                 # opacity: the token's entropy relative to the largest
+        spans.append(Span(ch if ch != ' ' else '\u00a0', title=f'{r} · H={e:.3f}',
+                          style=f'background:{ROLE_COLORS.get(r, "#999")};opacity:{a:.2f};padding:1px 0;border-radius:2px;font-family:monospace'))
+    legend = [Span(r, style=f'background:{c};padding:0 6px;border-radius:2px') for r, c in ROLE_COLORS.items() if r != 'prompt']
+    legend = [x for i, sp in enumerate(legend) for x in ([' ', sp] if i else [sp])] + [' · opacity = token entropy']
+    return to_xml(Div(*spans, style='line-height:1.9;font-size:14px'), indent=False) + to_xml(Div(*legend, style='font-size:11px;color:#555'), indent=False)
 
 # %% ../../nbs/api/analysis/04_phases.ipynb #07c31165
 def hicra_comparison(checkpoint, # base checkpoint folder

@@ -335,10 +335,12 @@ def examples_html(examples:list, # (text, reward, correct) tuples, as `thought_e
                   task:str='addition' # task family whose roles colour the tokens
                  )->str:
     "token_view of each example with its reward and correctness."
+    from fastcore.xml import P, to_xml
     from warmstart_kit.analysis.phases import token_view
     t = get_task(task); out = []
     for text, rw, ok in examples:
-        out.append(f'<p style="margin:6px 0 0 0;font-size:12px">reward {rw:+.2f} · {"right" if ok else "wrong"}</p>' + token_view(text, t.label_roles(text)))
+        label = P(f'reward {rw:+.2f} · {"right" if ok else "wrong"}', style='margin:6px 0 0 0;font-size:12px')
+        out.append(to_xml(label, indent=False) + token_view(text, t.label_roles(text)))
     return ''.join(out)
 
 # %% ../../nbs/api/studies/03_rlp.ipynb #cbcff516

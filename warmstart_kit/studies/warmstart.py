@@ -742,9 +742,9 @@ def study_body(cfg, # the StudyConfig
              f'evaluated on {cfg.n_eval} held-out problems per difficulty with n = {cfg.n_samples} samples (temperature {cfg.samplings[0][0]}, top-p '
              f'{cfg.samplings[0][1]}).')
     vt = v.with_columns(pl.col('verdict').map_elements(lambda s: s, return_dtype=pl.String))
-    body = R.section('What this run shows', R.paragraphs(intro), '<div class="summary">' + R.bullets(findings_text(cfg, v, summary, fit, frames)) + '</div>',
-                     '<h3>Verdicts</h3>', R.html_table(vt, text_cols=('finding', 'source', 'tested_on', 'verdict')),
-                     '<h3>Per dose</h3>', R.html_table(headline(cfg, summary)))
+    body = R.section('What this run shows', R.paragraphs(intro), R.box(R.bullets(findings_text(cfg, v, summary, fit, frames))),
+                     R.subheading('Verdicts'), R.html_table(vt, text_cols=('finding', 'source', 'tested_on', 'verdict')),
+                     R.subheading('Per dose'), R.html_table(headline(cfg, summary)))
     body += R.section('Early experience',
                       R.paragraphs('What each base model read before RL (2,000 documents of its corpus): share, length and accuracy of each behaviour.'),
                       R.html_table(corpus_table(cfg), text_cols=('behaviour',)), R.figure(run, 'behaviours', charts['behaviours'],
@@ -798,7 +798,7 @@ def section_html(run:Path, # the run folder (charts are saved to its charts/)
         line = (f"Base (dose {o['dose']:g}) held-out accuracy {o['base_test_accuracy']:.3f}; after {m['step'].max() + 1} one-shot steps on "
                 f"example {o['example']!r} (selected by {o['selector']}): {t['test_accuracy'][-1]:.3f} held-out, "
                 f"{m['accuracy'][-1]:.3f} on the training example itself (max held-out during the run {t['test_accuracy'].max():.3f}).")
-        out += R.section('One-shot RL', R.paragraphs(line), '<h3>top of the selector ranking</h3>', R.html_table(o['ranking'], ('key',)),
+        out += R.section('One-shot RL', R.paragraphs(line), R.subheading('top of the selector ranking'), R.html_table(o['ranking'], ('key',)),
                          R.figure(run, 'one_shot', one_shot_chart(m.with_columns(pl.lit(f"example {o['example']}").alias('variant')))))
     if 'spurious' in sections:
         sp = sections['spurious']; m = sp['metrics']
@@ -810,7 +810,7 @@ def section_html(run:Path, # the run folder (charts are saved to its charts/)
                                       'strategy (behaviour col:).'),
                          R.html_table(tab.join(start, on='reward', how='left'), ('reward',)), R.figure(run, 'spurious', spurious_chart(m)))
         if sp['clip'] is not None:
-            out += '<h3>random reward: clipping active vs inactive</h3>' + R.html_table(_final(sp['clip'], 'test_accuracy', 'clipping'), ('clipping',)) + \
+            out += R.subheading('random reward: clipping active vs inactive') + R.html_table(_final(sp['clip'], 'test_accuracy', 'clipping'), ('clipping',)) + \
                    R.figure(run, 'spurious_clipping', spurious_chart(sp['clip'], color='clipping'))
     return out
 

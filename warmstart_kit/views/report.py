@@ -8,12 +8,13 @@ import base64, html
 from pathlib import Path
 from string import Template
 import polars as pl
+from fastcore.xml import A, Div, H2, H3, Img, Li, P, Safe, Table, Tbody, Td, Th, Thead, Tr, Ul, to_xml
 from ..core.files import write_text
 from .charts import save_chart
 
 # %% auto #0
-__all__ = ['VERDICT_CLASS', 'esc', 'fmt', 'html_table', 'figure', 'paragraphs', 'bullets', 'section', 'render_page',
-           'write_report']
+__all__ = ['VERDICT_CLASS', 'esc', 'fmt', 'html_table', 'figure', 'paragraphs', 'bullets', 'subheading', 'box', 'section',
+           'render_page', 'write_report']
 
 # %% ../../nbs/api/views/01_report.ipynb #7df27c87
 def _template()->Template:
@@ -25,10 +26,12 @@ def esc(x # any value (shown as `str(x)`)
     "`x` as text, HTML-escaped."
     return html.escape(str(x))
 
+def _html(*els)->str: return ''.join(to_xml(e, indent=False) if not isinstance(e, str) else e for e in els)
+
 def fmt(v # a table cell's value (None and NaN are missing)
        )->str:
-    "A table cell: 3 decimals for floats, an em dash for missing values."
-    return '—' if v is None or (isinstance(v, float) and v != v) else f'{v:.3f}' if isinstance(v, float) else esc(v)
+    "A table cell's text: 3 decimals for floats, an em dash for missing values."
+    return '—' if v is None or (isinstance(v, float) and v != v) else f'{v:.3f}' if isinstance(v, float) else str(v)
 
 VERDICT_CLASS = {'reproduced': 'verdict-reproduced', 'not reproduced': 'verdict-not', 'inconclusive': 'verdict-inconclusive'}
 
@@ -37,10 +40,11 @@ def html_table(df:pl.DataFrame, # the frame to show (every row)
                text_cols=() # names of columns shown as left-aligned text
               )->str:
     "An HTML table of a frame (numbers right-aligned, `text_cols` left-aligned; a `verdict` column coloured)."
-    cls = lambda c, v=None: f' class="text {VERDICT_CLASS.get(v, "")}"' if c == 'verdict' else ' class="text"' if c in text_cols else ''
-    head = ''.join(f'<th{cls(c)}>{esc(c)}</th>' for c in df.columns)
-    body = ''.join('<tr>' + ''.join(f'<td{cls(c, v)}>{fmt(v)}</td>' for c, v in zip(df.columns, r)) + '</tr>' for r in df.iter_rows())
-    return f'<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>'
+    def kw(c, v=None):   # the cell's class: a verdict's colour, left-aligned text, or none (numbers)
+        return {'cls': f'text {VERDICT_CLASS.get(v, "")}'} if c == 'verdict' else {'cls': 'text'} if c in text_cols else {}
+    head = Tr(*[Th(c, **kw(c)) for c in df.columns])
+    rows = [Tr(*[Td(fmt(v), **kw(c, v)) for c, v in zip(df.columns, r)]) for r in df.iter_rows()]
+    return _html(Table(Thead(head), Tbody(*rows)))
 
 # %% ../../nbs/api/views/01_report.ipynb #60586e94
 def figure(run:Path, # the run folder (the files go to its charts/)
@@ -50,26 +54,37 @@ def figure(run:Path, # the run folder (the files go to its charts/)
           )->str:
     "Save `chart` as charts/NAME.png and .html under `run`; the PNG inlined, a link to the interactive page, a caption."
     png, page = save_chart(chart, run / 'charts' / f'{name}.png'), save_chart(chart, run / 'charts' / f'{name}.html')
-    img = f'<img alt="{esc(name)}" src="data:image/png;base64,{base64.b64encode(png.read_bytes()).decode()}">'
-    return f'{img}<p class="note">{esc(caption)} <a href="charts/{page.name}">interactive version</a></p>'
+    img = Img(alt=name, src='data:image/png;base64,' + base64.b64encode(png.read_bytes()).decode())
+    return _html(img, P(f'{caption} ', A('interactive version', href=f'charts/{page.name}'), cls='note'))
 
 # %% ../../nbs/api/views/01_report.ipynb #55b003bc
 def paragraphs(*lines # the paragraphs' texts (escaped); empty ones are skipped
               )->str: # HTML
     "One `<p>` per non-empty line."
-    return ''.join(f'<p>{esc(l)}</p>' for l in lines if l)
+    return _html(*[P(l) for l in lines if l])
 
 def bullets(lines # the items' texts (escaped)
            )->str:
     "A `<ul>` list with one item per line."
-    return '<ul>' + ''.join(f'<li>{esc(l)}</li>' for l in lines) + '</ul>'
+    return _html(Ul(*[Li(l) for l in lines]))
+
+def subheading(text:str, # the heading (escaped)
+              )->str:
+    "An `<h3>` heading inside a section."
+    return _html(H3(text))
+
+def box(*parts, # HTML fragments
+        cls:str='summary', # the box's class in the page's style sheet
+       )->str:
+    "The fragments in a `<div>` of class `cls` (the report's style draws `summary` as a shaded box)."
+    return _html(Div(*[Safe(p) for p in parts], cls=cls))
 
 # %% ../../nbs/api/views/01_report.ipynb #fe92ebce
 def section(title:str, # the section heading (escaped)
             *parts # HTML fragments that follow the heading
            )->str: # HTML
     "An `<h2>` heading followed by `parts`."
-    return f'<h2>{esc(title)}</h2>' + ''.join(parts)
+    return _html(H2(title), *parts)
 
 def render_page(title:str, # the page title (escaped)
                 body:str, # the report's HTML
