@@ -145,29 +145,32 @@ def policy_update(model, # the policy, updated in place
                  )->dict:
     "`opt_steps_per_rollout` optimizer steps on the rollout (step 2 of the loop); returns the update's metrics."
     dev, s, G = next(model.parameters()).device, roll.samples, roll.group_size
+    # log pi_old: with one optimizer step per rollout the policy that sampled is the one being updated, so the ratio
+    # pi / pi_old is exactly 1 and pi_old is the detached current log-prob; with mu > 1 it is scored once, before any update
     old = rollout_logprobs(model, roll, cfg, score, tok) if cfg.opt_steps_per_rollout > 1 else None
-    ref_lp = rollout_logprobs(ref, roll, cfg, score, tok) if ref is not None else None
+    ref_lp = rollout_logprobs(ref, roll, cfg, score, tok) if ref is not None else None       # log pi_ref for the k3 KL
     adv, mask = roll.advantages.to(dev), s.mask.to(dev)
     P = len(roll.problems)
-    perm = torch.randperm(P, generator=torch.Generator().manual_seed(mix_seed('grpo-mb', cfg.seed, roll.step)))
+    perm = torch.randperm(P, generator=torch.Generator().manual_seed(mix_seed('grpo-mb', cfg.seed, roll.step)))   # whole groups per mini-batch
     sums = {k: 0.0 for k in ('clip_low', 'clip_high', 'ratio', 'kl', 'tokens')}
     ent_sum, ent_n = torch.zeros(len(ROLES) + 1), torch.zeros(len(ROLES) + 1)
     losses, norms = [], []
     model.train()
-    for groups in perm.chunk(cfg.opt_steps_per_rollout):
-        rows = (groups[:, None] * G + torch.arange(G)[None]).reshape(-1)
-        n_rows, n_tok = len(rows), float(s.mask[rows].sum())
+    for groups in perm.chunk(cfg.opt_steps_per_rollout):                      # mu mini-batches, one optimizer step each
+        rows = (groups[:, None] * G + torch.arange(G)[None]).reshape(-1)      # the G completions of each prompt in the mini-batch
+        n_rows, n_tok = len(rows), float(s.mask[rows].sum())                  # the aggregation's normalisers: the whole mini-batch
         opt.zero_grad(set_to_none=True); total = 0.0
         for mb in micro_batches(rows, s.lengths, cfg.micro_batch):
             T, r = int(s.lengths[mb].max()), mb.to(dev)
             lp, ent = _score_rows(score, model, roll, mb, T, cfg, tok, dev, True)
             lp, ent, m = lp.float(), ent.float(), mask[r, :T]
-            a = adv[r] if adv.dim() == 1 else adv[r, :T]
+            a = adv[r] if adv.dim() == 1 else adv[r, :T]                       # A_i per sequence, or per token (HICRA)
+            # -min(rho A, clip(rho, 1 - eps_low, 1 + eps_high) A) (+ beta k3 KL - c_H H), summed over micro-batches as one mini-batch
             loss, st = grpo_loss(lp, lp.detach() if old is None else old[r, :T], a, m, cfg,
                                  ref_logp=None if ref_lp is None else ref_lp[r, :T], entropy=ent, n_rows=n_rows, n_tokens=n_tok)
             loss.backward(); total += float(loss.detach())
             for k in sums: sums[k] += st[k]
-            e, mk = ent.detach().cpu(), m.float().cpu()
+            e, mk = ent.detach().cpu(), m.float().cpu()                        # token entropies: overall and by role
             ent_sum[-1] += (e * mk).sum(); ent_n[-1] += mk.sum()
             if roll.roles is not None:
                 rl = roll.roles[mb, :T]
