@@ -721,6 +721,22 @@ def study_report(cfg:StudyConfig, # the study
     R.write_report(run / 'report.html', f'Early experience → RL: {cfg.task}, {cfg.model_preset} models', body, prov)
 
 # %% ../../nbs/api/studies/01_warmstart.ipynb #820e9ed0
+def _checks(cfg, frames:dict)->list:
+    "The report's fragments for Yue et al.'s checks: the sampling ablation, the perplexity check and the entropy-matched comparison."
+    extra = [R.paragraphs('Sampling ablation (pass@1 and pass@k_max per temperature and top-p; top-p = 1 samples the full support, where a rare behaviour '
+                          'below the nucleus can appear):'),
+             R.html_table(sampling_table(cfg, frames), text_cols=('model',))]
+    if frames['perplexity'] is not None: extra += [R.paragraphs('Perplexity check: median per-completion perplexity of each model’s samples under each model.'),
+                                                   R.html_table(perplexity_table(frames['perplexity']), text_cols=('scorer', 'sampler'))]
+    if frames['entropy_match'] is not None:
+        em = frames['entropy_match'].group_by('dose', 'seed', 'difficulty').agg(pl.col('temperature').first(), pl.col('target_entropy').first(),
+              (pl.col('c') > 0).mean().alias(f'rl pass@{cfg.n_samples} at matched T'),
+                      (pl.col('c') / pl.col('n')).mean().alias('rl pass@1 at matched T')).sort('dose')
+        extra += [R.paragraphs('Entropy-matched comparison: the RL model sampled at the temperature where its token entropy equals the base model’s at the '
+                               'main temperature.'), R.html_table(em, text_cols=('difficulty',))]
+    return extra
+
+# %% ../../nbs/api/studies/01_warmstart.ipynb #1057aff3
 def study_body(cfg, # the StudyConfig
                run, # the run folder (charts are saved to its charts/)
                frames, # the arm jobs' frames by name, as `run_study` builds them
@@ -758,18 +774,7 @@ def study_body(cfg, # the StudyConfig
                       R.figure(run, 'decomposition', charts['decomposition']), R.figure(run, 'decomposition_steps',
                               charts['decomposition_steps']) if 'decomposition_steps' in charts else '',
                       R.html_table(summary.select([c for c in keep if c in summary.columns]), text_cols=('difficulty', 'arm')))
-    extra = [R.paragraphs('Sampling ablation (pass@1 and pass@k_max per temperature and top-p; top-p = 1 samples the full support, where a rare behaviour '
-                          'below the nucleus can appear):'),
-             R.html_table(sampling_table(cfg, frames), text_cols=('model',))]
-    if frames['perplexity'] is not None: extra += [R.paragraphs('Perplexity check: median per-completion perplexity of each model’s samples under each model.'),
-                                                   R.html_table(perplexity_table(frames['perplexity']), text_cols=('scorer', 'sampler'))]
-    if frames['entropy_match'] is not None:
-        em = frames['entropy_match'].group_by('dose', 'seed', 'difficulty').agg(pl.col('temperature').first(), pl.col('target_entropy').first(),
-              (pl.col('c') > 0).mean().alias(f'rl pass@{cfg.n_samples} at matched T'),
-                      (pl.col('c') / pl.col('n')).mean().alias('rl pass@1 at matched T')).sort('dose')
-        extra += [R.paragraphs('Entropy-matched comparison: the RL model sampled at the temperature where its token entropy equals the base model’s at the '
-                               'main temperature.'), R.html_table(em, text_cols=('difficulty',))]
-    body += R.section("Yue et al.'s checks", *extra)
+    body += R.section("Yue et al.'s checks", *_checks(cfg, frames))
     if fit is not None:
         k = int(fit.sort('mae')['k'][0])
         body += R.section('The ceiling law', R.paragraphs('How well the base model’s pass@k predicts the pass@1 RL reaches, for each k (across runs).'),
