@@ -37,11 +37,11 @@ SIZES = {
                  check_prompts=32, check_n=4, check_new_tokens=64, warmup=2, repeats=5),
     # trained shipped bases (data/base), the real held-out prompts (mixed lengths), completions that end with EOS
     'cpu': dict(bases=['addition-pretrain-micro/seed-0/dose-0.6', 'addition-pretrain-micro/seed-0/dose-0'],
-                task='addition', task_preset='default', device='cpu', threads=1, only='check,sample,grpo',
+                task='addition', task_preset='default', device='cpu', threads=1, only='ceil,check,sample,grpo',
                 sample_prompts=64, sample_ns=[1, 4], new_tokens=48,
                 grpo_prompts=16, grpo_group=8, grpo_new_tokens=48, grpo_steps=7, grpo_lr=1e-4,
                 check_prompts=64, check_n=2, check_new_tokens=48, warmup=1, repeats=7,
-                targets={'sample': {64: 2.0, 256: 1.5}, 'grpo': 2.0}),
+                targets={'sample': {64: 2.5, 256: 2.0}, 'grpo': 2.5}),
 }
 BENCHES = ('ceil', 'check', 'sample', 'train', 'grpo', 'passk')   # grpo before passk: the longest last
 
@@ -153,10 +153,35 @@ def decode_floor(model, B, P, T, elem_bytes, bandwidth, peak_flops):
 
 
 # ---------------------------------------------------------------- benchmarks
+def cpu_ceilings(cfg, dev, args):
+    """This machine's ceilings with the benchmark's threads, measured in this run: memory bandwidth (a 256 MiB fp32 copy) and
+    the fp32 matmul rate at the shapes the micro models run (a decode step: 64 rows; training: 4,096 rows; D = 96 -> 512, the
+    gate/up projection) and at 1024^3. The sampling and GRPO rows' floors are their FLOPs at these rates."""
+    n = 1 << 26
+    x = torch.randn(n); y = torch.empty_like(x)
+    t = measure(lambda: y.copy_(x), dev, 2, 5)   # noqa: F821 (deleted after the timing)
+    args.measured_bandwidth = 2 * n * 4 / t[0]
+    rows = [timed_row('ceil', 'copy bandwidth', f'{2 * n * 4 / 2**30:.2f} GiB moved', t, 2 * n * 4, 'B/s', notes='fp32 copy, read + write')]
+    for name, (m, k, nn) in (('fp32 matmul, decode shape', (64, 96, 512)), ('fp32 matmul, training shape', (4096, 96, 512)),
+                             ('fp32 matmul, 1024^3', (1024, 1024, 1024))):
+        a, b = torch.randn(m, k), torch.randn(k, nn)
+        reps = max(1, int(2e8 // (2 * m * k * nn)))                      # enough products to time reliably
+        t2 = measure(lambda: [a @ b for _ in range(reps)], dev, 2, 5)   # noqa: F821 (deleted after the timing)
+        rate = 2 * m * k * nn * reps / t2[0]
+        setattr(args, {'fp32 matmul, decode shape': 'cpu_decode_flops', 'fp32 matmul, training shape': 'cpu_train_flops'}.get(name, 'cpu_peak_flops'), rate)
+        rows.append(timed_row('ceil', name, f'{m}x{k} @ {k}x{nn}', t2, 2 * m * k * nn * reps, 'FLOP/s', notes=f'{rate / 1e9:.1f} GFLOP/s'))
+    del x, y
+    return rows
+
+def cpu_floor(model, tokens:int, train_tokens:int, args)->float|None:
+    "Seconds the FLOPs of `tokens` forward tokens (sampling) and `train_tokens` trained tokens (forward + backward: 3x) take at the measured CPU rates."
+    if not getattr(args, 'cpu_decode_flops', None): return None
+    N = sum(p.numel() for p in model.parameters())
+    return 2 * N * tokens / args.cpu_decode_flops + 6 * N * train_tokens / args.cpu_train_flops
+
 def bench_ceil(cfg, dev, dtype, args):
-    "The two ceilings measured on this device: a large device-to-device copy (bytes read + written) and a large bf16 matmul."
-    if dev.type != 'cuda':
-        return [row('ceil', name, '', 'skipped: ceilings are measured on a GPU') for name in ('copy bandwidth', 'bf16 matmul')]
+    "The ceilings measured on this device: a large copy (bytes read + written) and matmul rates (bf16 on a GPU, fp32 at the model's shapes on a CPU)."
+    if dev.type != 'cuda': return cpu_ceilings(cfg, dev, args)
     n = 1 << (29 if args.size == 'full' else 22)                              # bf16 elements: 1 GiB at full size
     x = torch.randn(n, device=dev, dtype=torch.bfloat16); y = torch.empty_like(x)
     t = measure(lambda: y.copy_(x), dev, 3, 10)   # noqa: F821 (deleted after the timing)
@@ -287,7 +312,7 @@ def bench_sample(cfg, dev, dtype, args):
                 t = measure(fn, dev, cfg['warmup'], cfg['repeats'], prompts)
                 gpu = dev.type == 'cuda'   # the floor's bandwidth and peak are GPU parameters
                 note = f'{step_bytes / 1e6:.1f} MB/step at mean context' + ('' if gpu else '; floor n/a on CPU')
-                if getattr(args, 'measured_bandwidth', None):
+                if getattr(args, 'measured_flops', None):
                     mfloor, _ = decode_floor(model, B, P, T, elem, args.measured_bandwidth, args.measured_flops)
                     note += f'; {mfloor / t[0]:.1%} of the floor at the measured ceilings'
                 rows.append(timed_row('sample', name, size, t, B * T, 'tok/s', floor_s=floor if gpu else None,
@@ -331,9 +356,12 @@ def sample_bases(cfg, dev, args):
             ours = lambda fn: (lambda x: fn(model, tok, x['ids'], n=n, max_new_tokens=T, temperature=1.0, seed=x['seed']).lengths.float())   # noqa: F821 (deleted after the timing)
             fns = {'hf_generate': hf, 'reference': ours(sample_reference), 'engine': ours(sample_engine)}
             res = measure_interleaved(fns, cfg['warmup'], cfg['repeats'], setup)
+            plen = statistics.mean(len(p.prompt) + 1 for p in sets[0])
             for v, (ts, lens) in res.items():
                 L = torch.cat(lens)
+                floor = cpu_floor(model, int(B * (plen + float(L.mean()))), 0, args)   # prompt + completion tokens through the model once
                 rows.append(timed_row('sample', v, size, spread(ts), B, 'completions/s', base=name, batch=B, mean_length=float(L.mean()),
+                                      floor_s=floor, floor_frac=floor / statistics.median(ts) if floor else None,
                                       notes=f'mean completion {float(L.mean()):.1f} tokens (incl. EOS), {float((L < T).float().mean()):.0%} ended before T'))
             peer_ratios(rows, 'sample', 'hf_generate', 'size')
             tgt = cfg['targets']['sample'].get(B)
@@ -517,7 +545,18 @@ def grpo_bases(cfg, dev, args):
                    notes=f"sampler={get_sampler('auto', dev).__name__}, forward=engine; median of {len(ts)} steps after a warm-up step; "
                          f'sampling {statistics.median(st):.3f} s of it; mean completion {statistics.mean(L):.1f} tokens, '
                          f"accuracy {statistics.mean(df['accuracy'].to_list()):.2f}")
+        plen = statistics.mean(len(p.prompt) + 1 for p in task.sample(64, 'train', seed=0))
+        tok_step = int(P * G * (plen + statistics.mean(L)))
+        floor = cpu_floor(model, tok_step, tok_step, args)          # sample every token once, then forward + backward over every row
+        if floor: ours.update(floor_s=floor, floor_frac=floor / ours['median_s'])
         rows.append(ours)
+        # the same run with the former default of 64 rows per forward/backward pass (auto is 16 on a CPU)
+        m64 = load_base(name, dev)[0]
+        d64 = grpo_train(m64, tok, dataclasses.replace(gc, micro_batch=64), run_dir=None, device=dev, progress=False)
+        t64 = grpo_steps_of(d64)
+        rows.append(row('grpo', 'grpo_train (auto, micro_batch=64)', size, median_s=statistics.median(t64), min_s=min(t64), max_s=max(t64),
+                        rate=P * G / statistics.median(t64), unit='completions/s', base=name,
+                        notes=f'as above with 64 rows per forward/backward pass; sampling {statistics.median(grpo_steps_of(d64, col="sample_time_s")):.3f} s'))
         problems = task.sample(P * steps * 2, 'train', seed=0)
         peer = trl_row(lambda: load_base(name, dev)[0], peer_tok, problems, P, G, T, steps, lr, dev, args, size, base=name)
         rows.append(peer)
@@ -663,14 +702,16 @@ def summary(rows)->list:
         p = next((q for q in rows if q['bench'] == r['bench'] and q['size'] == r['size'] and q['variant'] == pv), None)
         if p is None: continue
         out.append(dict(bench=r['bench'], size=r['size'], ours=r['variant'], ours_s=r['median_s'], peer=pv,
-                        peer_s=p['median_s'], peer_status=p['status'], ratio=r.get('vs_peer'), target=r.get('target'), met=r.get('met')))
+                        peer_s=p['median_s'], peer_status=p['status'], ratio=r.get('vs_peer'), target=r.get('target'), met=r.get('met'),
+                        floor_s=r.get('floor_s'), floor_frac=r.get('floor_frac')))
     return out
 
 def summary_table(summ)->str:
-    cols = ['bench', 'workload', 'ours', 'ours median', 'peer', 'peer median', 'ratio', 'target', 'met?']
+    cols = ['bench', 'workload', 'ours', 'ours median', 'peer', 'peer median', 'ratio', 'target', 'met?', 'floor', 'ours of floor']
     lines = [[s['bench'], s['size'], s['ours'], _fmt(s['ours_s'], 's'), s['peer'],
               _fmt(s['peer_s'], 's') if s['peer_s'] else s['peer_status'], f"{s['ratio']:.2f}x" if s['ratio'] else '',
-              f"≥ {s['target']:g}x" if s['target'] else '', {True: 'yes', False: 'NO', None: ''}[s['met']]] for s in summ]
+              f"≥ {s['target']:g}x" if s['target'] else '', {True: 'yes', False: 'NO', None: ''}[s['met']],
+              _fmt(s.get('floor_s'), 's') if s.get('floor_s') else '', f"{s['floor_frac']:.0%}" if s.get('floor_frac') else ''] for s in summ]
     return '\n'.join(['Against the peers (ratio = peer median / ours; higher is faster):'] + _grid(cols, lines))
 
 def parts_table(rows)->str:

@@ -58,7 +58,9 @@ class GRPOConfig(Config):
     # auto (static cache + CUDA graph on CUDA, the engine on CPU), reference, static or engine
     sampler: Literal['auto', 'reference', 'static', 'engine'] = 'auto'
     forward: Literal['auto', 'reference'] = 'auto'   # training forward: auto (the engine on CPU where it runs the model) or reference (the 🤗 forward)
-    micro_batch: int = 64                # rows per forward/backward pass (rows of similar length together; 0: a whole mini-batch at once)
+    # rows per forward/backward pass, rows of similar length together: -1 auto (16 on a CPU, where short passes measured fastest; 64 on CUDA),
+    # 0 a whole mini-batch at once
+    micro_batch: int = -1
     seed: int = 0                        # problems, sampling and mini-batch order
     bf16: bool = False                   # bf16 autocast of the training forward on CUDA
     weights_dtype: Literal['fp32', 'bf16'] = 'fp32'   # fp32, or bf16 (train the weights themselves in bf16)
@@ -73,8 +75,9 @@ def __post_init__(self:GRPOConfig):
     for k in ('steps', 'prompts_per_step', 'max_new_tokens', 'opt_steps_per_rollout', 'eval_problems', 'eval_samples'):
         if getattr(self, k) < 1: raise ConfigError(f"{k} must be >= 1, got {getattr(self, k)}")
     for k in ('lr', 'weight_decay', 'adv_eps', 'eps_low', 'eps_high', 'beta_kl', 'hicra_alpha', 'pool_size', 'eval_every',
-              'checkpoint_every', 'micro_batch', 'eval_temperature', 'pg_coef'):
+              'checkpoint_every', 'eval_temperature', 'pg_coef'):
         if getattr(self, k) < 0: raise ConfigError(f"{k} must be >= 0, got {getattr(self, k)}")
+    if self.micro_batch < -1: raise ConfigError(f"micro_batch must be -1 (auto), 0 (whole mini-batch) or a row count, got {self.micro_batch}")
     if self.group_size < 2: raise ConfigError(f"group_size must be >= 2 (advantages are relative to the group), got {self.group_size}")
     if not self.temperature > 0: raise ConfigError(f"temperature must be > 0 for RL (a group needs different completions), got {self.temperature}")
     if not 0 < self.top_p <= 1: raise ConfigError(f"top_p must be in (0, 1], got {self.top_p}")
@@ -90,6 +93,15 @@ def __post_init__(self:GRPOConfig):
 
 # %% ../../nbs/api/rl/01_grpo.ipynb #ef88957c
 RESUMABLE_CHANGES = ('steps', 'eval_every', 'eval_problems', 'eval_samples', 'eval_temperature', 'checkpoint_every', 'sampler', 'forward', 'micro_batch')
+
+# %% ../../nbs/api/rl/01_grpo.ipynb #e37cc209
+@patch
+def micro_rows(self:GRPOConfig,
+               device, # where the update runs ('cpu', 'cuda', a torch.device)
+              )->int:
+    "Rows per forward/backward pass: `micro_batch`, or for -1 (auto) 16 on a CPU and 64 elsewhere."
+    if self.micro_batch != -1: return self.micro_batch
+    return 16 if torch.device(device).type == 'cpu' else 64
 
 # %% ../../nbs/api/rl/01_grpo.ipynb #1ebe44bb
 def group_advantages(rewards:torch.Tensor, # [prompts, group] rewards

@@ -129,7 +129,7 @@ def rollout_logprobs(model, # the model that scores (the policy before the updat
     "[N, T] log-probs of every rollout token under `model` (the old policy, or the reference), in micro-batches."
     dev, s = next(model.parameters()).device, roll.samples
     out = torch.zeros(s.tokens.shape, device=dev)
-    for mb in micro_batches(torch.arange(len(s)), s.lengths, cfg.micro_batch):
+    for mb in micro_batches(torch.arange(len(s)), s.lengths, cfg.micro_rows(next(model.parameters()).device)):
         T = int(s.lengths[mb].max())
         out[mb.to(dev), :T] = _score_rows(score, model, roll, mb, T, cfg, tok, dev, False)[0].float()
     return out
@@ -160,7 +160,7 @@ def policy_update(model, # the policy, updated in place
         rows = (groups[:, None] * G + torch.arange(G)[None]).reshape(-1)      # the G completions of each prompt in the mini-batch
         n_rows, n_tok = len(rows), float(s.mask[rows].sum())                  # the aggregation's normalisers: the whole mini-batch
         opt.zero_grad(set_to_none=True); total = 0.0
-        for mb in micro_batches(rows, s.lengths, cfg.micro_batch):
+        for mb in micro_batches(rows, s.lengths, cfg.micro_rows(dev)):
             T, r = int(s.lengths[mb].max()), mb.to(dev)
             lp, ent = _score_rows(score, model, roll, mb, T, cfg, tok, dev, True)
             lp, ent, m = lp.float(), ent.float(), mask[r, :T]

@@ -79,8 +79,9 @@ def batch_layout(cfg:GRPOConfig, # the run's settings (rollout size, optimizer s
                           f"cannot be split evenly over {world} processes")
     per = rows // world
     accum = 1
-    if cfg.micro_batch:
-        accum = next(a for a in range(1, per + 1) if per % a == 0 and per // a <= cfg.micro_batch)
+    mb = 64 if cfg.micro_batch == -1 else cfg.micro_batch       # auto: TRL's passes of up to 64 rows, as before the CPU default changed
+    if mb:
+        accum = next(a for a in range(1, per + 1) if per % a == 0 and per // a <= mb)
     return dict(per_device_train_batch_size=per // accum, gradient_accumulation_steps=accum,
                 steps_per_generation=cfg.opt_steps_per_rollout * accum)
 
