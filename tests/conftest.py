@@ -85,7 +85,8 @@ def chrome(*extra:str, # more Chromium flags (e.g. '--allow-file-access-from-fil
 # one worker idling while the other finishes a long one (measured: the last 110 s of the run used 1.3 of 2 cores).
 SLOW = {'test_docs_site.py::test_docs_site_in_browser': 176, 'test_wheel.py::': 85, 'test_jupyterlab.py::': 66,
         'test_study_e2e.py::test_smoke_study': 68, 'test_cli.py::test_pretrain_rl_eval_chain': 56, 'test_trl.py::': 50,
-        'test_bad_input.py::test_kill_9': 43, 'test_byo.py::': 20, 'test_rlag.py::test_cli_smoke': 11, 'test_rlp.py::': 10}
+        'test_bad_input.py::test_kill_9': 43, 'test_study_e2e.py::test_null_study': 20, 'test_byo.py::': 20,
+        'test_rlag.py::test_cli_smoke': 11, 'test_rlp.py::': 10}
 
 def _weight(nodeid:str)->float:
     return max([s for k, s in SLOW.items() if nodeid.split('/')[-1].startswith(k)], default=0)

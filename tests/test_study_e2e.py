@@ -23,7 +23,13 @@ def test_smoke_study(cli, smoke_run, tmp_path):
     for _, g in cur.group_by('dose', 'model'):
         v = g.sort('k')['pass_at_k'].to_list(); assert all(b >= a - 1e-12 for a, b in zip(v, v[1:]))
     v = pl.read_parquet(out / 'verdicts.parquet')
-    assert set(v['verdict']) <= {'reproduced', 'not reproduced', 'inconclusive'} and v.height >= 6
+    assert set(v['verdict']) <= {'reproduced', 'not reproduced', 'inconclusive', 'not testable here'} and v.height >= 6
+    assert (v['verdict'] == 'not testable here').eq(v['note'] != '').all()          # every untestable row says why, and only those
+    w = pl.read_parquet(out / 'weights.parquet')
+    assert sorted(set(w['arm'])) == ['distill', 'distill_rl', 'rl'] and w.filter(pl.col('arm') == 'distill')['changed'].all()
+    g = pl.read_parquet(out / 'grpo_metrics.parquet').filter(pl.col('arm') == 'rl').group_by('dose').agg((pl.col('grad_norm') > 0).any().alias('moved'))
+    rl = w.filter(pl.col('arm') == 'rl').join(g, on='dose')
+    assert (rl['changed'] == rl['moved']).all()     # RL's weights changed exactly where some step had a gradient (a group with reward variance)
     html = (out / 'report.html').read_text()
     assert 'What this run shows' in html and 'Verdicts' in html and '<script src' not in html and 'http' not in html
     assert 'One-shot RL' in html and 'Spurious rewards' in html
@@ -33,6 +39,17 @@ def test_smoke_study(cli, smoke_run, tmp_path):
     assert not list(out.parent.glob('.run.tmp*'))
     code, _, err = cli('study', '--preset', 'smoke', '--out', out, '--quiet')
     assert code == 2 and 'already exists' in err
+
+def test_null_study_reproduces_nothing(cli, tmp_path):
+    "The negative control: with every learning rate 0 no weight moves, so no finding may come out reproduced -- every one is not testable."
+    out = tmp_path / 'run'
+    code, _, err = cli('study', '--preset', 'null', '--out', out, '--quiet', '--device', 'cpu', '--workers', '1')
+    assert code == 0, err
+    w = pl.read_parquet(out / 'weights.parquet')
+    assert w.height == 6 and not w['changed'].any() and (w['max_abs_change'] == 0).all()
+    v = pl.read_parquet(out / 'verdicts.parquet')
+    assert v.height >= 10 and set(v['verdict']) == {'not testable here'}, v.select('finding', 'verdict')
+    assert 'No arm changed its base' in (out / 'report.html').read_text()
 
 @pytest.mark.parametrize('preset', ['default', 'full'])
 def test_shipped_bases_match_their_study(preset):

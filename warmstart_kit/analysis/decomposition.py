@@ -12,7 +12,8 @@ from .stats import t_interval
 
 # %% auto #0
 __all__ = ['behaviour_table', 'decompose', 'decomposition_frame', 'decomposition_over_steps', 'paired_delta', 'verdict',
-           'sampling_efficiency_gap', 'ceiling_fit', 'perplexity_table', 'phase_class', 'phase_diagram', 'ceiling_runs']
+           'sampling_efficiency_gap', 'ceiling_fit', 'ceiling_out_of_sample', 'reweighted_onto_correct',
+           'perplexity_table', 'phase_class', 'phase_diagram', 'ceiling_runs']
 
 # %% ../../nbs/api/analysis/02_decomposition.ipynb #b3dcfb4f
 def behaviour_table(samples:pl.DataFrame, # graded samples: columns strategy, correct and the `by` columns
@@ -34,10 +35,13 @@ def decompose(before:pl.DataFrame, # behaviour table (strategy, share, accuracy)
     b = {r['strategy']: (r['share'], r['accuracy']) for r in before.iter_rows(named=True)}
     a = {r['strategy']: (r['share'], r['accuracy']) for r in after.iter_rows(named=True)}
     acc0, acc1 = sum(s * x for s, x in b.values()), sum(s * x for s, x in a.values())
-    sel = sum((a.get(k, (0.0, 0.0))[0] - s) * x for k, (s, x) in b.items())
-    ref = sum(a[k][0] * (a[k][1] - x) for k, (s, x) in b.items() if k in a)
+    shared = [k for k in b if k in a]
+    sel = sum((a[k][0] - b[k][0]) * (b[k][1] + a[k][1]) / 2 for k in shared) - sum(s * x for k, (s, x) in b.items() if k not in a)   # dropped: -s a
+    ref = sum((b[k][0] + a[k][0]) / 2 * (a[k][1] - b[k][1]) for k in shared)
+    inter = sum((a[k][0] - b[k][0]) * (a[k][1] - b[k][1]) for k in shared)
     new = sum(s * x for k, (s, x) in a.items() if k not in b)
-    return {'acc_before': acc0, 'acc_after': acc1, 'delta': acc1 - acc0, 'selection': sel, 'refinement': ref, 'new_behaviour': new}
+    return {'acc_before': acc0, 'acc_after': acc1, 'delta': acc1 - acc0, 'selection': sel, 'refinement': ref, 'new_behaviour': new,
+            'interaction': inter}
 
 # %% ../../nbs/api/analysis/02_decomposition.ipynb #37071895
 def decomposition_frame(samples:pl.DataFrame, # graded samples of several models: columns strategy, correct, `model` and `by`
@@ -90,7 +94,7 @@ def paired_delta(a:pl.DataFrame, # per-problem counts (problem_id, n, c) of mode
     rng = np.random.default_rng(seed)
     boot = d[rng.integers(0, len(d), (n_boot, len(d)))].mean(1)
     lo, hi = np.quantile(boot, [(1 - ci) / 2, (1 + ci) / 2])
-    return {'k': k, 'delta': float(d.mean()), 'lo': float(lo), 'hi': float(hi), 'problems': int(len(d))}
+    return {'k': k, 'delta': float(d.mean()), 'lo': max(-1.0, float(lo)), 'hi': min(1.0, float(hi)), 'problems': int(len(d))}
 
 # %% ../../nbs/api/analysis/02_decomposition.ipynb #3fc1d6b9
 def verdict(lo:float, # lower end of the interval of the effect
@@ -123,6 +127,30 @@ def ceiling_fit(runs:pl.DataFrame, # one row per run: rl_pass@1 and base pass@k 
         out.append({'k': k, 'mae': float(np.abs(x - y).mean()), 'mean_error': float((x - y).mean()), 'pearson_r': r, 'runs': len(x)})
     return pl.DataFrame(out)
 
+# %% ../../nbs/api/analysis/02_decomposition.ipynb #6aaebea9
+def ceiling_out_of_sample(runs:pl.DataFrame, # `ceiling_runs`: seed, rl_pass@1 and base_pass@{k} columns
+                         )->pl.DataFrame|None:
+    "Per held-out seed: the k chosen on the other seeds, the ceiling predictor's and the trivial predictor's mean absolute error (None: fewer than 2 seeds)."
+    ks = sorted(int(c.split('@')[1]) for c in runs.columns if c.startswith('base_pass@') and c.split('@')[1].isdigit())
+    kmax = max(ks)
+    r = runs.filter(pl.col(f'base_pass@{kmax}') > 0)                  # zero by construction: no reward, no movement
+    seeds = r['seed'].unique().sort().to_list()
+    if len(seeds) < 2: return None
+    out = []
+    for s in seeds:
+        train, test = r.filter(pl.col('seed') != s), r.filter(pl.col('seed') == s)
+        k = int(ceiling_fit(train).sort('mae')['k'][0])                # chosen without the held-out seed
+        y = test['rl_pass@1'].to_numpy()
+        out.append({'held_out_seed': s, 'k': k, 'runs': test.height, 'mae_ceiling': float(np.abs(test[f'base_pass@{k}'].to_numpy() - y).mean()),
+                    'mae_trivial': float(np.abs(test['base_pass@1'].to_numpy() - y).mean())})
+    return pl.DataFrame(out)
+
+# %% ../../nbs/api/analysis/02_decomposition.ipynb #afd045af
+def reweighted_onto_correct(per_problem:pl.DataFrame, # per-problem counts (n, c, ...) of the base model
+                           )->pl.DataFrame:
+    "The same rows with c = n wherever c >= 1: the base re-weighted onto its correct samples (a positive control of sharpening)."
+    return per_problem.with_columns(pl.when(pl.col('c') > 0).then(pl.col('n')).otherwise(0).cast(per_problem.schema['c']).alias('c'))
+
 # %% ../../nbs/api/analysis/02_decomposition.ipynb #85e6af81
 def perplexity_table(ppl:pl.DataFrame, # columns scorer (whose probabilities), sampler (whose samples), ppl
                     )->pl.DataFrame:
@@ -141,6 +169,7 @@ def phase_class(d1_lo, # lower end of the interval of Δpass@1
     if dk_lo > 0: return 'expands'
     if d1_lo > 0: return 'sharpens'
     if d1_hi < 0: return 'hurts'
+    if dk_hi < 0: return 'narrows'
     return 'nothing'
 
 # %% ../../nbs/api/analysis/02_decomposition.ipynb #db137c38
@@ -150,7 +179,7 @@ def phase_diagram(deltas:pl.DataFrame, # one row per run: dose, difficulty, seed
     rows = []
     for (dose, diff), g in deltas.group_by('dose', 'difficulty', maintain_order=True):
         d1, dk = g['d1'].to_numpy(), g['dk'].to_numpy()
-        if len(g) >= 2: (l1, h1), (lk, hk) = t_interval(d1), t_interval(dk)
+        if len(g) >= 2: (l1, h1), (lk, hk) = t_interval(d1, bounds=(-1, 1)), t_interval(dk, bounds=(-1, 1))
         else: l1, h1, lk, hk = g['d1_lo'][0], g['d1_hi'][0], g['dk_lo'][0], g['dk_hi'][0]
         rows.append({'dose': dose, 'difficulty': diff, 'seeds': len(g), 'd_pass1': float(d1.mean()), 'd_pass1_lo': l1, 'd_pass1_hi': h1,
                      'd_passkmax': float(dk.mean()), 'd_passkmax_lo': lk, 'd_passkmax_hi': hk, 'effect': phase_class(l1, h1, lk, hk)})

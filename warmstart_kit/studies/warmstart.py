@@ -29,19 +29,24 @@ from ..rl.oneshot import choose_one_shot, one_shot_rl, one_shot_chart, ONE_SHOT_
 from ..rl.spurious import reward_study, clip_comparison, spurious_chart
 from ..analysis.passk import bootstrap_pass_at_k, crossover_k, solvable_coverage, accuracy_histogram, default_ks, pass_at_k_curve
 from ..analysis.decomposition import (behaviour_table, decomposition_frame, decomposition_over_steps, sampling_efficiency_gap, ceiling_fit,
-                                                  perplexity_table, paired_delta, verdict, phase_diagram)
+                                                  perplexity_table, paired_delta, phase_diagram)
 from ..views.charts import passk_chart, histogram_chart
 from ..views import report as R
 from ..views.charts import ceiling_chart
 from ..analysis.decomposition import ceiling_runs
 from ..views.charts import dose_labels
 from ..views.charts import phase_diagram_chart
-from ..analysis.stats import t_interval, binomial_interval
+from ..analysis.stats import t_interval, wilson_interval, difference_interval, paired_bootstrap
+from ..analysis.passk import pass_at_k
+from ..analysis.decomposition import ceiling_out_of_sample
+from ..analysis.verdicts import Rule, verdict_row, rules_table
+import numpy as np
 
 # %% auto #0
-__all__ = ['STUDY_PRESETS', 'SECTION_KEYS', 'ARMS', 'WARMSTART_STUDY', 'StudyConfig', 'shipped_base_dir', 'base_source',
-           'matched_temperature', 'arm_job', 'base_job', 'one_shot_job', 'spurious_job', 'get_bases', 'prepare_study',
-           'study_jobs', 'run_study', 'run_summary', 'verdicts', 'study_charts', 'corpus_table', 'headline',
+__all__ = ['STUDY_PRESETS', 'SECTION_KEYS', 'ARMS', 'CEILING', 'WARMSTART_RULES', 'WARMSTART_STUDY', 'StudyConfig',
+           'shipped_base_dir', 'base_source', 'matched_temperature', 'weight_change', 'arm_job', 'base_job',
+           'one_shot_job', 'spurious_job', 'get_bases', 'prepare_study', 'study_jobs', 'run_study', 'run_summary',
+           'arm_delta', 'weights_changed', 'rl_dose_verdicts', 'verdicts', 'study_charts', 'corpus_table', 'headline',
            'sampling_table', 'findings_text', 'study_tables', 'study_report', 'study_body', 'section_html']
 
 # %% ../../nbs/api/studies/01_warmstart.ipynb #03dc1897
@@ -71,6 +76,9 @@ STUDY_PRESETS = {
                 arms=('rl', 'distill', 'distill_rl'), n_eval=256, n_samples=256, samplings=((0.6, 0.95), (1.0, 0.95), (1.2, 0.95), (1.0, 1.0)), n_boot=1000,
                         device='cuda'),
 }
+# the negative control: the smoke study with every learning rate 0, so RL, distillation and the sections cannot change a weight
+STUDY_PRESETS['null'] = {**copy.deepcopy(STUDY_PRESETS['smoke']), 'grpo': {**STUDY_PRESETS['smoke']['grpo'], 'lr': 0.0}, 'distill': {'lr': 0.0},
+                         'one_shot': {**STUDY_PRESETS['smoke']['one_shot'], 'lr': 0.0}, 'spurious': {**STUDY_PRESETS['smoke']['spurious'], 'lr': 0.0}}
 
 # %% ../../nbs/api/studies/01_warmstart.ipynb #647f9872
 SECTION_KEYS = {'one_shot': {'dose': 0.15, 'seed': 0, 'selector': 'variance', 'pool_size': 16, 'pool_epochs': 2},
@@ -284,6 +292,14 @@ def _evaluate_arm(c, name, model, tok, problems, budget, seed, out):
         if main is None: main = g; out['samples'].append(g.frame.with_columns(pl.lit(name).alias('model')))
     return main
 
+# %% ../../nbs/api/studies/01_warmstart.ipynb #4b0b816b
+def weight_change(before:torch.nn.Module, # the model the arm started from
+                  after:torch.nn.Module # the arm's model
+                 )->pl.DataFrame:
+    "One row: whether any parameter differs, and the largest absolute change of any parameter."
+    mx = max(float((a.detach() - b.detach()).abs().max()) for a, b in zip(after.parameters(), before.parameters()))
+    return pl.DataFrame({'changed': [mx > 0], 'max_abs_change': [mx]})
+
 # %% ../../nbs/api/studies/01_warmstart.ipynb #08f8d178
 def arm_job(cfg:dict, # the StudyConfig as a dict (asdict), so the job pickles to a worker
             dose:float, # the base's dose of the correct procedure (tags the rows)
@@ -295,7 +311,7 @@ def arm_job(cfg:dict, # the StudyConfig as a dict (asdict), so the job pickles t
     "Base, RL, distillation and RL-after-distillation from one base on one difficulty: plain frames for the study."
     c = StudyConfig.from_dict(cfg); dev = resolve_device(c.device)
     problems, budget = load_eval_set(c.task, difficulty, n=c.n_eval), c.budget(difficulty)
-    out = {k: [] for k in ('samples', 'per_problem', 'behaviours', 'metrics', 'distill', 'perplexity')}
+    out = {k: [] for k in ('samples', 'per_problem', 'behaviours', 'metrics', 'distill', 'perplexity', 'weights')}
     out['entropy_match'] = None
     base_m, tok, _ = load_checkpoint(base, device=dev)
     g_base = _evaluate_arm(c, 'base', base_m, tok, problems, budget, seed, out)
@@ -312,6 +328,7 @@ def arm_job(cfg:dict, # the StudyConfig as a dict (asdict), so the job pickles t
             m2 = copy.deepcopy(m)
             met = grpo_train(m2, tok, c.grpo_config(difficulty, seed), run_dir=Path(run_dir) / 'distill_rl', device=dev, progress=False)
             out['metrics'].append(met.with_columns(pl.lit('distill_rl').alias('arm'))); models['distill_rl'] = m2
+    out['weights'] += [weight_change(base_m, m).with_columns(pl.lit(name).alias('arm')) for name, m in models.items()]
     graded = {name: _evaluate_arm(c, name, m, tok, problems, budget, seed, out) for name, m in models.items()}
     if 'rl' in graded:                                                     # the perplexity check and the entropy-matched comparison
         rl = models['rl']
@@ -470,78 +487,173 @@ def run_summary(cfg:StudyConfig, # the study (arms, main sampling, n_samples, n_
             rows.append(r)
     return pl.DataFrame(rows, infer_schema_length=None)
 
-# %% ../../nbs/api/studies/01_warmstart.ipynb #81a462b0
-def _pooled(rows:pl.DataFrame, col:str)->tuple:
-    "(mean, lo, hi) of `col` over runs: the run's own interval for one run, a t-interval over runs otherwise."
-    x = rows[col].drop_nulls().to_numpy()
-    if len(x) == 0: return float('nan'), float('nan'), float('nan')
-    if len(x) == 1: return float(x[0]), float(rows[f'{col}_lo'][0]), float(rows[f'{col}_hi'][0])
-    lo, hi = t_interval(x)
-    return float(x.mean()), lo, hi
+# %% ../../nbs/api/studies/01_warmstart.ipynb #591897b2
+CEILING = 0.95   # a base at or above this pass@k_max leaves no room for "expansion" to be measured
 
-# %% ../../nbs/api/studies/01_warmstart.ipynb #2ee7a842
-def _section_verdicts(sections:dict, row):
-    "The one-shot and spurious-reward sections' verdict rows, added with `row(finding, source, tested, number, lo, hi, verdict)`."
+WARMSTART_RULES = {
+    'sharpens': Rule('RL raises pass@1 (sharpening)', 'Yue et al. 2025', 'Δpass@1, RL − base, per dose (hierarchical paired bootstrap)',
+                     'greater', 0.0, 'RL changed the weights, and the base is below pass@1 = 0.99'),
+    'no_expansion': Rule('RL does not raise pass@k_max (no expansion)', 'Yue et al. 2025',
+                         'Δpass@k_max, RL − base, per dose (hierarchical paired bootstrap)', 'at most', 0.02,
+                         f'RL raised pass@1 (its interval above 0) and the base is below pass@k_max = {CEILING}'),
+    'crossover': Rule('the base model overtakes RL at large k', 'Yue et al. 2025',
+                      'share of seeds in which base pass@k > RL pass@k at some k <= k_max (Wilson interval over seeds)', 'greater', 0.5,
+                      f'RL raised pass@1 and the base is below pass@k_max = {CEILING} (at the ceiling both tie)'),
+    'subset': Rule("RL's solvable problems are (nearly) a subset of the base model's", 'Yue et al. 2025',
+                   "share of the problems RL solves that the base also solves at k_max (t-interval over seeds; one seed: Wilson)", 'greater', 0.9,
+                   f'RL changed the weights, solves at least one problem, and the base solves under {CEILING:.0%} of them'),
+    'perplexity': Rule("RL's outputs are already likely under the base model", 'Yue et al. 2025',
+                       'median PPL_base(Y_RL) / median PPL_base(Y_base) (bootstrap over completions)', 'at most', 1.0, 'RL changed the weights'),
+    'distill_expands': Rule('distillation raises pass@k_max (expands the boundary)', 'Yue et al. 2025',
+                            'Δpass@k_max, distillation − base, per dose (hierarchical paired bootstrap)', 'greater', 0.0,
+                            f'distillation changed the weights and the base is below pass@k_max = {CEILING}'),
+    'ceiling_law': Rule("the base's pass@k predicts RL's pass@1 better than the base's pass@1 does (the ceiling law)", 'this toolkit',
+                        'MAE(trivial) − MAE(ceiling), leave one seed out, k chosen on the other seeds (t-interval over folds)', 'greater', 0.0,
+                        'at least two seeds of RL runs whose base solves something at k_max'),
+    'one_shot': Rule('one training example raises held-out accuracy', 'Wang et al. 2025 (one-shot RLVR)',
+                     'held-out accuracy after one-shot RL − the base\'s (Newcombe interval)', 'greater', 0.0, 'the section trains (learning rate > 0)'),
+    'random_reward': Rule('a random reward raises accuracy when the base has a latent accurate behaviour', 'Shao et al. 2025 (spurious rewards)',
+                          'held-out accuracy at the last step − at the first (Newcombe interval)', 'greater', 0.0, 'the section trains (learning rate > 0)'),
+}
+
+# %% ../../nbs/api/studies/01_warmstart.ipynb #ef596f7f
+def _pp_main(cfg:StudyConfig, frames:dict, difficulty:str, dose:float, model:str)->pl.DataFrame:
+    T0, P0 = cfg.samplings[0]
+    f = frames['per_problem']
+    return f.filter((pl.col('difficulty') == difficulty) & (pl.col('dose') == dose) & (pl.col('model') == model)
+                    & (pl.col('temperature') == float(T0)) & (pl.col('top_p') == float(P0)))
+
+def arm_delta(cfg:StudyConfig, # the study (main sampling, n_boot)
+              frames:dict, # the study's frames (per_problem)
+              difficulty:str, # the RL problems' preset
+              dose:float, # the base's dose
+              arm:str, # the arm compared with the base
+              k:int, # the k of pass@k
+             )->dict:
+    "Δpass@k of `arm` against its base over every seed and problem (`paired_bootstrap`); plus the base's mean pass@k."
+    a, b = _pp_main(cfg, frames, difficulty, dose, 'base'), _pp_main(cfg, frames, difficulty, dose, arm)
+    j = a.select('seed', 'problem_id', 'n', 'c').join(b.select('seed', 'problem_id', pl.col('n').alias('nb'), pl.col('c').alias('cb')),
+                                                      on=['seed', 'problem_id'])
+    if j.height == 0: return {'delta': float('nan'), 'lo': float('nan'), 'hi': float('nan'), 'seeds': 0, 'problems': 0, 'base': float('nan')}
+    pa, pb = pass_at_k(j['n'].to_numpy(), j['c'].to_numpy(), k), pass_at_k(j['nb'].to_numpy(), j['cb'].to_numpy(), k)
+    return {**paired_bootstrap(j['seed'].to_numpy(), pa, pb, cfg.n_boot), 'base': float(pa.mean())}
+
+def weights_changed(frames:dict, # the study's frames (weights: dose, seed, difficulty, arm, changed)
+                    arm:str, # the arm
+                    **where # dose=..., difficulty=... to select rows
+                   )->bool:
+    "Whether `arm` changed its base's weights in every selected run (False when no run is selected)."
+    w = frames.get('weights')
+    if w is None: return False
+    for k, v in where.items(): w = w.filter(pl.col(k) == v)
+    w = w.filter(pl.col('arm') == arm)
+    return w.height > 0 and bool(w['changed'].all())
+
+# %% ../../nbs/api/studies/01_warmstart.ipynb #ac9cf2ac
+def _crossover_share(cfg, frames, ind, dose)->tuple:
+    "(share, lo, hi, seeds) of the seeds whose base strictly overtakes RL at some k <= k_max, with a Wilson interval."
+    seeds = sorted(set(_pp_main(cfg, frames, ind, dose, 'rl')['seed'].to_list()))
+    ks, hits = default_ks(cfg.n_samples), 0
+    for s in seeds:
+        bc = pass_at_k_curve(_pp_main(cfg, frames, ind, dose, 'base').filter(pl.col('seed') == s), ks=ks)
+        rc = pass_at_k_curve(_pp_main(cfg, frames, ind, dose, 'rl').filter(pl.col('seed') == s), ks=ks)
+        hits += bool((bc['pass_at_k'].to_numpy() > rc['pass_at_k'].to_numpy() + 1e-12).any())
+    return (hits / len(seeds), *wilson_interval(hits / len(seeds), len(seeds)), len(seeds)) if seeds else (float('nan'),) * 3 + (0,)
+
+def _subset_share(cfg, frames, ind, dose)->tuple:
+    "(share, lo, hi, base solvable share, RL solvable count) of RL-solvable problems the base also solves, over seeds."
+    a, b = _pp_main(cfg, frames, ind, dose, 'base'), _pp_main(cfg, frames, ind, dose, 'rl')
+    j = a.select('seed', 'problem_id', 'c').join(b.select('seed', 'problem_id', pl.col('c').alias('cb')), on=['seed', 'problem_id'])
+    solved = j.filter(pl.col('cb') > 0)
+    per = solved.group_by('seed').agg((pl.col('c') > 0).mean().alias('share'))['share'].to_numpy()
+    base_share = float((j['c'] > 0).mean()) if j.height else float('nan')
+    if solved.height == 0: return float('nan'), float('nan'), float('nan'), base_share, 0
+    share = float((solved['c'] > 0).mean())
+    lo, hi = t_interval(per, bounds=(0, 1)) if len(per) > 1 else wilson_interval(share, solved.height)
+    return share, lo, hi, base_share, solved.height
+
+# %% ../../nbs/api/studies/01_warmstart.ipynb #fccbf0c6
+def _ppl_ratio(ppl:pl.DataFrame, n_boot:int)->tuple:
+    "(ratio, lo, hi) of median PPL_base(Y_RL) / median PPL_base(Y_base), bootstrap over completions."
+    x = ppl.filter((pl.col('scorer') == 'base') & (pl.col('sampler') == 'rl'))['ppl'].to_numpy()
+    y = ppl.filter((pl.col('scorer') == 'base') & (pl.col('sampler') == 'base'))['ppl'].to_numpy()
+    if len(x) == 0 or len(y) == 0: return float('nan'), float('nan'), float('nan')
+    rng = np.random.default_rng(0)
+    reps = [np.median(x[rng.integers(0, len(x), len(x))]) / np.median(y[rng.integers(0, len(y), len(y))]) for _ in range(n_boot)]
+    lo, hi = np.quantile(reps, [0.025, 0.975])
+    return float(np.median(x) / np.median(y)), float(lo), float(hi)
+
+# %% ../../nbs/api/studies/01_warmstart.ipynb #3daadad6
+def _section_verdicts(cfg:StudyConfig, sections:dict)->list:
+    "The one-shot and spurious-reward sections' verdict rows (Newcombe intervals of a difference of two accuracies)."
+    rows = []
     if 'one_shot' in sections:
         o = sections['one_shot']; t = o['metrics'].filter(pl.col('test_accuracy').is_not_null())
-        after = float(t['test_accuracy'][-1]); lo, hi = binomial_interval(after, o['eval_n'])
-        row('one training example raises held-out accuracy', 'Wang et al. 2025 (one-shot RLVR)', f"dose {o['dose']:g}, example {o['example']}",
-            after - o['base_test_accuracy'], lo - o['base_test_accuracy'], hi - o['base_test_accuracy'], verdict(lo - o['base_test_accuracy'],
-                    hi - o['base_test_accuracy'], +1))
+        after, base = float(t['test_accuracy'][-1]), o['base_test_accuracy']
+        lo, hi = difference_interval(after, o['eval_n'], base, o['eval_n'])
+        rows.append(verdict_row(WARMSTART_RULES['one_shot'], f"dose {o['dose']:g}, example {o['example']}", after - base, lo, hi,
+                                cfg.section_config('one_shot')[1].lr > 0, 'the section does not train (learning rate 0)'))
     if 'spurious' in sections:
         sp = sections['spurious']; m = sp['metrics'].filter(pl.col('test_accuracy').is_not_null() & (pl.col('reward') == 'random:0.5'))
         if m.height:
             start, end = float(m.sort('step')['test_accuracy'][0]), float(m.sort('step')['test_accuracy'][-1])
-            lo, hi = binomial_interval(end, sp['eval_n'])
-            row('a random reward raises accuracy when the base has a latent accurate behaviour', 'Shao et al. 2025 (spurious rewards)',
-                f"dose {sp['dose']:g}, random:0.5",
-                end - start, lo - start, hi - start, verdict(lo - start, hi - start, +1))
+            lo, hi = difference_interval(end, sp['eval_n'], start, sp['eval_n'])
+            rows.append(verdict_row(WARMSTART_RULES['random_reward'], f"dose {sp['dose']:g}, random:0.5", end - start, lo, hi,
+                                    cfg.section_config('spurious')[1].lr > 0, 'the section does not train (learning rate 0)'))
+    return rows
+
+# %% ../../nbs/api/studies/01_warmstart.ipynb #05719c38
+def rl_dose_verdicts(cfg:StudyConfig, # the study (main sampling, n_samples, n_boot, seeds)
+                     frames:dict, # the study's frames (per_problem, weights)
+                     difficulty:str, # the RL problems' preset
+                     dose:float, # the base's dose
+                    )->list:
+    "Verdict rows of RL's pass@k findings (sharpens, no_expansion, crossover, subset) at one dose."
+    R_, kmax, ind, rows = WARMSTART_RULES, cfg.n_samples, difficulty, []
+    at, changed = f'dose {dose:g}, {ind}, {len(cfg.seeds)} seed(s)', weights_changed(frames, 'rl', dose=dose, difficulty=ind)
+    d1, dk = arm_delta(cfg, frames, ind, dose, 'rl', 1), arm_delta(cfg, frames, ind, dose, 'rl', kmax)
+    still = 'RL did not change the weights' if not changed else None
+    rows.append(verdict_row(R_['sharpens'], at, d1['delta'], d1['lo'], d1['hi'], changed and d1['base'] < 0.99,
+                            still or f"the base is already at pass@1 {d1['base']:.3f}"))
+    moved, room = changed and d1['lo'] > 0, dk['base'] < CEILING
+    why = still or ('RL did not raise pass@1' if d1['lo'] <= 0 else f"the base is at pass@{kmax} = {dk['base']:.3f}")
+    rows.append(verdict_row(R_['no_expansion'], at, dk['delta'], dk['lo'], dk['hi'], moved and room, why))
+    share, lo, hi, n = _crossover_share(cfg, frames, ind, dose)
+    rows.append(verdict_row(R_['crossover'], at, share, lo, hi, moved and room and n > 0, why))
+    sub, lo, hi, base_share, n_rl = _subset_share(cfg, frames, ind, dose)
+    rows.append(verdict_row(R_['subset'], at, sub, lo, hi, changed and n_rl > 0 and base_share < CEILING,
+                            still or ('RL solves no problem' if n_rl == 0 else f'the base solves {base_share:.0%} of the problems')))
+    return rows
 
 # %% ../../nbs/api/studies/01_warmstart.ipynb #6a161537
 def verdicts(cfg:StudyConfig, # the study
-             summary:pl.DataFrame, # `run_summary`'s table
-             ppl:pl.DataFrame|None, # per-completion perplexities (scorer, sampler, ppl); None: no perplexity verdict
+             summary:pl.DataFrame, # `run_summary`'s table (for the ceiling law's runs)
+             frames:dict, # the study's frames (per_problem, weights, perplexity)
              sections:dict # {'one_shot'/'spurious': that section job's result}; a missing key skips its verdict
             )->pl.DataFrame:
-    "One row per published finding: where it was tested, the measured number, its interval, and the verdict here."
-    rows, ind = [], cfg.task_preset if cfg.task_preset in cfg.difficulties else cfg.difficulties[0]
-    latent = summary.filter((pl.col('dose') > 0) & (pl.col('difficulty') == ind))
-    rl = latent.filter(pl.col('arm') == 'rl')
-    where = f"RL from bases with the correct procedure (doses {', '.join(f'{d:g}' for d in sorted(set(rl['dose'])))}), {ind}"
-    def row(finding, source, tested, number, lo, hi, v): rows.append(dict(finding=finding, source=source, tested_on=tested, measured=number, lo=lo, hi=hi,
-                                                                          verdict=v))
-    if rl.height:
-        for (dose,), g in rl.group_by('dose', maintain_order=True):
-            at = f'dose {dose:g}, {ind}, {g.height} seed(s)'
-            m, lo, hi = _pooled(g, 'd1')
-            row('RL raises pass@1 (sharpening)', 'Yue et al. 2025', at, m, lo, hi, verdict(lo, hi, +1))
-            m, lo, hi = _pooled(g, 'dk')
-            row(f'RL does not raise pass@{cfg.n_samples} (no expansion)', 'Yue et al. 2025', at, m, lo, hi,
-                'reproduced' if hi <= 0.02 else 'not reproduced' if lo > 0 else 'inconclusive')
-            ck = g['crossover_k'].drop_nulls()
-            up = g.filter(pl.col('d1') > 0)
-            row('the base model catches up with RL at large k (crossover k)', 'Yue et al. 2025', at, float(ck.min()) if len(ck) else float('nan'), float('nan'),
-                float('nan'),
-                'reproduced' if up.height and (up['crossover_k'].drop_nulls() > 1).any() else 'not reproduced' if up.height else 'inconclusive')
-        cov = rl['solvable_in_base'].drop_nulls()
-        row("RL's solvable problems are (nearly) a subset of the base model's", 'Yue et al. 2025', where, float(cov.mean()) if len(cov) else float('nan'),
-            float(cov.min()) if len(cov) else float('nan'), float(cov.max()) if len(cov) else float('nan'),
-            'reproduced' if len(cov) and cov.min() >= 0.9 else 'not reproduced' if len(cov) and cov.mean() < 0.8 else 'inconclusive')
-    if ppl is not None and ppl.height:
-        t = perplexity_table(ppl)
-        med = {(r['scorer'], r['sampler']): r['median_ppl'] for r in t.iter_rows(named=True)}
-        if ('base', 'rl') in med:
-            ratio = med['base', 'rl'] / med['base', 'base']
-            row("RL's outputs are already likely under the base model: PPL_base(Y_RL) / PPL_base(Y_base) ≤ 1", 'Yue et al. 2025',
-                f"all runs; median PPL_base(Y_base) {med['base', 'base']:.3f}, PPL_base(Y_RL) {med['base', 'rl']:.3f}, PPL_RL(Y_RL) "
-                f"{med.get(('rl', 'rl'), float('nan')):.3f}",
-                ratio, float('nan'), float('nan'), 'reproduced' if ratio <= 1 else 'not reproduced')
-    ds = summary.filter(pl.col('arm') == 'distill')
-    if ds.height:
-        m, lo, hi = _pooled(ds, 'dk')
-        row(f'distillation raises pass@{cfg.n_samples} (expands the boundary)', 'Yue et al. 2025', f'all doses and difficulties ({ds.height} runs)', m, lo, hi,
-            verdict(lo, hi, +1))
-    _section_verdicts(sections, row)
+    "One row per finding and place it was tested: the rule, the measured number, its interval, the verdict (`WARMSTART_RULES`)."
+    R_, rows, kmax = WARMSTART_RULES, [], cfg.n_samples
+    ind = cfg.task_preset if cfg.task_preset in cfg.difficulties else cfg.difficulties[0]
+    doses = sorted(set(frames['per_problem'].filter(pl.col('model') == 'rl')['dose'].to_list())) if 'rl' in cfg.arms else []
+    for dose in doses: rows += rl_dose_verdicts(cfg, frames, ind, dose)
+    if frames.get('perplexity') is not None and frames['perplexity'].height and 'rl' in cfg.arms:
+        changed = weights_changed(frames, 'rl')
+        ratio, lo, hi = _ppl_ratio(frames['perplexity'], cfg.n_boot)
+        rows.append(verdict_row(R_['perplexity'], f'all runs ({len(cfg.seeds)} seed(s))', ratio, lo, hi, changed, 'RL did not change the weights in every run'))
+    if 'distill' in cfg.arms:
+        for dose in sorted(set(frames['per_problem'].filter(pl.col('model') == 'distill')['dose'].to_list())):
+            dk = arm_delta(cfg, frames, ind, dose, 'distill', kmax)
+            ok = weights_changed(frames, 'distill', dose=dose, difficulty=ind)
+            rows.append(verdict_row(R_['distill_expands'], f'dose {dose:g}, {ind}, {len(cfg.seeds)} seed(s)', dk['delta'], dk['lo'], dk['hi'],
+                                    ok and dk['base'] < CEILING, 'distillation did not change the weights' if not ok else
+                                    f"the base is at pass@{kmax} = {dk['base']:.3f}"))
+    if 'rl' in cfg.arms:
+        oos = ceiling_out_of_sample(ceiling_runs(summary))
+        gain = (oos['mae_trivial'] - oos['mae_ceiling']).to_numpy() if oos is not None else np.array([])
+        lo, hi = t_interval(gain, bounds=(-1, 1)) if len(gain) > 1 else (float('nan'), float('nan'))
+        rows.append(verdict_row(R_['ceiling_law'], f'{len(gain)} held-out seed(s)', float(gain.mean()) if len(gain) else float('nan'), lo, hi,
+                                len(gain) >= 2 and weights_changed(frames, 'rl'), 'fewer than two seeds of RL runs that RL could move'))
+    rows += _section_verdicts(cfg, sections)
     return pl.DataFrame(rows, infer_schema_length=None)
 
 # %% ../../nbs/api/studies/01_warmstart.ipynb #edbc509b
@@ -629,10 +741,14 @@ def findings_text(cfg:StudyConfig, # the study
                   v:pl.DataFrame, # `verdicts`' table
                   summary:pl.DataFrame, # `run_summary`'s table
                   fit:pl.DataFrame|None, # `ceiling_fit`'s table; None: no ceiling-law sentence
-                  frames:dict|None=None # the arm jobs' frames by name (not used by the text at present)
+                  frames:dict|None=None # the study's frames by name (its `weights` say whether any arm moved)
                  )->list:
     "A few sentences for the top of the report, every number computed from the run."
     out, ind = [], cfg.difficulties[0]
+    w = frames.get('weights') if frames else None
+    if w is not None and w.height and not w['changed'].any():
+        out.append(f"No arm changed its base's weights in any run ({', '.join(sorted(set(w['arm'])))}; largest change "
+                   f"{w['max_abs_change'].max():.1e}): the run cannot test what RL does, and every RL verdict below is *not testable here*.")
     s = summary.filter(pl.col('difficulty') == ind)
     rl = s.filter(pl.col('arm') == 'rl').group_by('dose').agg(pl.col('d1', 'd1_lo', 'd1_hi', 'dk', 'dk_lo', 'dk_hi', 'pass@kmax', 'selection',
                                                                      'refinement').mean()).sort('dose')
@@ -650,8 +766,8 @@ def findings_text(cfg:StudyConfig, # the study
             b0 = base.filter(pl.col('dose') == r['dose'])['pass@kmax'][0]
             out.append(f"At dose {r['dose']:g} RL cut pass@{cfg.n_samples} from {b0:.3f} to {r['pass@kmax']:.3f}: it narrowed the model onto fewer behaviours "
                        "and lost problems only the base model's variety solved.")
-        if not rl.filter(pl.col('dk_lo') > 0).height: out.append(f"RL did not raise pass@{cfg.n_samples} at any dose (it sharpened; it did not expand the "
-                                                                 "boundary).")
+        if not rl.filter(pl.col('dk_lo') > 0).height:
+            out.append(f"RL did not raise pass@{cfg.n_samples} at any dose" + (" (it sharpened; it did not expand the boundary)." if up.height else "."))
         sel, ref = rl['selection'].drop_nulls().mean(), rl['refinement'].drop_nulls().mean()
         if sel is not None and ref is not None:
             out.append(f"Why: averaged over doses, RL's change in pass@1 is selection {sel:+.3f} (re-weighting behaviours the base already had) and refinement "
@@ -681,7 +797,7 @@ def study_tables(cfg:StudyConfig, # the study
     ctx['timings'].update({k: v[1] for k, v in res.items()})
     arms = [res[j.name][0] for j in ctx['jobs'] if j.fn.endswith('arm_job')]
     frames = {k: pl.concat([a[k] for a in arms if a.get(k) is not None], how='diagonal_relaxed') if any(a.get(k) is not None for a in arms) else None
-              for k in ('samples', 'per_problem', 'behaviours', 'metrics', 'distill', 'perplexity', 'entropy_match')}
+              for k in ('samples', 'per_problem', 'behaviours', 'metrics', 'distill', 'perplexity', 'entropy_match', 'weights')}
     sections = {k.replace('-', '_'): res[k][0] for k in ('one-shot', 'spurious') if k in res}
     ctx.update(frames=frames, sections=sections)
     main_pp = frames['per_problem'].filter(_main(cfg))
@@ -689,12 +805,12 @@ def study_tables(cfg:StudyConfig, # the study
     summary = run_summary(cfg, frames)
     steps_dec = decomposition_over_steps(frames['metrics'], by=('dose', 'seed', 'difficulty', 'arm')) if frames['metrics'] is not None else None
     runs = ceiling_runs(summary); fit = ceiling_fit(runs) if runs.height >= 2 else None
-    v = verdicts(cfg, summary, frames['perplexity'], sections)
+    v = verdicts(cfg, summary, frames, sections)
     deltas = summary.filter(pl.col('arm') == 'rl').select('dose', 'difficulty', 'seed', 'd1', 'd1_lo', 'd1_hi', 'dk', 'dk_lo', 'dk_hi')
     ph = phase_diagram(deltas) if deltas.height else None
     tables = {'samples': frames['samples'], 'per_problem': frames['per_problem'], 'behaviours': frames['behaviours'], 'passk': curves, 'summary': summary,
               'verdicts': v, 'grpo_metrics': frames['metrics'], 'distill_curves': frames['distill'], 'perplexity': frames['perplexity'],
-              'entropy_match': frames['entropy_match'], 'decomposition_steps': steps_dec, 'phase_diagram': ph, 'ceiling_fit': fit}
+              'entropy_match': frames['entropy_match'], 'weights': frames['weights'], 'decomposition_steps': steps_dec, 'phase_diagram': ph, 'ceiling_fit': fit}
     if 'one_shot' in sections: tables.update(one_shot_metrics=sections['one_shot']['metrics'], one_shot_ranking=sections['one_shot']['ranking'])
     if 'spurious' in sections:
         tables['spurious_metrics'] = sections['spurious']['metrics']
@@ -759,7 +875,12 @@ def study_body(cfg, # the StudyConfig
              f'{cfg.samplings[0][1]}).')
     vt = v.with_columns(pl.col('verdict').map_elements(lambda s: s, return_dtype=pl.String))
     body = R.section('What this run shows', R.paragraphs(intro), R.box(R.bullets(findings_text(cfg, v, summary, fit, frames))),
-                     R.subheading('Verdicts'), R.html_table(vt, text_cols=('finding', 'source', 'tested_on', 'verdict')),
+                     R.subheading('Verdicts'), R.html_table(vt, text_cols=('finding', 'source', 'tested_on', 'test', 'verdict', 'note')),
+                     R.paragraphs('Each verdict applies its rule, written down before the run (the table below, `WARMSTART_RULES`): '
+                                  '*greater t*: reproduced when the interval lies above t, not reproduced when it lies at or below t; '
+                                  '*at most t*: reproduced when the interval lies at or below t, not reproduced when it lies above; '
+                                  'otherwise inconclusive; not testable here when the precondition fails.'),
+                     R.html_table(rules_table(WARMSTART_RULES).drop('key'), text_cols=('finding', 'source', 'statistic', 'test', 'precondition')),
                      R.subheading('Per dose'), R.html_table(headline(cfg, summary)))
     body += R.section('Early experience',
                       R.paragraphs('What each base model read before RL (2,000 documents of its corpus): share, length and accuracy of each behaviour.'),
