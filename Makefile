@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 OUT ?= runs/demo
 PRESET ?= default
 
-.PHONY: docs browser-deps demo test env export check-export check-clean lint nbtest pytest bench clean bases readme FORCE
+.PHONY: docs browser-deps demo test env export check-export check-clean lint nbtest pytest bench clean bases readme results FORCE
 
 $(VENV)/.stamp: settings.ini constraints.txt setup.py tools/setup_env.sh
 	bash tools/setup_env.sh
@@ -111,6 +111,15 @@ docs-deps: env
 	      VIRTUAL_ENV=$$PWD/$(VENV) $(BIN)/uv pip install -q --compile-bytecode --python $(BIN)/python $$fl -c constraints.txt $(DOCS_DEPS); \
 	    else $(BIN)/python -m pip install -q --disable-pip-version-check -c constraints.txt $(DOCS_DEPS) 2>&1 | grep -v "^WARNING: Location" || true; fi; }
 
-## README.md is generated from nbs/index.ipynb (nbdev_readme needs Quarto; nbconvert does the same here)
+## README.md is generated from nbs/index.ipynb (nbdev_readme needs Quarto; nbconvert does the same here, leaving out the
+## input of `#| echo: false` cells)
 readme: env
-	$(BIN)/jupyter nbconvert --to markdown nbs/index.ipynb --output-dir . --output README
+	$(BIN)/python tools/readme.py
+
+## The saved result the README quotes: a fresh default study into runs/results, saved as data/results/default_study.json;
+## nbs/index.ipynb is re-executed (its default-study section is rendered from that file) and README.md regenerated
+results: env
+	$(BIN)/warmstart study --preset default --out runs/results --overwrite
+	$(BIN)/python tools/results.py save runs/results
+	$(BIN)/python tools/exec_nb.py nbs/index.ipynb nbs/index.ipynb && $(BIN)/nbdev_clean --fname nbs/index.ipynb
+	$(MAKE) readme

@@ -47,7 +47,8 @@ __all__ = ['STUDY_PRESETS', 'SECTION_KEYS', 'ARMS', 'CEILING', 'WARMSTART_RULES'
            'shipped_base_dir', 'base_source', 'matched_temperature', 'weight_change', 'arm_job', 'base_job',
            'one_shot_job', 'spurious_job', 'get_bases', 'prepare_study', 'study_jobs', 'run_study', 'run_summary',
            'arm_delta', 'weights_changed', 'rl_dose_verdicts', 'verdicts', 'study_charts', 'corpus_table', 'headline',
-           'sampling_table', 'findings_text', 'study_tables', 'study_report', 'study_body', 'section_html']
+           'sampling_table', 'findings_text', 'study_tables', 'study_report', 'study_body', 'section_html',
+           'study_results', 'results_markdown']
 
 # %% ../../nbs/api/studies/01_warmstart.ipynb #03dc1897
 STUDY_PRESETS = {
@@ -767,7 +768,8 @@ def findings_text(cfg:StudyConfig, # the study
             out.append(f"At dose {r['dose']:g} RL cut pass@{cfg.n_samples} from {b0:.3f} to {r['pass@kmax']:.3f}: it narrowed the model onto fewer behaviours "
                        "and lost problems only the base model's variety solved.")
         if not rl.filter(pl.col('dk_lo') > 0).height:
-            out.append(f"RL did not raise pass@{cfg.n_samples} at any dose" + (" (it sharpened; it did not expand the boundary)." if up.height else "."))
+            out.append(f"At no dose did RL raise pass@{cfg.n_samples} measurably (no interval above 0); whether it expands nothing is the "
+                       "no-expansion rule's verdict.")
         sel, ref = rl['selection'].drop_nulls().mean(), rl['refinement'].drop_nulls().mean()
         if sel is not None and ref is not None:
             out.append(f"Why: averaged over doses, RL's change in pass@1 is selection {sel:+.3f} (re-weighting behaviours the base already had) and refinement "
@@ -777,8 +779,11 @@ def findings_text(cfg:StudyConfig, # the study
             f"{_ci(r['dk'], r['dk_lo'], r['dk_hi'])}" for r in ds.iter_rows(named=True)) + '.')
     if fit is not None and fit.height:
         b = fit.sort('mae').row(0, named=True)
-        out.append(f"Ceiling law: over {b['runs']} RL runs, the base model's pass@{b['k']} predicts RL's pass@1 best (mean absolute error {b['mae']:.3f}, r = "
-                   f"{b['pearson_r']:.2f}).")
+        judged = v.filter(pl.col('finding') == WARMSTART_RULES['ceiling_law'].finding)
+        oos = judged.height and judged['verdict'][0] != 'not testable here'
+        out.append(f"Ceiling law, in sample: over {b['runs']} RL runs, the base model's pass@{b['k']} fits RL's pass@1 best "
+                   f"(mean absolute error {b['mae']:.3f}, r = {b['pearson_r']:.2f})" + (f"; out of sample: {judged['verdict'][0]}." if oos else
+                                                  "; not judged out of sample (that needs two seeds), so not evidence for the law."))
     for r in v.filter(pl.col('source').str.contains('one-shot|spurious')).iter_rows(named=True):
         out.append(f"{r['finding'][0].upper() + r['finding'][1:]}: {_ci(r['measured'], r['lo'], r['hi'])} ({r['tested_on']}) — {r['verdict']}.")
     seeds = len(cfg.seeds)
@@ -943,3 +948,52 @@ def section_html(run:Path, # the run folder (charts are saved to its charts/)
 # %% ../../nbs/api/studies/01_warmstart.ipynb #c5d48ff5
 WARMSTART_STUDY = Study('study', StudyConfig, study_jobs, study_tables, study_report, prepare=prepare_study,
                         check=lambda c: c.preflight(), resumable=False, config_file='config.json', what='run folder')
+
+# %% ../../nbs/api/studies/01_warmstart.ipynb #979410d5
+def study_results(run:Path|str, # a finished run folder of `run_study`
+                 )->dict:
+    "The run's headline as plain data: settings, versions, the per-dose table, the verdict rows and the report's opening sentences."
+    import transformers
+    run = Path(run); raw = json.loads((run / 'config.json').read_text())
+    cfg = StudyConfig.from_dict({k: v for k, v in raw.items() if k in {f.name for f in fields(StudyConfig)}})
+    summary, v = pl.read_parquet(run / 'summary.parquet'), pl.read_parquet(run / 'verdicts.parquet')
+    frames = {'weights': pl.read_parquet(run / 'weights.parquet') if (run / 'weights.parquet').exists() else None}
+    fit = pl.read_parquet(run / 'ceiling_fit.parquet') if (run / 'ceiling_fit.parquet').exists() else None
+    s = summary.filter(pl.col('difficulty') == cfg.difficulties[0])
+    per_dose = []
+    for dose in sorted(set(s['dose'])):
+        row = {'dose': dose}
+        for arm in ('base', *cfg.arms):
+            a = s.filter((pl.col('dose') == dose) & (pl.col('arm') == arm))
+            if a.height: row.update({f'{arm} pass@1': float(a['pass@1'].mean()), f'{arm} pass@kmax': float(a['pass@kmax'].mean())})
+        rl = s.filter((pl.col('dose') == dose) & (pl.col('arm') == 'rl'))
+        if rl.height: row.update(selection=float(rl['selection'].mean()), refinement=float(rl['refinement'].mean()))
+        per_dose.append(row)
+    return {'seeds': list(cfg.seeds), 'n_eval': cfg.n_eval, 'n_samples': cfg.n_samples, 'difficulty': cfg.difficulties[0],
+            'samplings': [list(x) for x in cfg.samplings], 'versions': {'torch': torch.__version__, 'transformers': transformers.__version__},
+            'per_dose': per_dose, 'verdicts': [{k: _json_num(x) for k, x in r.items()} for r in v.to_dicts()],
+            'findings': findings_text(cfg, v, summary, fit, frames)}
+
+def _json_num(x): return None if isinstance(x, float) and math.isnan(x) else x
+
+# %% ../../nbs/api/studies/01_warmstart.ipynb #ea999d00
+def _f(x)->str: return 'n/a' if x is None or (isinstance(x, float) and math.isnan(x)) else f'{x:.3f}'
+
+def results_markdown(res:dict, # `study_results`' output (as saved in a results file)
+                    )->str:
+    "Markdown of a saved study result: the per-dose table, the verdict table and the report's opening sentences."
+    k = res['n_samples']
+    d1 = {r['tested_on'].split(',')[0]: r for r in res['verdicts'] if r['finding'] == WARMSTART_RULES['sharpens'].finding}
+    lines = [f"| dose | base pass@1 | RL pass@1 | Δpass@1 [95% CI] | selection / refinement | distill pass@1 | base → RL pass@{k} |",
+             '|---|---|---|---|---|---|---|']
+    for r in res['per_dose']:
+        v = d1.get(f"dose {r['dose']:g}")
+        ci = f"{v['measured']:+.3f} [{v['lo']:+.3f}, {v['hi']:+.3f}]" if v else 'n/a'
+        sr = f"{r['selection']:+.3f} / {r['refinement']:+.3f}" if r.get('selection') is not None else 'n/a'
+        lines.append(f"| {r['dose']:g} | {_f(r.get('base pass@1'))} | {_f(r.get('rl pass@1'))} | {ci} | {sr} | {_f(r.get('distill pass@1'))} | "
+                     f"{_f(r.get('base pass@kmax'))} → {_f(r.get('rl pass@kmax'))} |")
+    lines += ['', '| finding | tested on | measured [95% interval] | rule | verdict |', '|---|---|---|---|---|']
+    for r in res['verdicts']:
+        m = _f(r['measured']) + ('' if r['lo'] is None else f" [{_f(r['lo'])}, {_f(r['hi'])}]")
+        lines.append(f"| {r['finding']} | {r['tested_on']} | {m} | {r['test']} | **{r['verdict']}**" + (f" ({r['note']})" if r['note'] else '') + ' |')
+    return '\n'.join(lines + [''] + [f'* {s}' for s in res['findings']]) + '\n'

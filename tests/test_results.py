@@ -1,0 +1,44 @@
+"The saved default-study result (data/results/default_study.json) against the README that quotes it and the rules that judged it."
+import importlib.util, json, math
+from pathlib import Path
+import pytest
+from warmstart_kit.analysis.verdicts import judge
+from warmstart_kit.studies.warmstart import WARMSTART_RULES, results_markdown
+
+ROOT = Path(__file__).resolve().parents[1]
+RES = json.loads((ROOT / 'data' / 'results' / 'default_study.json').read_text())
+RULE = {r.finding: r for r in WARMSTART_RULES.values()}
+
+def _rows(key): return {r['tested_on'].split(',')[0]: r for r in RES['verdicts'] if r['finding'] == WARMSTART_RULES[key].finding}
+
+def test_readme_quotes_the_saved_result():
+    "README.md's default-study section is the saved file rendered, and README.md is nbs/index.ipynb rendered (make readme)."
+    md = results_markdown(RES)
+    assert md.strip() in (ROOT / 'README.md').read_text()
+    nb = json.loads((ROOT / 'nbs' / 'index.ipynb').read_text())
+    outs = [''.join(o['data']['text/markdown']) for c in nb['cells'] if c['cell_type'] == 'code' for o in c['outputs'] if 'text/markdown' in o.get('data', {})]
+    assert outs == [md], 'nbs/index.ipynb holds a stale rendering: run make results (or re-execute nbs/index.ipynb and make readme)'
+    spec = importlib.util.spec_from_file_location('readme_tool', ROOT / 'tools' / 'readme.py'); mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    assert mod.readme() == (ROOT / 'README.md').read_text(), 'README.md differs from nbs/index.ipynb: run make readme'
+
+@pytest.mark.parametrize('row', RES['verdicts'], ids=lambda r: f"{r['finding'][:30]} @ {r['tested_on']}")
+def test_saved_verdicts_follow_the_rules(row):
+    "Every saved verdict is what its rule gives on the saved interval (untestable rows carry their reason)."
+    nan = lambda x: math.nan if x is None else x
+    assert judge(RULE[row['finding']], nan(row['lo']), nan(row['hi']), testable=row['note'] == '') == row['verdict']
+    assert row['test'] == f"{RULE[row['finding']].test} {RULE[row['finding']].threshold:g}"
+
+def test_the_readme_sentences_hold_on_the_saved_result():
+    "The README's sentence 'In words: ...' checked against the file: sharpening where a dose was planted, selection over refinement, the rest open."
+    sharp = _rows('sharpens')
+    for r in RES['per_dose']:
+        v = sharp[f"dose {r['dose']:g}"]
+        assert abs((r['rl pass@1'] - r['base pass@1']) - v['measured']) < 1e-9       # the table's two columns and the verdict's Δ agree
+        if r['dose'] > 0:
+            assert v['verdict'] == 'reproduced' and r['selection'] > 0.8 * v['measured'] and abs(r['refinement']) < 0.2 * v['measured']
+        else:
+            assert v['verdict'] != 'reproduced' and r['rl pass@kmax'] < r['base pass@kmax']     # dose 0: no sharpening, a narrower boundary
+    for key in ('no_expansion', 'crossover', 'subset'):
+        assert {r['verdict'] for r in _rows(key).values()} <= {'inconclusive', 'not testable here'}, key
+    assert _rows('no_expansion')['dose 0.6']['verdict'] == 'not testable here'             # dose 0.6 sits at the ceiling
