@@ -54,6 +54,10 @@ class GRPOConfig(Config):
     eval_problems: int = 32              # held-out problems from the bundled evaluation set
     eval_samples: int = 4                # samples per held-out problem
     eval_temperature: float = 0.6        # sampling temperature of the held-out evaluation
+    # held-out set: test (the bundled evaluation set; column test_accuracy) or val (its disjoint validation set; column val_accuracy)
+    eval_split: Literal['test', 'val'] = 'test'
+    plateau_patience: int = 0            # stop once val accuracy has not beaten its best for this many evaluations (0: run all steps; steps = the cap)
+    ref_reset_every: int = 0             # ProRL: reset the KL reference to the current policy every k steps (needs beta_kl > 0; 0: never)
     checkpoint_every: int = 0            # save a resumable checkpoint every k steps (0: only the final one)
     # auto (static cache + CUDA graph on CUDA, the engine on CPU), reference, static or engine
     sampler: Literal['auto', 'reference', 'static', 'engine'] = 'auto'
@@ -75,7 +79,7 @@ def __post_init__(self:GRPOConfig):
     for k in ('steps', 'prompts_per_step', 'max_new_tokens', 'opt_steps_per_rollout', 'eval_problems', 'eval_samples'):
         if getattr(self, k) < 1: raise ConfigError(f"{k} must be >= 1, got {getattr(self, k)}")
     for k in ('lr', 'weight_decay', 'adv_eps', 'eps_low', 'eps_high', 'beta_kl', 'hicra_alpha', 'pool_size', 'eval_every',
-              'checkpoint_every', 'eval_temperature', 'pg_coef'):
+              'checkpoint_every', 'eval_temperature', 'pg_coef', 'plateau_patience', 'ref_reset_every'):
         if getattr(self, k) < 0: raise ConfigError(f"{k} must be >= 0, got {getattr(self, k)}")
     if self.micro_batch < -1: raise ConfigError(f"micro_batch must be -1 (auto), 0 (whole mini-batch) or a row count, got {self.micro_batch}")
     if self.group_size < 2: raise ConfigError(f"group_size must be >= 2 (advantages are relative to the group), got {self.group_size}")
@@ -88,6 +92,9 @@ def __post_init__(self:GRPOConfig):
     if self.reward_weights is not None and len(self.reward_weights) != len(self.rewards): raise ConfigError("reward_weights needs one weight per reward: "
             f"{len(self.rewards)} reward(s), {len(self.reward_weights)} weight(s)")
     if not self.rewards: raise ConfigError("a GRPO run needs at least one reward")
+    if self.plateau_patience and not (self.eval_every and self.eval_split == 'val'):
+        raise ConfigError("plateau_patience needs eval_every > 0 and eval_split='val' (stopping on the test problems would leak into the reported numbers)")
+    if self.ref_reset_every and not self.beta_kl > 0: raise ConfigError(f"ref_reset_every={self.ref_reset_every} needs beta_kl > 0 (there is no reference to reset)")
     get_task(self.task, preset=self.task_preset)
     for spec in self.rewards: parse_reward(spec)   # a bad reward spec fails here, before any work
 

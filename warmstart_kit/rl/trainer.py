@@ -276,7 +276,7 @@ def preflight(model, # the policy
     probs = list(problems) if problems else task.sample(cfg.prompts_per_step, 'train', seed=mix_seed('preflight', cfg.seed))
     check_sampling_args([prompt_ids(tok, p) for p in probs[:cfg.prompts_per_step]], cfg.group_size, cfg.max_new_tokens, cfg.temperature, cfg.top_p, model)
     if cfg.eval_every:
-        ev = load_eval_set(cfg.task, cfg.task_preset, n=cfg.eval_problems)
+        ev = load_eval_set(cfg.task, cfg.task_preset, n=cfg.eval_problems, split=cfg.eval_split)
         check_sampling_args([prompt_ids(tok, p) for p in ev], cfg.eval_samples, cfg.max_new_tokens, cfg.eval_temperature, 1.0, model)
 
 # %% ../../nbs/api/rl/02_trainer.ipynb #b99f6c31
@@ -295,6 +295,8 @@ def setup_training(model, # the policy (moved to `dev` and the configured dtype)
     task = get_task(cfg.task, preset=cfg.task_preset)
     fns = [parse_reward(sp, seed=cfg.seed + i) for i, sp in enumerate(cfg.rewards)]
     ck = files.resume_point(cfg) if resume else None
+    if ck is not None and cfg.ref_reset_every: raise ConfigError("resuming a run with ref_reset_every > 0 is not supported (its reset reference is not "
+                                                                 "checkpointed); start it again")
     pool = list(problems) if problems else (task.sample(cfg.pool_size, 'train', seed=mix_seed('pool-problems', cfg.seed)) if cfg.pool_size else None)
     needs = [reward_name(f, i) for i, f in enumerate(fns) if getattr(f, 'needs_pool', False)]
     if needs and not pool: raise ConfigError(f"reward(s) {needs} need a fixed problem pool: set pool_size > 0 or pass problems")
@@ -334,7 +336,11 @@ def grpo_train(model, # the policy (trained in place)
     files = grpo_folder(run_dir)
     st = setup_training(model, tok, cfg, files, dev, problems, resume, grad_mask)
     sampler, score = get_sampler(cfg.sampler, dev), get_scorer(cfg.forward, dev)
-    evalset = load_eval_set(cfg.task, cfg.task_preset, n=cfg.eval_problems) if cfg.eval_every else None
+    evalset = load_eval_set(cfg.task, cfg.task_preset, n=cfg.eval_problems, split=cfg.eval_split) if cfg.eval_every else None
+    acc_col = f'{cfg.eval_split}_accuracy'
+    seen = [r[acc_col] for r in st.rows if r.get(acc_col) is not None]   # the plateau rule's state, rebuilt when resuming
+    best, since = -1.0, 0
+    for a in seen: best, since = (a, 0) if a > best else (best, since + 1)
     bar = tqdm(range(st.start, cfg.steps), desc='GRPO', disable=not progress, leave=False, initial=st.start, total=cfg.steps)
     try:
         for step in bar:
@@ -343,8 +349,12 @@ def grpo_train(model, # the policy (trained in place)
             upd = policy_update(model, tok, st.opt, roll, cfg, score, st.ref)                                 # 2. update
             row = step_metrics(st.task, roll, upd, cfg, time.perf_counter() - t0)                             # 3. metrics
             if evalset is not None and (step % cfg.eval_every == 0 or step == cfg.steps - 1):
-                row['test_accuracy'] = accuracy(model, tok, evalset, n=cfg.eval_samples, temperature=cfg.eval_temperature, top_p=1.0,
-                                                max_new_tokens=cfg.max_new_tokens, seed=mix_seed('eval', cfg.seed, step))
+                row[acc_col] = accuracy(model, tok, evalset, n=cfg.eval_samples, temperature=cfg.eval_temperature, top_p=1.0,
+                                        max_new_tokens=cfg.max_new_tokens, seed=mix_seed('eval', cfg.seed, step))
+                best, since = (row[acc_col], 0) if row[acc_col] > best else (best, since + 1)
+            if cfg.ref_reset_every and (step + 1) % cfg.ref_reset_every == 0: st.ref.load_state_dict(model.state_dict())   # ProRL's reset
+            stop = bool(cfg.plateau_patience) and since >= cfg.plateau_patience
+            if stop: row['stopped'] = 'plateau'
             st.rows.append(row); st.examples += example_rows(roll)                                            # 4. persist
             files.tables(st.rows, st.examples)
             if cfg.checkpoint_every and (step + 1) % cfg.checkpoint_every == 0 and step + 1 < cfg.steps:
@@ -352,7 +362,9 @@ def grpo_train(model, # the policy (trained in place)
                                  rewards=reward_states(st.reward_fns))
             bar.set_postfix(acc=f"{row['accuracy']:.2f}", reward=f"{row['reward_mean']:.2f}", tok_s=f"{row['tokens_per_s']:,.0f}")
             if callback: callback(step, row, model)
-        files.checkpoint('final', model, tok, 'grpo', cfg.steps, cfg, st.rows, optimizer=st.opt.state_dict(), rewards=reward_states(st.reward_fns))
+            if stop: break
+        done = st.rows[-1]['step'] + 1 if st.rows else st.start
+        files.checkpoint('final', model, tok, 'grpo', done, cfg, st.rows, optimizer=st.opt.state_dict(), rewards=reward_states(st.reward_fns))
     finally:
         for h in st.hooks: h.remove()
     return pl.DataFrame(st.rows, infer_schema_length=None)
@@ -381,12 +393,12 @@ def lr_sweep(checkpoint, # base checkpoint folder
              problems:list|None=None, # fixed training problems (see `grpo_train`)
              progress:bool=False # show progress bars
             )->pl.DataFrame:
-    "GRPO from one base at each learning rate: per-step metrics with columns lr and collapsed_at."
+    "GRPO from one base at each learning rate: per-step metrics with columns lr and collapsed_at (choose on `eval_split='val'`, not the test set)."
     from dataclasses import replace
     frames = []
     for lr in lrs:
         model, tok, _ = load_checkpoint(checkpoint, device=device)
         m = grpo_train(model, tok, replace(cfg, lr=lr), device=device, progress=progress, problems=problems)
-        col = 'test_accuracy' if m['test_accuracy'].null_count() < m.height else 'accuracy'
+        col = next((c for c in ('val_accuracy', 'test_accuracy') if c in m.columns and m[c].null_count() < m.height), 'accuracy')
         frames.append(m.with_columns(pl.lit(lr).alias('lr'), pl.lit(detect_collapse(m, col), dtype=pl.Int64).alias('collapsed_at')))
     return pl.concat(frames, how='diagonal_relaxed')

@@ -54,15 +54,19 @@ def grade_samples(model, # a causal LM
         pl.Series('problem_id', pi), pl.Series('key', [problems[i].key for i in pi]),
         pl.Series('answer', [None if a is None else task.normalize(a) for a in ans], dtype=pl.String),
         pl.Series('correct', [a is not None and task.check(a, problems[i].answer) for a, i in zip(ans, pi)]),
+        pl.Series('procedure_ok', [task.procedure_ok(t, problems[i]) for t, i in zip(s.texts, pi)]),
         pl.Series('strategy', [task.strategy_of(t) for t in s.texts]))
-    return Graded(s, frame.select('problem_id', 'key', 'sample_index', 'text', 'length', 'finished', 'logprob', 'answer', 'correct', 'strategy'))
+    frame = frame.with_columns((pl.col('correct') & pl.col('procedure_ok')).alias('cot_correct'))
+    return Graded(s, frame.select('problem_id', 'key', 'sample_index', 'text', 'length', 'finished', 'logprob', 'answer', 'correct', 'cot_correct',
+                                  'strategy'))
 
 # %% ../../nbs/api/sampling/04_evaluation.ipynb #c61487e8
 def per_problem(frame:pl.DataFrame # graded completions with problem_id, key and correct (`Graded.frame`)
                )->pl.DataFrame:
-    "Per-problem sample count `n` and correct count `c` (the input of every pass@k function)."
+    "Per-problem sample count `n`, correct count `c` (the input of every pass@k function) and, where graded, `c_cot` (CoT-pass@k's)."
+    cot = [pl.col('cot_correct').sum().cast(pl.Int64).alias('c_cot')] if 'cot_correct' in frame.columns else []
     return (frame.group_by('problem_id', 'key', maintain_order=True)
-            .agg(pl.len().cast(pl.Int64).alias('n'), pl.col('correct').sum().cast(pl.Int64).alias('c')))
+            .agg(pl.len().cast(pl.Int64).alias('n'), pl.col('correct').sum().cast(pl.Int64).alias('c'), *cot))
 
 # %% ../../nbs/api/sampling/04_evaluation.ipynb #341d6d60
 def evaluate(model, # a causal LM

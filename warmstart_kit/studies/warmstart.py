@@ -47,7 +47,7 @@ __all__ = ['STUDY_PRESETS', 'SECTION_KEYS', 'ARMS', 'CEILING', 'WARMSTART_RULES'
            'shipped_base_dir', 'base_source', 'matched_temperature', 'weight_change', 'arm_job', 'base_job',
            'one_shot_job', 'spurious_job', 'get_bases', 'prepare_study', 'study_jobs', 'run_study', 'run_summary',
            'arm_delta', 'weights_changed', 'rl_dose_verdicts', 'verdicts', 'study_charts', 'corpus_table', 'headline',
-           'sampling_table', 'findings_text', 'study_tables', 'study_report', 'study_body', 'section_html',
+           'cot_table', 'sampling_table', 'findings_text', 'study_tables', 'study_report', 'study_body', 'section_html',
            'study_results', 'results_markdown']
 
 # %% ../../nbs/api/studies/01_warmstart.ipynb #03dc1897
@@ -69,7 +69,7 @@ STUDY_PRESETS = {
                                   opt_steps_per_rollout=4, eval_every=6, eval_problems=32, eval_samples=4, clip_compare=True)),
     'full': dict(task='addition', task_preset='default', model_preset='micro', doses=(0.0, 0.03, 0.15, 0.6), seeds=(0, 1, 2),
                  difficulties=('default', 'edge', 'out'), base='shipped', pretrain=dict(tokens=4_000_000, batch_size=64, lr=3e-3, warmup=100),
-                 grpo=dict(steps=40, prompts_per_step=16, group_size=8, lr=3e-4),
+                 grpo=dict(steps=60, prompts_per_step=16, group_size=8, lr=3e-4, eval_every=10, eval_split='val', plateau_patience=2),
                  distill=dict(lr=3e-4), arms=('rl', 'distill', 'distill_rl'), n_eval=48, n_samples=32, samplings=((0.6, 0.95), (1.0, 1.0)), n_boot=500),
     'gpu': dict(task='countdown', task_preset='default', model_preset='small', doses=(0.0, 0.03, 0.15, 0.6), seeds=(0, 1, 2),
                 difficulties=('default', 'edge', 'out'), base='train', pretrain=dict(tokens=40_000_000, batch_size=256, lr=1e-3, warmup=200),
@@ -458,13 +458,17 @@ def run_study(cfg:StudyConfig|dict|str='default', # a StudyConfig, a dict for fr
 def _pp(frames, **eq):
     f = frames['per_problem']
     for k, v in eq.items(): f = f.filter(pl.col(k) == v)
-    return f.select('problem_id', 'n', 'c')
+    return f.select('problem_id', 'n', 'c', *(['c_cot'] if 'c_cot' in f.columns else []))
+
+def _cot(pp:pl.DataFrame)->pl.DataFrame|None:
+    "The per-problem frame with CoT-correct counts as `c` (CoT-pass@k through the pass@k functions); None when not graded."
+    return pp.select('problem_id', 'n', pl.col('c_cot').alias('c')) if 'c_cot' in pp.columns else None
 
 # %% ../../nbs/api/studies/01_warmstart.ipynb #ba743e33
 def run_summary(cfg:StudyConfig, # the study (arms, main sampling, n_samples, n_boot)
                 frames:dict # the arm jobs' frames concatenated, by name (samples, per_problem, ...), as `run_study` builds them
                )->pl.DataFrame:
-    "One row per run (dose, seed, difficulty) and arm at the main temperature: pass@1, pass@k_max, changes from the base, coverage, ΔSE, the decomposition."
+    "One row per run (dose, seed, difficulty) and arm at the main sampling: pass@1, pass@k_max, CoT-pass@1/k_max, Δ from base, coverage, ΔSE, decomposition."
     (T0, P0), kmax, rows = cfg.samplings[0], cfg.n_samples, []
     dec = decomposition_frame(frames['samples'], reference='base', by=('dose', 'seed', 'difficulty'))
     for (dose, seed, diff), _ in frames['samples'].group_by('dose', 'seed', 'difficulty', maintain_order=True):
@@ -477,6 +481,8 @@ def run_summary(cfg:StudyConfig, # the study (arms, main sampling, n_samples, n_
             if pp.height == 0: continue
             cv = pass_at_k_curve(pp, ks=default_ks(kmax))
             r = {**key, 'arm': arm, 'pass@1': float(cv['pass_at_k'][0]), 'pass@kmax': float(cv['pass_at_k'][-1]), 'k_max': kmax, **base_row}
+            if _cot(pp) is not None:
+                cc = pass_at_k_curve(_cot(pp), ks=[1, kmax]); r.update({'cot_pass@1': float(cc['pass_at_k'][0]), 'cot_pass@kmax': float(cc['pass_at_k'][-1])})
             if arm != 'base':
                 d1, dk = paired_delta(base, pp, 1, cfg.n_boot, seed=seed), paired_delta(base, pp, kmax, cfg.n_boot, seed=seed)
                 cov = solvable_coverage(base.with_columns(pl.col('problem_id')), pp)
@@ -486,7 +492,11 @@ def run_summary(cfg:StudyConfig, # the study (arms, main sampling, n_samples, n_
                 dd = dec.filter((pl.col('dose') == dose) & (pl.col('seed') == seed) & (pl.col('difficulty') == diff) & (pl.col('model') == arm))
                 if dd.height: r.update({k: dd[k][0] for k in ('selection', 'refinement', 'new_behaviour')})
             rows.append(r)
-    return pl.DataFrame(rows, infer_schema_length=None)
+    out = pl.DataFrame(rows, infer_schema_length=None)
+    if frames.get('metrics') is not None:    # the RL steps each arm ran (to its plateau, or the cap)
+        used = frames['metrics'].group_by('dose', 'seed', 'difficulty', 'arm').agg((pl.col('step').max() + 1).cast(pl.Int64).alias('steps'))
+        out = out.join(used, on=['dose', 'seed', 'difficulty', 'arm'], how='left')
+    return out
 
 # %% ../../nbs/api/studies/01_warmstart.ipynb #591897b2
 CEILING = 0.95   # a base at or above this pass@k_max leaves no room for "expansion" to be measured
@@ -503,6 +513,9 @@ WARMSTART_RULES = {
     'subset': Rule("RL's solvable problems are (nearly) a subset of the base model's", 'Yue et al. 2025',
                    "share of the problems RL solves that the base also solves at k_max (t-interval over seeds; one seed: Wilson)", 'greater', 0.9,
                    f'RL changed the weights, solves at least one problem, and the base solves under {CEILING:.0%} of them'),
+    'cot_expands': Rule('RL raises CoT-pass@k_max (more problems solved with a correct derivation)', 'Wen et al. 2025',
+                        'ΔCoT-pass@k_max, RL − base, per dose; a sample counts only if its answer and every step are right (hierarchical paired bootstrap)',
+                        'greater', 0.0, f'RL changed the weights and the base is below CoT-pass@k_max = {CEILING}'),
     'perplexity': Rule("RL's outputs are already likely under the base model", 'Yue et al. 2025',
                        'median PPL_base(Y_RL) / median PPL_base(Y_base) (bootstrap over completions)', 'at most', 1.0, 'RL changed the weights'),
     'distill_expands': Rule('distillation raises pass@k_max (expands the boundary)', 'Yue et al. 2025',
@@ -530,11 +543,13 @@ def arm_delta(cfg:StudyConfig, # the study (main sampling, n_boot)
               dose:float, # the base's dose
               arm:str, # the arm compared with the base
               k:int, # the k of pass@k
+              col:str='c', # the count column: 'c' (correct answers, pass@k) or 'c_cot' (correct answer and derivation, CoT-pass@k)
              )->dict:
-    "Δpass@k of `arm` against its base over every seed and problem (`paired_bootstrap`); plus the base's mean pass@k."
+    "Δpass@k (or ΔCoT-pass@k) of `arm` against its base over every seed and problem (`paired_bootstrap`); plus the base's mean."
     a, b = _pp_main(cfg, frames, difficulty, dose, 'base'), _pp_main(cfg, frames, difficulty, dose, arm)
-    j = a.select('seed', 'problem_id', 'n', 'c').join(b.select('seed', 'problem_id', pl.col('n').alias('nb'), pl.col('c').alias('cb')),
-                                                      on=['seed', 'problem_id'])
+    if col not in a.columns: return {'delta': float('nan'), 'lo': float('nan'), 'hi': float('nan'), 'seeds': 0, 'problems': 0, 'base': float('nan')}
+    j = a.select('seed', 'problem_id', 'n', pl.col(col).alias('c')).join(b.select('seed', 'problem_id', pl.col('n').alias('nb'), pl.col(col).alias('cb')),
+                                                                        on=['seed', 'problem_id'])
     if j.height == 0: return {'delta': float('nan'), 'lo': float('nan'), 'hi': float('nan'), 'seeds': 0, 'problems': 0, 'base': float('nan')}
     pa, pb = pass_at_k(j['n'].to_numpy(), j['c'].to_numpy(), k), pass_at_k(j['nb'].to_numpy(), j['cb'].to_numpy(), k)
     return {**paired_bootstrap(j['seed'].to_numpy(), pa, pb, cfg.n_boot), 'base': float(pa.mean())}
@@ -609,7 +624,7 @@ def rl_dose_verdicts(cfg:StudyConfig, # the study (main sampling, n_samples, n_b
                      difficulty:str, # the RL problems' preset
                      dose:float, # the base's dose
                     )->list:
-    "Verdict rows of RL's pass@k findings (sharpens, no_expansion, crossover, subset) at one dose."
+    "Verdict rows of RL's pass@k findings (sharpens, no_expansion, crossover, subset, and cot_expands where CoT was graded) at one dose."
     R_, kmax, ind, rows = WARMSTART_RULES, cfg.n_samples, difficulty, []
     at, changed = f'dose {dose:g}, {ind}, {len(cfg.seeds)} seed(s)', weights_changed(frames, 'rl', dose=dose, difficulty=ind)
     d1, dk = arm_delta(cfg, frames, ind, dose, 'rl', 1), arm_delta(cfg, frames, ind, dose, 'rl', kmax)
@@ -624,6 +639,9 @@ def rl_dose_verdicts(cfg:StudyConfig, # the study (main sampling, n_samples, n_b
     sub, lo, hi, base_share, n_rl = _subset_share(cfg, frames, ind, dose)
     rows.append(verdict_row(R_['subset'], at, sub, lo, hi, changed and n_rl > 0 and base_share < CEILING,
                             still or ('RL solves no problem' if n_rl == 0 else f'the base solves {base_share:.0%} of the problems')))
+    ck = arm_delta(cfg, frames, ind, dose, 'rl', kmax, col='c_cot')
+    if ck['seeds']: rows.append(verdict_row(R_['cot_expands'], at, ck['delta'], ck['lo'], ck['hi'], changed and ck['base'] < CEILING,
+                                            still or f"the base is at CoT-pass@{kmax} = {ck['base']:.3f}"))
     return rows
 
 # %% ../../nbs/api/studies/01_warmstart.ipynb #6a161537
@@ -721,6 +739,18 @@ def headline(cfg:StudyConfig, # the study (first difficulty, arms)
     cols = [f'{m}_{a}' for a in ('base', *cfg.arms) for m in ('pass@1', 'pass@kmax') if f'{m}_{a}' in wide.columns]
     return wide.select('dose', *cols).rename({c: c.replace('_', ' ', 1) for c in cols}).sort('dose')
 
+# %% ../../nbs/api/studies/01_warmstart.ipynb #272fb69b
+def cot_table(cfg:StudyConfig, # the study (first difficulty, arms)
+              summary:pl.DataFrame # `run_summary`'s table
+             )->pl.DataFrame|None:
+    "Per dose and model (main difficulty, mean over seeds): pass@k beside CoT-pass@k at k = 1 and k_max; None when CoT was not graded."
+    if 'cot_pass@1' not in summary.columns: return None
+    order = {a: i for i, a in enumerate(('base', *cfg.arms))}
+    return (summary.filter(pl.col('difficulty') == cfg.difficulties[0]).group_by('dose', 'arm')
+            .agg(pl.col('pass@1', 'cot_pass@1', 'pass@kmax', 'cot_pass@kmax').mean())
+            .with_columns(pl.col('arm').replace_strict(order, return_dtype=pl.Int64).alias('_o')).sort('dose', '_o').drop('_o')
+            .rename({'arm': 'model', 'cot_pass@1': 'CoT-pass@1', 'pass@kmax': f'pass@{cfg.n_samples}', 'cot_pass@kmax': f'CoT-pass@{cfg.n_samples}'}))
+
 # %% ../../nbs/api/studies/01_warmstart.ipynb #44c27528
 def sampling_table(cfg:StudyConfig, # the study (first difficulty, n_samples)
                    frames:dict # the arm jobs' frames by name; its per_problem holds every sampling
@@ -774,9 +804,20 @@ def findings_text(cfg:StudyConfig, # the study
         if sel is not None and ref is not None:
             out.append(f"Why: averaged over doses, RL's change in pass@1 is selection {sel:+.3f} (re-weighting behaviours the base already had) and refinement "
                        f"{ref:+.3f} (improvement within a behaviour).")
+    g = cfg.grpo_config(ind, cfg.seeds[0])
+    if g.plateau_patience and 'steps' in s.columns and s.filter(pl.col('arm') == 'rl').height:
+        st = s.filter(pl.col('arm') == 'rl')['steps']
+        out.append(f"RL ran until its validation accuracy stopped improving ({g.plateau_patience} evaluations, every {g.eval_every} steps, without a gain) or "
+                   f"the cap of {g.steps} steps: {st.min()}–{st.max()} steps, {int((st >= g.steps).sum())} of {len(st)} runs at the cap.")
     ds = s.filter(pl.col('arm') == 'distill').group_by('dose').agg(pl.col('dk', 'dk_lo', 'dk_hi').mean()).sort('dose').filter(pl.col('dk_lo') > 0)
     if ds.height: out.append(f"Distillation raised pass@{cfg.n_samples} where RL did not: " + '; '.join(f"dose {r['dose']:g} "
             f"{_ci(r['dk'], r['dk_lo'], r['dk_hi'])}" for r in ds.iter_rows(named=True)) + '.')
+    ct = cot_table(cfg, summary)
+    if ct is not None:
+        gap = ct.with_columns((pl.col(f'pass@{cfg.n_samples}') - pl.col(f'CoT-pass@{cfg.n_samples}')).alias('gap')).sort('gap').row(-1, named=True)
+        out.append(f"CoT-pass@{cfg.n_samples} (answer and every step right) sits below pass@{cfg.n_samples} by at most {gap['gap']:.3f} "
+                   f"({gap['model']}, dose {gap['dose']:g}: {gap[f'pass@{cfg.n_samples}']:.3f} vs {gap[f'CoT-pass@{cfg.n_samples}']:.3f}); the gap is "
+                   "right answers reached without a right derivation.")
     if fit is not None and fit.height:
         b = fit.sort('mae').row(0, named=True)
         judged = v.filter(pl.col('finding') == WARMSTART_RULES['ceiling_law'].finding)
@@ -815,7 +856,8 @@ def study_tables(cfg:StudyConfig, # the study
     ph = phase_diagram(deltas) if deltas.height else None
     tables = {'samples': frames['samples'], 'per_problem': frames['per_problem'], 'behaviours': frames['behaviours'], 'passk': curves, 'summary': summary,
               'verdicts': v, 'grpo_metrics': frames['metrics'], 'distill_curves': frames['distill'], 'perplexity': frames['perplexity'],
-              'entropy_match': frames['entropy_match'], 'weights': frames['weights'], 'decomposition_steps': steps_dec, 'phase_diagram': ph, 'ceiling_fit': fit}
+              'entropy_match': frames['entropy_match'], 'weights': frames['weights'], 'decomposition_steps': steps_dec, 'phase_diagram': ph, 'ceiling_fit': fit,
+              'ceiling_oos': ceiling_out_of_sample(runs) if runs.height else None}
     if 'one_shot' in sections: tables.update(one_shot_metrics=sections['one_shot']['metrics'], one_shot_ranking=sections['one_shot']['ranking'])
     if 'spurious' in sections:
         tables['spurious_metrics'] = sections['spurious']['metrics']
@@ -891,9 +933,14 @@ def study_body(cfg, # the StudyConfig
                       R.paragraphs('What each base model read before RL (2,000 documents of its corpus): share, length and accuracy of each behaviour.'),
                       R.html_table(corpus_table(cfg), text_cols=('behaviour',)), R.figure(run, 'behaviours', charts['behaviours'],
                               'Behaviours in the evaluated samples, per model.'))
+    ct = cot_table(cfg, summary)
+    cot = [] if ct is None else [R.subheading('pass@k and CoT-pass@k'), R.paragraphs(
+        'CoT-pass@k (Wen et al. 2025) counts a sample only when its answer *and* every step of its worked procedure are right (`Task.procedure_ok`); '
+        'a bare answer never counts. Where the two differ, a model reaches right answers without a right derivation.'),
+        R.html_table(ct, text_cols=('model',))]
     body += R.section('pass@k', R.figure(run, 'passk', charts['passk'], 'Unbiased pass@k with 95% bootstrap bands over problems.'),
-                      R.figure(run, 'accuracy_histogram', charts['accuracy_histogram']))
-    keep = ['dose', 'seed', 'difficulty', 'arm', 'pass@1', 'pass@kmax', 'd1', 'd1_lo', 'd1_hi', 'dk', 'dk_lo', 'dk_hi', 'crossover_k', 'solvable_in_base',
+                      R.figure(run, 'accuracy_histogram', charts['accuracy_histogram']), *cot)
+    keep = ['dose', 'seed', 'difficulty', 'arm', 'steps', 'pass@1', 'pass@kmax', 'cot_pass@kmax', 'd1', 'd1_lo', 'd1_hi', 'dk', 'dk_lo', 'dk_hi', 'crossover_k', 'solvable_in_base',
             'delta_se', 'selection', 'refinement', 'new_behaviour']
     body += R.section('Why: selection and refinement',
                       R.paragraphs('Δ pass@1 = selection (re-weighting behaviours the base used) + refinement (within a behaviour) + new behaviour, exactly.'),
@@ -966,10 +1013,19 @@ def study_results(run:Path|str, # a finished run folder of `run_study`
         for arm in ('base', *cfg.arms):
             a = s.filter((pl.col('dose') == dose) & (pl.col('arm') == arm))
             if a.height: row.update({f'{arm} pass@1': float(a['pass@1'].mean()), f'{arm} pass@kmax': float(a['pass@kmax'].mean())})
+            if a.height and 'cot_pass@kmax' in a.columns: row[f'{arm} cot_pass@kmax'] = float(a['cot_pass@kmax'].mean())
         rl = s.filter((pl.col('dose') == dose) & (pl.col('arm') == 'rl'))
         if rl.height: row.update(selection=float(rl['selection'].mean()), refinement=float(rl['refinement'].mean()))
         per_dose.append(row)
+    cols = [c for c in ('pass@1', 'pass@kmax', 'cot_pass@1', 'cot_pass@kmax', 'steps', 'selection', 'refinement') if c in summary.columns]
+    by_diff = summary.group_by('difficulty', 'dose', 'arm').agg(*(pl.col(c).cast(pl.Float64).mean() for c in cols)).sort('difficulty', 'dose', 'arm')
+    ph = pl.read_parquet(run / 'phase_diagram.parquet') if (run / 'phase_diagram.parquet').exists() else None
+    oos = pl.read_parquet(run / 'ceiling_oos.parquet') if (run / 'ceiling_oos.parquet').exists() else None
     return {'seeds': list(cfg.seeds), 'n_eval': cfg.n_eval, 'n_samples': cfg.n_samples, 'difficulty': cfg.difficulties[0],
+            'by_difficulty': [{k: _json_num(x) for k, x in r.items()} for r in by_diff.to_dicts()],
+            'phase_diagram': None if ph is None else [{k: _json_num(x) for k, x in r.items()} for r in ph.to_dicts()],
+            'ceiling_fit': None if fit is None else [{k: _json_num(x) for k, x in r.items()} for r in fit.to_dicts()],
+            'ceiling_oos': None if oos is None else [{k: _json_num(x) for k, x in r.items()} for r in oos.to_dicts()],
             'samplings': [list(x) for x in cfg.samplings], 'versions': {'torch': torch.__version__, 'transformers': transformers.__version__},
             'per_dose': per_dose, 'verdicts': [{k: _json_num(x) for k, x in r.items()} for r in v.to_dicts()],
             'findings': findings_text(cfg, v, summary, fit, frames)}
@@ -984,14 +1040,16 @@ def results_markdown(res:dict, # `study_results`' output (as saved in a results 
     "Markdown of a saved study result: the per-dose table, the verdict table and the report's opening sentences."
     k = res['n_samples']
     d1 = {r['tested_on'].split(',')[0]: r for r in res['verdicts'] if r['finding'] == WARMSTART_RULES['sharpens'].finding}
-    lines = [f"| dose | base pass@1 | RL pass@1 | Δpass@1 [95% CI] | selection / refinement | distill pass@1 | base → RL pass@{k} |",
-             '|---|---|---|---|---|---|---|']
+    cot = any('base cot_pass@kmax' in r for r in res['per_dose'])
+    lines = [f"| dose | base pass@1 | RL pass@1 | Δpass@1 [95% CI] | selection / refinement | distill pass@1 | base → RL pass@{k} |"
+             + (f" base → RL CoT-pass@{k} |" if cot else ''), '|---|---|---|---|---|---|---|' + ('---|' if cot else '')]
     for r in res['per_dose']:
         v = d1.get(f"dose {r['dose']:g}")
         ci = f"{v['measured']:+.3f} [{v['lo']:+.3f}, {v['hi']:+.3f}]" if v else 'n/a'
         sr = f"{r['selection']:+.3f} / {r['refinement']:+.3f}" if r.get('selection') is not None else 'n/a'
         lines.append(f"| {r['dose']:g} | {_f(r.get('base pass@1'))} | {_f(r.get('rl pass@1'))} | {ci} | {sr} | {_f(r.get('distill pass@1'))} | "
-                     f"{_f(r.get('base pass@kmax'))} → {_f(r.get('rl pass@kmax'))} |")
+                     f"{_f(r.get('base pass@kmax'))} → {_f(r.get('rl pass@kmax'))} |"
+                     + (f" {_f(r.get('base cot_pass@kmax'))} → {_f(r.get('rl cot_pass@kmax'))} |" if cot else ''))
     lines += ['', '| finding | tested on | measured [95% interval] | rule | verdict |', '|---|---|---|---|---|']
     for r in res['verdicts']:
         m = _f(r['measured']) + ('' if r['lo'] is None else f" [{_f(r['lo'])}, {_f(r['hi'])}]")

@@ -11,7 +11,7 @@ from ..core.files import data_dir, write_text
 from .families import Problem, get_task
 
 # %% auto #0
-__all__ = ['write_jsonl', 'make_eval_set', 'load_eval_set']
+__all__ = ['VAL_SEED', 'write_jsonl', 'make_eval_set', 'load_eval_set']
 
 # %% ../../nbs/api/tasks/02_evalsets.ipynb #ccd33431
 def write_jsonl(rows, # JSON-serialisable dicts, one per line (keys sorted)
@@ -22,25 +22,39 @@ def write_jsonl(rows, # JSON-serialisable dicts, one per line (keys sorted)
     return write_text(path, ''.join(json.dumps(r, sort_keys=True) + '\n' for r in rows))
 
 # %% ../../nbs/api/tasks/02_evalsets.ipynb #65f37c06
+VAL_SEED = 7919   # the validation sets' sampling seed (the evaluation sets use 0)
+
 def make_eval_set(task:str, # task family
                   preset:str='default', # difficulty preset
                   n:int=128, # problems
-                  seed:int=0 # sampling seed: the same seed gives the same problems
+                  seed:int=0, # sampling seed: the same seed gives the same problems
+                  split:str='test', # 'test': an evaluation set; 'val': a validation set, disjoint from the bundled evaluation set
                  )->list:
-    "`n` held-out test problems of `task` at difficulty `preset`."
-    return get_task(task, preset=preset).sample(n, 'test', seed=seed)
+    "`n` held-out problems of `task` at difficulty `preset`: an evaluation set, or a validation set that shares no problem with it."
+    t = get_task(task, preset=preset)
+    if split == 'test': return t.sample(n, 'test', seed=seed)
+    if split != 'val': raise TaskError(f"split must be 'test' or 'val', got {split!r}")
+    taken = {p.key for p in load_eval_set(task, preset)}
+    for extra in (len(taken), 4 * len(taken)):
+        try: cand = t.sample(n + extra, 'test', seed=VAL_SEED + seed)
+        except TaskError: break
+        out = [p for p in cand if p.key not in taken][:n]
+        if len(out) == n: return out
+    raise TaskError(f"{task} preset {preset!r} has too few distinct test-split problems for {n} validation problems beside its evaluation set")
 
 # %% ../../nbs/api/tasks/02_evalsets.ipynb #db1abcb6
 def load_eval_set(task:str, # task family
                   preset:str='default', # difficulty preset
                   n:int|None=None, # first `n` problems (default: all)
+                  split:str='test', # 'test': the evaluation set; 'val': the validation set (for choosing settings)
                  )->list:
-    "The bundled fixed evaluation set `data/eval/{task}-{preset}.jsonl` (first `n` problems)."
+    "The bundled fixed evaluation set `data/eval/{task}-{preset}.jsonl`, or its validation set `...-val.jsonl` (first `n` problems)."
     get_task(task, preset=preset)   # unknown task or preset: the clear error, not a missing file
     if n is not None and (isinstance(n, bool) or not isinstance(n, int) or n < 1): raise TaskError(f"the number of evaluation problems must be >= 1, got {n!r}")
-    path = data_dir() / 'eval' / f'{task}-{preset}.jsonl'
-    if not path.exists(): raise TaskError(f"no bundled evaluation set {path.name} for task {task!r}, preset {preset!r}; make one with make_eval_set('{task}', "
-                                          f"'{preset}')")
+    if split not in ('test', 'val'): raise TaskError(f"split must be 'test' or 'val', got {split!r}")
+    path = data_dir() / 'eval' / f"{task}-{preset}{'-val' if split == 'val' else ''}.jsonl"
+    if not path.exists(): raise TaskError(f"no bundled {'validation' if split == 'val' else 'evaluation'} set {path.name} for task {task!r}, preset "
+                                          f"{preset!r}; make one with make_eval_set('{task}', '{preset}', split='{split}')")
     probs = [Problem(**json.loads(l)) for l in path.read_text().splitlines() if l.strip()]
     if n is not None and n > len(probs): raise TaskError(f"asked for {n} evaluation problems but {path.name} has {len(probs)}")
     return probs[:n] if n is not None else probs

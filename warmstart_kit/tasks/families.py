@@ -146,6 +146,12 @@ def strategy_of(self:Task, completion:str)->str:
         if s.startswith(marker): return name
     return 'answer' if s.startswith(ANSWER_PREFIX) else 'other'
 
+# %% ../../nbs/api/tasks/00_families.ipynb #a16797b6
+@patch
+def procedure_ok(self:Task, completion:str, p:Problem)->bool:
+    "True iff `completion` writes a worked derivation of `p` in which every step is true (each family defines what a step is)."
+    raise NotImplementedError
+
 # %% ../../nbs/api/tasks/00_families.ipynb #f823dae8
 class Addition(Task):
     "Multi-digit addition `a+b=` with a column scratchpad."
@@ -202,6 +208,24 @@ def solve(self:Addition, p, strategy=None, rng=None):
     ans = ''.join(reversed(digits)).lstrip('0') or '0'
     segs += [(';', 'plan'), (ANSWER_PREFIX, 'answer'), (ans, 'answer')]
     return Trace(segs, strategy)
+
+# %% ../../nbs/api/tasks/00_families.ipynb #a24f2962
+@patch
+def procedure_ok(self:Addition, completion, p):
+    "True iff the completion's column steps add the right digits and carries of `p`, each sum is true, and the answer is read off them."
+    i = completion.rfind(ANSWER_PREFIX) if isinstance(completion, str) else -1
+    m = re.fullmatch(r'(?:col:|dig:)(.*);', completion[:i]) if i >= 0 else None
+    if m is None: return False
+    a, b, steps = str(p.meta['a'])[::-1], str(p.meta['b'])[::-1], m.group(1).split(',')
+    if len(steps) != max(len(a), len(b)): return False
+    carry, digits = 0, []
+    for k, st in enumerate(steps):
+        sm = re.fullmatch(r'([0-9](?:\+[0-9])*)=([0-9]+)', st)
+        want = sorted([int(d) for d in (a[k:k+1], b[k:k+1]) if d] + ([carry] if carry else []))
+        if sm is None or sorted(map(int, sm.group(1).split('+'))) != want or int(sm.group(2)) != sum(want): return False
+        carry, d = divmod(sum(want), 10); digits.append(str(d))
+    ans = self.extract(completion)
+    return ans is not None and self.normalize(ans) == (''.join(reversed(digits + ([str(carry)] if carry else []))).lstrip('0') or '0')
 
 # %% ../../nbs/api/tasks/00_families.ipynb #8a83864e
 def _apply(x, op, y): return x + y if op == '+' else x - y if op == '-' else x * y
@@ -367,6 +391,32 @@ def _replay(self:Countdown, expr):
         y = int(y); r = _apply(v, op, y) if (op != '-' or v >= y) else _apply(y, op, v)
         steps.append((v, op, y, r) if (op != '-' or v >= y) else (y, op, v, r)); v = r
     return steps
+
+# %% ../../nbs/api/tasks/00_families.ipynb #77b1c9db
+@patch
+def procedure_ok(self:Countdown, completion, p):
+    "True iff every attempt computes truly over `p`'s numbers (each used once), each verdict is true, and the last attempt hits the target."
+    i = completion.rfind(ANSWER_PREFIX) if isinstance(completion, str) else -1
+    parts = completion[:i].split(';') if i >= 0 else ['']
+    if len(parts) < 2 or parts[-1] != '': return False
+    final = None
+    for att in parts[:-1]:
+        m = re.fullmatch(r'(try |go )(.*?)( ok| no)?', att)
+        if m is None or (m.group(1) == 'try ' and m.group(3) is None): return False
+        pool = list(p.meta['numbers'])
+        for st in m.group(2).split(','):
+            sm = re.fullmatch(r'([0-9]+)([-+*])([0-9]+)=([0-9]+)', st)
+            if sm is None: return False
+            x, op, y, r = int(sm.group(1)), sm.group(2), int(sm.group(3)), int(sm.group(4))
+            for v in (x, y):
+                if v not in pool: return False
+                pool.remove(v)
+            if _apply(x, op, y) != r: return False
+            pool.append(r)
+        if len(pool) != 1: return False
+        final = pool[0]
+        if m.group(3) is not None and (m.group(3) == ' ok') != (final == p.meta['target']): return False
+    return final == p.meta['target']
 
 # %% ../../nbs/api/tasks/00_families.ipynb #c3fbab59
 TASKS = {'addition': Addition, 'countdown': Countdown}
