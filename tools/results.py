@@ -4,9 +4,9 @@ folder; `compare RUN` checks a fresh run (e.g. `make demo`'s runs/demo) against 
     python tools/results.py save runs/results      # make results does this after a fresh default study
     python tools/results.py compare runs/demo      # exit 1 when a number or verdict differs from the saved file
 """
-import argparse, datetime, json, math, os, platform, sys
+import argparse, json, math, sys
 from pathlib import Path
-from warmstart_kit.studies.warmstart import study_results
+from warmstart_kit.studies.warmstart import save_results, study_results
 
 ROOT = Path(__file__).resolve().parents[1]
 SAVED = ROOT / 'data' / 'results' / 'default_study.json'
@@ -33,13 +33,10 @@ def main(argv=None):
     p.add_argument('--tol', type=float, default=1e-9, help='largest difference of two numbers that compare calls equal')
     a = p.parse_args(argv)
     if not (a.run / 'verdicts.parquet').exists(): p.exit(2, f'results: error: {a.run} is not a finished study run folder (no verdicts.parquet)\n')
-    res = study_results(a.run)
     if a.action == 'save':
-        res['provenance'] = {'command': 'make results (warmstart study --preset default)', 'date': datetime.date.today().isoformat(),
-                             'machine': f'{platform.machine()}, {os.cpu_count()} CPU cores'}
-        a.file.parent.mkdir(parents=True, exist_ok=True)
-        a.file.write_text(json.dumps(res, indent=1, ensure_ascii=False) + '\n')
+        save_results(a.run, a.file, 'make results (warmstart study --preset default)')
         print(f'saved {a.file}'); return 0
+    res = study_results(a.run)
     if not a.file.exists(): p.exit(2, f'results: error: no saved result at {a.file}\n')
     saved, now = _numbers(json.loads(a.file.read_text())), _numbers(res)
     diff = [(k, saved.get(k), now.get(k)) for k in sorted(set(saved) | set(now)) if not _same(saved.get(k), now.get(k), a.tol)]

@@ -48,7 +48,7 @@ __all__ = ['STUDY_PRESETS', 'SECTION_KEYS', 'ARMS', 'CEILING', 'WARMSTART_RULES'
            'one_shot_job', 'spurious_job', 'get_bases', 'prepare_study', 'study_jobs', 'run_study', 'run_summary',
            'arm_delta', 'weights_changed', 'rl_dose_verdicts', 'verdicts', 'study_charts', 'corpus_table', 'headline',
            'cot_table', 'sampling_table', 'findings_text', 'study_tables', 'study_report', 'study_body', 'section_html',
-           'study_results', 'results_markdown']
+           'study_results', 'save_results', 'results_markdown']
 
 # %% ../../nbs/api/studies/01_warmstart.ipynb #03dc1897
 STUDY_PRESETS = {
@@ -1031,6 +1031,21 @@ def study_results(run:Path|str, # a finished run folder of `run_study`
             'findings': findings_text(cfg, v, summary, fit, frames)}
 
 def _json_num(x): return None if isinstance(x, float) and math.isnan(x) else x
+
+# %% ../../nbs/api/studies/01_warmstart.ipynb #4bbc8b3a
+def save_results(run:Path|str, # a finished run folder of `run_study`
+                 path:Path|str, # the JSON file to write (replaced atomically)
+                 command:str, # what produced the run, for the provenance (e.g. 'make results')
+                 **extra # more provenance (e.g. wall_time_min=...)
+                )->Path:
+    "Write `study_results(run)` with its provenance (command, date, machine) to `path`; the file tests and prose are checked against."
+    import datetime, os, platform
+    from ..core.files import write_text
+    res = study_results(run)
+    res['provenance'] = {'command': command, 'date': datetime.date.today().isoformat(), 'machine': f'{platform.machine()}, {os.cpu_count()} CPU cores',
+                         **extra}
+    path = Path(path); path.parent.mkdir(parents=True, exist_ok=True)
+    return write_text(path, json.dumps(res, indent=1, ensure_ascii=False) + '\n')
 
 # %% ../../nbs/api/studies/01_warmstart.ipynb #ea999d00
 def _f(x)->str: return 'n/a' if x is None or (isinstance(x, float) and math.isnan(x)) else f'{x:.3f}'
