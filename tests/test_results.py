@@ -49,8 +49,10 @@ def test_the_cot_sentence_holds_on_the_saved_result():
     d0 = next(r for r in RES['per_dose'] if r['dose'] == 0)
     cot = _rows('cot_expands')
     best = max(cot.values(), key=lambda r: r['measured'])
-    quoted = [f"{d0['base pass@kmax']:.3f} is {d0['base cot_pass@kmax']:.3f} in CoT-pass@32", f"({d0['base cot_pass@kmax']:.3f} → {d0['rl cot_pass@kmax']:.3f})",
-              f"largest at {best['tested_on'].split(',')[0]}: {best['measured']:+.3f} [{best['lo']:+.3f}, {best['hi']:+.3f}]".replace('-', '−'), best['verdict']]
+    quoted = [f"{d0['base pass@kmax']:.3f} is {d0['base cot_pass@kmax']:.3f} in CoT-pass@32",
+              f"({d0['base cot_pass@kmax']:.3f} → {d0['rl cot_pass@kmax']:.3f})",
+              f"largest at {best['tested_on'].split(',')[0]}: {best['measured']:+.3f} [{best['lo']:+.3f}, {best['hi']:+.3f}]".replace('-', '−'),
+              best['verdict']]
     for q in quoted: assert q in ' '.join(words.split()), q
     assert d0['base cot_pass@kmax'] < 0.5 * d0['base pass@kmax'] and abs(d0['rl cot_pass@kmax'] - d0['base cot_pass@kmax']) < 1e-9
     assert all(r['verdict'] != 'reproduced' for r in cot.values())

@@ -94,7 +94,8 @@ def __post_init__(self:GRPOConfig):
     if not self.rewards: raise ConfigError("a GRPO run needs at least one reward")
     if self.plateau_patience and not (self.eval_every and self.eval_split == 'val'):
         raise ConfigError("plateau_patience needs eval_every > 0 and eval_split='val' (stopping on the test problems would leak into the reported numbers)")
-    if self.ref_reset_every and not self.beta_kl > 0: raise ConfigError(f"ref_reset_every={self.ref_reset_every} needs beta_kl > 0 (there is no reference to reset)")
+    if self.ref_reset_every and not self.beta_kl > 0:
+        raise ConfigError(f"ref_reset_every={self.ref_reset_every} needs beta_kl > 0 (there is no reference to reset)")
     get_task(self.task, preset=self.task_preset)
     for spec in self.rewards: parse_reward(spec)   # a bad reward spec fails here, before any work
 

@@ -940,7 +940,8 @@ def study_body(cfg, # the StudyConfig
         R.html_table(ct, text_cols=('model',))]
     body += R.section('pass@k', R.figure(run, 'passk', charts['passk'], 'Unbiased pass@k with 95% bootstrap bands over problems.'),
                       R.figure(run, 'accuracy_histogram', charts['accuracy_histogram']), *cot)
-    keep = ['dose', 'seed', 'difficulty', 'arm', 'steps', 'pass@1', 'pass@kmax', 'cot_pass@kmax', 'd1', 'd1_lo', 'd1_hi', 'dk', 'dk_lo', 'dk_hi', 'crossover_k', 'solvable_in_base',
+    keep = ['dose', 'seed', 'difficulty', 'arm', 'steps', 'pass@1', 'pass@kmax', 'cot_pass@kmax',
+            'd1', 'd1_lo', 'd1_hi', 'dk', 'dk_lo', 'dk_hi', 'crossover_k', 'solvable_in_base',
             'delta_se', 'selection', 'refinement', 'new_behaviour']
     body += R.section('Why: selection and refinement',
                       R.paragraphs('Δ pass@1 = selection (re-weighting behaviours the base used) + refinement (within a behaviour) + new behaviour, exactly.'),
