@@ -45,10 +45,10 @@ import numpy as np
 # %% auto #0
 __all__ = ['STUDY_PRESETS', 'SECTION_KEYS', 'ARMS', 'CEILING', 'WARMSTART_RULES', 'WARMSTART_STUDY', 'StudyConfig',
            'shipped_base_dir', 'base_source', 'matched_temperature', 'weight_change', 'arm_job', 'base_job',
-           'one_shot_job', 'spurious_job', 'get_bases', 'prepare_study', 'study_jobs', 'run_study', 'run_summary',
-           'arm_delta', 'weights_changed', 'rl_dose_verdicts', 'verdicts', 'study_charts', 'corpus_table', 'headline',
-           'cot_table', 'sampling_table', 'findings_text', 'study_tables', 'study_report', 'study_body', 'section_html',
-           'study_results', 'save_results', 'results_markdown']
+           'one_shot_job', 'spurious_job', 'long_rl_job', 'get_bases', 'prepare_study', 'study_jobs', 'run_study',
+           'run_summary', 'arm_delta', 'weights_changed', 'rl_dose_verdicts', 'verdicts', 'study_charts',
+           'corpus_table', 'headline', 'cot_table', 'sampling_table', 'findings_text', 'study_tables', 'study_report',
+           'study_body', 'long_rl_table', 'section_html', 'study_results', 'save_results', 'results_markdown']
 
 # %% ../../nbs/api/studies/01_warmstart.ipynb #03dc1897
 STUDY_PRESETS = {
@@ -58,7 +58,9 @@ STUDY_PRESETS = {
                   arms=('rl', 'distill', 'distill_rl'), n_eval=8, n_samples=8, samplings=((0.6, 0.95), (1.0, 1.0)), n_boot=50,
                   one_shot=dict(dose=0.5, pool_size=4, pool_epochs=2, steps=2, eval_every=1, eval_problems=4, eval_samples=2),
                   spurious=dict(dose=0.5, rewards=['format', 'random:0.5'], steps=2, prompts_per_step=4, opt_steps_per_rollout=2, eval_every=1, eval_problems=4,
-                                eval_samples=2)),
+                                eval_samples=2),
+                  long_rl=dict(dose=0.5, seeds=[0], difficulty='easy', short_steps=2, steps=4, prompts_per_step=4, group_size=4, lr=1e-3, beta_kl=0.01,
+                               ref_reset_every=2)),
     'default': dict(task='addition', task_preset='default', model_preset='micro', doses=(0.0, 0.03, 0.15, 0.6), seeds=(0,), difficulties=('default',),
                     base='shipped', pretrain=dict(tokens=4_000_000, batch_size=64, lr=3e-3, warmup=100), grpo=dict(steps=30, prompts_per_step=16, group_size=8,
                             lr=3e-4), distill=dict(lr=3e-4),
@@ -70,7 +72,9 @@ STUDY_PRESETS = {
     'full': dict(task='addition', task_preset='default', model_preset='micro', doses=(0.0, 0.03, 0.15, 0.6), seeds=(0, 1, 2),
                  difficulties=('default', 'edge', 'out'), base='shipped', pretrain=dict(tokens=4_000_000, batch_size=64, lr=3e-3, warmup=100),
                  grpo=dict(steps=60, prompts_per_step=16, group_size=8, lr=3e-4, eval_every=10, eval_split='val', plateau_patience=2),
-                 distill=dict(lr=3e-4), arms=('rl', 'distill', 'distill_rl'), n_eval=48, n_samples=32, samplings=((0.6, 0.95), (1.0, 1.0)), n_boot=500),
+                 distill=dict(lr=3e-4), arms=('rl', 'distill', 'distill_rl'), n_eval=48, n_samples=32, samplings=((0.6, 0.95), (1.0, 1.0)), n_boot=500,
+                 long_rl=dict(dose=0.6, seeds=[0, 1, 2], difficulty='edge', short_steps=40, steps=400, lr=3e-4, beta_kl=1e-3, ref_reset_every=100,
+                              eval_every=50, eval_split='val')),
     'gpu': dict(task='countdown', task_preset='default', model_preset='small', doses=(0.0, 0.03, 0.15, 0.6), seeds=(0, 1, 2),
                 difficulties=('default', 'edge', 'out'), base='train', pretrain=dict(tokens=40_000_000, batch_size=256, lr=1e-3, warmup=200),
                 grpo=dict(steps=200, prompts_per_step=64, group_size=16, lr=3e-5), distill=dict(lr=1e-4),
@@ -79,10 +83,12 @@ STUDY_PRESETS = {
 }
 # the negative control: the smoke study with every learning rate 0, so RL, distillation and the sections cannot change a weight
 STUDY_PRESETS['null'] = {**copy.deepcopy(STUDY_PRESETS['smoke']), 'grpo': {**STUDY_PRESETS['smoke']['grpo'], 'lr': 0.0}, 'distill': {'lr': 0.0},
-                         'one_shot': {**STUDY_PRESETS['smoke']['one_shot'], 'lr': 0.0}, 'spurious': {**STUDY_PRESETS['smoke']['spurious'], 'lr': 0.0}}
+                         'one_shot': {**STUDY_PRESETS['smoke']['one_shot'], 'lr': 0.0}, 'spurious': {**STUDY_PRESETS['smoke']['spurious'], 'lr': 0.0},
+                         'long_rl': {**STUDY_PRESETS['smoke']['long_rl'], 'lr': 0.0}}
 
 # %% ../../nbs/api/studies/01_warmstart.ipynb #647f9872
 SECTION_KEYS = {'one_shot': {'dose': 0.15, 'seed': 0, 'selector': 'variance', 'pool_size': 16, 'pool_epochs': 2},
+                'long_rl': {'dose': 0.6, 'seed': 0, 'seeds': [0], 'difficulty': 'edge', 'short_steps': 40},
                 'spurious': {'dose': 0.6, 'seed': 0, 'checkpoint': None, 'rewards': ['ground_truth', 'format', 'random:0.5'], 'seeds': [0],
                              'clip_compare': True}}
 
@@ -116,6 +122,7 @@ class StudyConfig(Config):
     workers: int = 0                      # parallel processes for independent jobs (0: one per CPU core; 1 on CUDA)
     one_shot: dict | None = None          # one-shot RL section: dose, seed, selector, pool_size, pool_epochs + GRPO overrides
     spurious: dict | None = None          # spurious-reward section: dose, seed or checkpoint, rewards, seeds, clip_compare + GRPO overrides
+    long_rl: dict | None = None           # long-RL section (ProRL): dose, seeds, difficulty, short_steps + GRPO overrides (steps, beta_kl, ref_reset_every)
 
     @classmethod
     def from_dict(cls,
@@ -154,7 +161,7 @@ def __post_init__(self:StudyConfig):
     for d in self.difficulties: load_eval_set(self.task, d, n=self.n_eval)   # unknown preset, no bundled set, too few problems: one clear error
     self.pretrain_config(self.doses[0], self.seeds[0])
     for d in self.difficulties: self.grpo_config(d, self.seeds[0]); self.distill_config(d, self.seeds[0])
-    for name in ('one_shot', 'spurious'):
+    for name in ('one_shot', 'spurious', 'long_rl'):
         if getattr(self, name) is not None: self.section_config(name)
 
 # %% ../../nbs/api/studies/01_warmstart.ipynb #0f925993
@@ -222,17 +229,22 @@ def distill_config(self:StudyConfig,
 def section_config(self:StudyConfig,
                    name:str # 'one_shot' or 'spurious'
                   ):
-    "(section settings, GRPOConfig) of the one_shot or spurious section (in distribution); unknown keys fail."
+    "(section settings, GRPOConfig) of the one_shot, spurious or long_rl section (in distribution unless it names a difficulty); unknown keys fail."
     d = dict(getattr(self, name) or {})
     own = {k: d.pop(k, v) for k, v in SECTION_KEYS[name].items()}
     if name == 'one_shot' and own['selector'] not in ONE_SHOT_SELECTORS:
         raise ConfigError(f"one_shot selector must be one of {', '.join(ONE_SHOT_SELECTORS)}, got {own['selector']!r}")
     own['dose'] = parse_dose(own['dose'])
-    if own.get('checkpoint') is None and (own['dose'] not in self.doses or own['seed'] not in self.seeds):
-        raise ConfigError(f"{name} section: dose {own['dose']:g} / seed {own['seed']} is not one of the study's bases (doses {list(self.doses)}, seeds "
-                          f"{list(self.seeds)})")
-    try: g = self.grpo_config(self.task_preset, own['seed'], **d)
+    if name == 'long_rl': own['seed'] = own['seeds'][0] if own['seeds'] else None
+    for s in (own['seeds'] if name == 'long_rl' else [own['seed']]):
+        if own.get('checkpoint') is None and (own['dose'] not in self.doses or s not in self.seeds):
+            raise ConfigError(f"{name} section: dose {own['dose']:g} / seed {s} is not one of the study's bases (doses {list(self.doses)}, seeds "
+                              f"{list(self.seeds)})")
+    try: g = self.grpo_config(own.get('difficulty', self.task_preset), own['seed'], **d)
     except ConfigError as e: raise ConfigError(f"{name} section: {e}") from None
+    if name == 'long_rl' and not (own['seeds'] and 1 <= own['short_steps'] < g.steps):
+        raise ConfigError(f"long_rl section: needs at least one seed and 1 <= short_steps < steps, got seeds {own['seeds']}, short_steps "
+                          f"{own['short_steps']}, steps {g.steps}")
     return own, g
 
 # %% ../../nbs/api/studies/01_warmstart.ipynb #21a09854
@@ -394,6 +406,29 @@ def spurious_job(cfg:dict, # the StudyConfig as a dict (asdict); its `spurious` 
         else: clip = clip_comparison(base, g, 'random:0.5', (max(2, g.opt_steps_per_rollout), 1), own['seeds'], device=dev, progress=False)
     return {'metrics': frame, 'clip': clip, 'base': base, 'dose': own['dose'], 'eval_n': g.eval_problems * g.eval_samples}
 
+# %% ../../nbs/api/studies/01_warmstart.ipynb #cda41b53
+def long_rl_job(cfg:dict, # the StudyConfig as a dict (asdict); its `long_rl` section is run
+                seed:int, # the base's seed (also the RL and evaluation seed)
+                base:str, # path of the base checkpoint (the section's dose, this seed)
+                run_dir:str # folder for the RL run's files
+               )->dict:
+    "One long GRPO run from one base: per-problem frames of the base, the policy at short_steps and at the end; metrics; the weight change."
+    c = StudyConfig.from_dict(cfg); dev = resolve_device(c.device)
+    own, g = c.section_config('long_rl'); g = GRPOConfig.from_dict({**asdict(g), 'seed': seed})
+    problems, budget = load_eval_set(c.task, own['difficulty'], n=c.n_eval), c.budget(own['difficulty'])
+    out = {k: [] for k in ('samples', 'per_problem', 'behaviours')}
+    base_m, tok, _ = load_checkpoint(base, device=dev)
+    _evaluate_arm(c, 'base', base_m, tok, problems, budget, seed, out)
+    m, snap = copy.deepcopy(base_m), {}
+    def keep(step, row, model):
+        if step + 1 == own['short_steps']: snap['short'] = copy.deepcopy(model)
+    met = grpo_train(m, tok, g, run_dir=run_dir, device=dev, progress=False, callback=keep)
+    for name, model in (('rl_short', snap.get('short')), ('rl_long', m)):
+        if model is not None: _evaluate_arm(c, name, model, tok, problems, budget, seed, out)
+    tag = [pl.lit(own['dose']).alias('dose'), pl.lit(seed).alias('seed'), pl.lit(own['difficulty']).alias('difficulty')]
+    return {'per_problem': pl.concat(out['per_problem'], how='diagonal_relaxed').with_columns(*tag), 'metrics': met.with_columns(*tag),
+            'weights': weight_change(base_m, m).with_columns(*tag, pl.lit('rl_long').alias('arm'))}
+
 # %% ../../nbs/api/studies/01_warmstart.ipynb #f7258d3f
 def get_bases(cfg:StudyConfig, # the study (its doses, seeds, base and workers settings)
               tmp:Path, # the run's temporary folder; trained bases go to its models/seed-S/dose-D
@@ -443,6 +478,10 @@ def study_jobs(cfg:StudyConfig, # the study
     if cfg.spurious is not None:
         own, _ = cfg.section_config('spurious')
         jobs.append(Job('spurious', 'warmstart_kit.studies.warmstart.spurious_job', dict(cfg=d, base=own['checkpoint'] or bases[own['dose'], own['seed']])))
+    if cfg.long_rl is not None:
+        own, _ = cfg.section_config('long_rl')
+        jobs += [Job(f'long-rl seed={s}', 'warmstart_kit.studies.warmstart.long_rl_job', dict(cfg=d, seed=s, base=bases[own['dose'], s],
+                     run_dir=str(tmp / 'long_rl' / f'seed-{s}'))) for s in own['seeds']]
     return jobs
 
 # %% ../../nbs/api/studies/01_warmstart.ipynb #3bb1fdd3
@@ -524,6 +563,9 @@ WARMSTART_RULES = {
     'ceiling_law': Rule("the base's pass@k predicts RL's pass@1 better than the base's pass@1 does (the ceiling law)", 'this toolkit',
                         'MAE(trivial) − MAE(ceiling), leave one seed out, k chosen on the other seeds (t-interval over folds)', 'greater', 0.0,
                         'at least two seeds of RL runs whose base solves something at k_max'),
+    'long_expands': Rule('prolonged RL (a KL anchor to a reset reference) raises pass@k_max', 'Liu et al. 2025 (ProRL)',
+                         'Δpass@k_max, long RL − base, over the section\'s seeds (hierarchical paired bootstrap)', 'greater', 0.0,
+                         f'the run changed the weights and the base is below pass@k_max = {CEILING}'),
     'one_shot': Rule('one training example raises held-out accuracy', 'Wang et al. 2025 (one-shot RLVR)',
                      'held-out accuracy after one-shot RL − the base\'s (Newcombe interval)', 'greater', 0.0, 'the section trains (learning rate > 0)'),
     'random_reward': Rule('a random reward raises accuracy when the base has a latent accurate behaviour', 'Shao et al. 2025 (spurious rewards)',
@@ -601,7 +643,7 @@ def _ppl_ratio(ppl:pl.DataFrame, n_boot:int)->tuple:
 
 # %% ../../nbs/api/studies/01_warmstart.ipynb #3daadad6
 def _section_verdicts(cfg:StudyConfig, sections:dict)->list:
-    "The one-shot and spurious-reward sections' verdict rows (Newcombe intervals of a difference of two accuracies)."
+    "The one-shot, long-RL and spurious-reward sections' verdict rows."
     rows = []
     if 'one_shot' in sections:
         o = sections['one_shot']; t = o['metrics'].filter(pl.col('test_accuracy').is_not_null())
@@ -609,6 +651,14 @@ def _section_verdicts(cfg:StudyConfig, sections:dict)->list:
         lo, hi = difference_interval(after, o['eval_n'], base, o['eval_n'])
         rows.append(verdict_row(WARMSTART_RULES['one_shot'], f"dose {o['dose']:g}, example {o['example']}", after - base, lo, hi,
                                 cfg.section_config('one_shot')[1].lr > 0, 'the section does not train (learning rate 0)'))
+    if 'long_rl' in sections:
+        lr_, own = sections['long_rl'], cfg.section_config('long_rl')[0]
+        dk = arm_delta(cfg, {'per_problem': lr_['per_problem']}, own['difficulty'], own['dose'], 'rl_long', cfg.n_samples)
+        ok = weights_changed({'weights': lr_['weights']}, 'rl_long')
+        steps = int(lr_['metrics']['step'].max()) + 1
+        rows.append(verdict_row(WARMSTART_RULES['long_expands'], f"dose {own['dose']:g}, {own['difficulty']}, {len(own['seeds'])} seed(s), "
+                                f"{steps} steps", dk['delta'], dk['lo'], dk['hi'], ok and dk['base'] < CEILING,
+                                'the run did not change the weights' if not ok else f"the base is at pass@{cfg.n_samples} = {dk['base']:.3f}"))
     if 'spurious' in sections:
         sp = sections['spurious']; m = sp['metrics'].filter(pl.col('test_accuracy').is_not_null() & (pl.col('reward') == 'random:0.5'))
         if m.height:
@@ -825,7 +875,7 @@ def findings_text(cfg:StudyConfig, # the study
         out.append(f"Ceiling law, in sample: over {b['runs']} RL runs, the base model's pass@{b['k']} fits RL's pass@1 best "
                    f"(mean absolute error {b['mae']:.3f}, r = {b['pearson_r']:.2f})" + (f"; out of sample: {judged['verdict'][0]}." if oos else
                                                   "; not judged out of sample (that needs two seeds), so not evidence for the law."))
-    for r in v.filter(pl.col('source').str.contains('one-shot|spurious')).iter_rows(named=True):
+    for r in v.filter(pl.col('source').str.contains('one-shot|spurious|ProRL')).iter_rows(named=True):
         out.append(f"{r['finding'][0].upper() + r['finding'][1:]}: {_ci(r['measured'], r['lo'], r['hi'])} ({r['tested_on']}) — {r['verdict']}.")
     seeds = len(cfg.seeds)
     out.append(f"{seeds} seed{'s' if seeds > 1 else ''}, {cfg.n_eval} held-out problems, n = {cfg.n_samples} samples each at temperature "
@@ -845,6 +895,8 @@ def study_tables(cfg:StudyConfig, # the study
     frames = {k: pl.concat([a[k] for a in arms if a.get(k) is not None], how='diagonal_relaxed') if any(a.get(k) is not None for a in arms) else None
               for k in ('samples', 'per_problem', 'behaviours', 'metrics', 'distill', 'perplexity', 'entropy_match', 'weights')}
     sections = {k.replace('-', '_'): res[k][0] for k in ('one-shot', 'spurious') if k in res}
+    longs = [res[k][0] for k in sorted(res) if k.startswith('long-rl')]
+    if longs: sections['long_rl'] = {k: pl.concat([x[k] for x in longs], how='diagonal_relaxed') for k in ('per_problem', 'metrics', 'weights')}
     ctx.update(frames=frames, sections=sections)
     main_pp = frames['per_problem'].filter(_main(cfg))
     curves = bootstrap_pass_at_k(main_pp, ks=default_ks(cfg.n_samples), by=['dose', 'seed', 'difficulty', 'model'], n_boot=cfg.n_boot, seed=0)
@@ -859,6 +911,7 @@ def study_tables(cfg:StudyConfig, # the study
               'entropy_match': frames['entropy_match'], 'weights': frames['weights'], 'decomposition_steps': steps_dec, 'phase_diagram': ph, 'ceiling_fit': fit,
               'ceiling_oos': ceiling_out_of_sample(runs) if runs.height else None}
     if 'one_shot' in sections: tables.update(one_shot_metrics=sections['one_shot']['metrics'], one_shot_ranking=sections['one_shot']['ranking'])
+    if 'long_rl' in sections: tables.update(long_rl_per_problem=sections['long_rl']['per_problem'], long_rl_metrics=sections['long_rl']['metrics'])
     if 'spurious' in sections:
         tables['spurious_metrics'] = sections['spurious']['metrics']
         if sections['spurious']['clip'] is not None: tables['spurious_clip'] = sections['spurious']['clip']
@@ -957,7 +1010,7 @@ def study_body(cfg, # the StudyConfig
         body += R.section('The warm-start phase diagram', R.html_table(ph, text_cols=('difficulty', 'effect')),
                           R.figure(run, 'phase_pass1', phase_diagram_chart(ph, 'd_pass1', 'Δ pass@1')), R.figure(run, 'phase_passkmax', phase_diagram_chart(ph,
                                   'd_passkmax', f'Δ pass@{cfg.n_samples}')))
-    return body + section_html(run, sections)
+    return body + section_html(run, sections, cfg)
 
 # %% ../../nbs/api/studies/01_warmstart.ipynb #d5f4f41a
 def _final(frame, col, by):
@@ -965,11 +1018,25 @@ def _final(frame, col, by):
     last = f.group_by(by).agg(pl.col('step').max().alias('step'))
     return f.join(last, on=[by, 'step']).group_by(by, maintain_order=True).agg(pl.col(col).mean())
 
+# %% ../../nbs/api/studies/01_warmstart.ipynb #ed1f53b4
+def long_rl_table(cfg:StudyConfig, # the study (main sampling, n_samples)
+                  pp:pl.DataFrame # the long-RL section's per-problem frame (dose, seed, difficulty, model, temperature, top_p, n, c, c_cot)
+                 )->pl.DataFrame:
+    "Per seed and model (base, rl_short, rl_long) at the main sampling: pass@1, pass@k_max and CoT-pass@k_max."
+    rows = []
+    for (seed, model), g in pp.filter(_main(cfg)).group_by('seed', 'model', maintain_order=True):
+        cv = pass_at_k_curve(g.select('problem_id', 'n', 'c'), ks=[1, cfg.n_samples])
+        r = {'seed': seed, 'model': model, 'pass@1': float(cv['pass_at_k'][0]), f'pass@{cfg.n_samples}': float(cv['pass_at_k'][1])}
+        if 'c_cot' in g.columns: r[f'CoT-pass@{cfg.n_samples}'] = float(pass_at_k_curve(_cot(g), ks=[cfg.n_samples])['pass_at_k'][0])
+        rows.append(r)
+    return pl.DataFrame(rows).sort('seed', 'model')
+
 # %% ../../nbs/api/studies/01_warmstart.ipynb #fc8e7b02
 def section_html(run:Path, # the run folder (charts are saved to its charts/)
-                 sections:dict # {'one_shot'/'spurious': that section job's result}; a missing key omits its section
+                 sections:dict, # {'one_shot'/'spurious'/'long_rl': that section's result}; a missing key omits its section
+                 cfg:StudyConfig|None=None # the study (the long-RL section's settings and main sampling); None: no long-RL section
                 )->str:
-    "HTML of the one-shot and spurious sections (numbers, charts, plain-language lines)."
+    "HTML of the one-shot, spurious and long-RL sections (numbers, charts, plain-language lines)."
     out = ''
     if 'one_shot' in sections:
         o = sections['one_shot']; m = o['metrics']
@@ -991,6 +1058,16 @@ def section_html(run:Path, # the run folder (charts are saved to its charts/)
         if sp['clip'] is not None:
             out += R.subheading('random reward: clipping active vs inactive') + R.html_table(_final(sp['clip'], 'test_accuracy', 'clipping'), ('clipping',)) + \
                    R.figure(run, 'spurious_clipping', spurious_chart(sp['clip'], color='clipping'))
+    if 'long_rl' in sections and cfg is not None:
+        lr_, (own, g) = sections['long_rl'], cfg.section_config('long_rl')
+        curves = pass_at_k_curve(lr_['per_problem'].filter(_main(cfg)).select('model', 'problem_id', 'seed', 'n', 'c'), ks=default_ks(cfg.n_samples),
+                                 by='model')
+        out += R.section('Long RL (ProRL)', R.paragraphs(
+            f"From the dose-{own['dose']:g} base on {own['difficulty']} problems: one GRPO run of {g.steps} steps per seed (KL β = {g.beta_kl:g} to a reference "
+            f"reset to the policy every {g.ref_reset_every or 'never'} steps), evaluated at step {own['short_steps']} (rl_short, the ordinary budget) and "
+            f"at its end (rl_long), on {cfg.n_eval} held-out problems × {cfg.n_samples} samples."),
+            R.html_table(long_rl_table(cfg, lr_['per_problem']), ('model',)),
+            R.figure(run, 'long_rl_passk', passk_chart(curves, color='model', title='pass@k: base, short and long RL (pooled over seeds)')))
     return out
 
 # %% ../../nbs/api/studies/01_warmstart.ipynb #c5d48ff5
