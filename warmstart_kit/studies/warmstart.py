@@ -1063,9 +1063,9 @@ def section_html(run:Path, # the run folder (charts are saved to its charts/)
         curves = pass_at_k_curve(lr_['per_problem'].filter(_main(cfg)).select('model', 'problem_id', 'seed', 'n', 'c'), ks=default_ks(cfg.n_samples),
                                  by='model')
         out += R.section('Long RL (ProRL)', R.paragraphs(
-            f"From the dose-{own['dose']:g} base on {own['difficulty']} problems: one GRPO run of {g.steps} steps per seed (KL β = {g.beta_kl:g} to a reference "
-            f"reset to the policy every {g.ref_reset_every or 'never'} steps), evaluated at step {own['short_steps']} (rl_short, the ordinary budget) and "
-            f"at its end (rl_long), on {cfg.n_eval} held-out problems × {cfg.n_samples} samples."),
+            f"From the dose-{own['dose']:g} base on {own['difficulty']} problems: one GRPO run of {g.steps} steps per seed (KL β = {g.beta_kl:g} to a "
+            f"reference reset to the policy every {g.ref_reset_every or 'never'} steps), evaluated at step {own['short_steps']} (rl_short, the ordinary "
+            f"budget) and at its end (rl_long), on {cfg.n_eval} held-out problems × {cfg.n_samples} samples."),
             R.html_table(long_rl_table(cfg, lr_['per_problem']), ('model',)),
             R.figure(run, 'long_rl_passk', passk_chart(curves, color='model', title='pass@k: base, short and long RL (pooled over seeds)')))
     return out
