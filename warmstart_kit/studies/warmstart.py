@@ -40,15 +40,18 @@ from ..analysis.stats import t_interval, wilson_interval, difference_interval, p
 from ..analysis.passk import pass_at_k
 from ..analysis.decomposition import ceiling_out_of_sample
 from ..analysis.verdicts import Rule, verdict_row, rules_table
+from ..analysis.competence import competence_ladder, competence_band, rung_task, LADDERS
+from ..core.errors import TaskError
 import numpy as np
 
 # %% auto #0
-__all__ = ['STUDY_PRESETS', 'SECTION_KEYS', 'ARMS', 'CEILING', 'WARMSTART_RULES', 'WARMSTART_STUDY', 'StudyConfig',
-           'shipped_base_dir', 'base_source', 'matched_temperature', 'weight_change', 'arm_job', 'base_job',
-           'one_shot_job', 'spurious_job', 'long_rl_job', 'get_bases', 'prepare_study', 'study_jobs', 'run_study',
-           'run_summary', 'arm_delta', 'weights_changed', 'rl_dose_verdicts', 'verdicts', 'study_charts',
-           'corpus_table', 'headline', 'cot_table', 'sampling_table', 'findings_text', 'study_tables', 'study_report',
-           'study_body', 'long_rl_table', 'section_html', 'study_results', 'save_results', 'results_markdown']
+__all__ = ['STUDY_PRESETS', 'SECTION_KEYS', 'ARMS', 'LADDER_SEED', 'LADDER_PROBLEMS', 'CEILING', 'WARMSTART_RULES',
+           'WARMSTART_STUDY', 'StudyConfig', 'shipped_base_dir', 'base_source', 'matched_temperature', 'weight_change',
+           'arm_job', 'base_job', 'one_shot_job', 'spurious_job', 'long_rl_job', 'ladder_job', 'run_band', 'get_bases',
+           'prepare_study', 'study_jobs', 'run_study', 'run_summary', 'arm_delta', 'weights_changed',
+           'rl_dose_verdicts', 'verdicts', 'study_charts', 'corpus_table', 'headline', 'cot_table', 'sampling_table',
+           'findings_text', 'study_tables', 'study_report', 'competence_html', 'study_body', 'long_rl_table',
+           'section_html', 'study_results', 'save_results', 'results_markdown']
 
 # %% ../../nbs/api/studies/01_warmstart.ipynb #03dc1897
 STUDY_PRESETS = {
@@ -60,7 +63,7 @@ STUDY_PRESETS = {
                   spurious=dict(dose=0.5, rewards=['format', 'random:0.5'], steps=2, prompts_per_step=4, opt_steps_per_rollout=2, eval_every=1, eval_problems=4,
                                 eval_samples=2),
                   long_rl=dict(dose=0.5, seeds=[0], difficulty='easy', short_steps=2, steps=4, prompts_per_step=4, group_size=4, lr=1e-3, beta_kl=0.01,
-                               ref_reset_every=2)),
+                               ref_reset_every=2), ladder=(2, 3)),
     'default': dict(task='addition', task_preset='default', model_preset='micro', doses=(0.0, 0.03, 0.15, 0.6), seeds=(0,), difficulties=('default',),
                     base='shipped', pretrain=dict(tokens=4_000_000, batch_size=64, lr=3e-3, warmup=100), grpo=dict(steps=30, prompts_per_step=16, group_size=8,
                             lr=3e-4), distill=dict(lr=3e-4),
@@ -74,7 +77,7 @@ STUDY_PRESETS = {
                  grpo=dict(steps=60, prompts_per_step=16, group_size=8, lr=3e-4, eval_every=10, eval_split='val', plateau_patience=2),
                  distill=dict(lr=3e-4), arms=('rl', 'distill', 'distill_rl'), n_eval=48, n_samples=32, samplings=((0.6, 0.95), (1.0, 1.0)), n_boot=500,
                  long_rl=dict(dose=0.6, seeds=[0, 1, 2], difficulty='edge', short_steps=40, steps=400, lr=3e-4, beta_kl=1e-3, ref_reset_every=100,
-                              eval_every=50, eval_split='val')),
+                              eval_every=50, eval_split='val'), ladder=(3, 4, 5, 6, 7, 8)),
     'gpu': dict(task='countdown', task_preset='default', model_preset='small', doses=(0.0, 0.03, 0.15, 0.6), seeds=(0, 1, 2),
                 difficulties=('default', 'edge', 'out'), base='train', pretrain=dict(tokens=40_000_000, batch_size=256, lr=1e-3, warmup=200),
                 grpo=dict(steps=200, prompts_per_step=64, group_size=16, lr=3e-5), distill=dict(lr=1e-4),
@@ -93,6 +96,7 @@ SECTION_KEYS = {'one_shot': {'dose': 0.15, 'seed': 0, 'selector': 'variance', 'p
                              'clip_compare': True}}
 
 ARMS = ('rl', 'distill', 'distill_rl')
+LADDER_SEED, LADDER_PROBLEMS = 1, 32   # the competence ladder's problem and sampling seed (evaluation sets: 0), problems per rung
 
 # %% ../../nbs/api/studies/01_warmstart.ipynb #cf9934a9
 @dataclass
@@ -123,6 +127,7 @@ class StudyConfig(Config):
     one_shot: dict | None = None          # one-shot RL section: dose, seed, selector, pool_size, pool_epochs + GRPO overrides
     spurious: dict | None = None          # spurious-reward section: dose, seed or checkpoint, rewards, seeds, clip_compare + GRPO overrides
     long_rl: dict | None = None           # long-RL section (ProRL): dose, seeds, difficulty, short_steps + GRPO overrides (steps, beta_kl, ref_reset_every)
+    ladder: tuple = ()                    # rungs of each base's competence ladder (addition: operand digits); (): no ladder, no competence bands
 
     @classmethod
     def from_dict(cls,
@@ -136,7 +141,7 @@ class StudyConfig(Config):
 @patch
 def __post_init__(self:StudyConfig):
     "Normalise the sequences and parse the doses, then validate every field and nested config before any work."
-    for k in ('doses', 'seeds', 'difficulties', 'arms', 'samplings'):
+    for k in ('doses', 'seeds', 'difficulties', 'arms', 'samplings', 'ladder'):
         v = getattr(self, k); setattr(self, k, tuple(v) if isinstance(v, (list, tuple)) else (v,))
     self.doses = tuple(parse_dose(d) for d in self.doses)
     self.check_types()
@@ -152,6 +157,12 @@ def __post_init__(self:StudyConfig):
     for k in ('n_eval', 'n_samples', 'n_boot'):
         if getattr(self, k) < 1: raise ConfigError(f'{k} must be >= 1, got {getattr(self, k)}')
     if self.workers < 0: raise ConfigError(f'workers must be >= 0, got {self.workers}')
+    if self.ladder and self.task not in LADDERS: raise ConfigError(f"no competence ladder for task {self.task!r}; known: {', '.join(LADDERS)}")
+    if any(isinstance(r, bool) or not isinstance(r, int) or r < 1 for r in self.ladder) or len(set(self.ladder)) != len(self.ladder):
+        raise ConfigError(f'ladder rungs must be distinct whole numbers >= 1, got {list(self.ladder)}')
+    for r in self.ladder:
+        try: rung_task(self.task, r).sample(LADDER_PROBLEMS, 'test', seed=LADDER_SEED)
+        except TaskError: raise ConfigError(f'ladder rung {r} has fewer than {LADDER_PROBLEMS} distinct test problems; start the ladder higher') from None
     for sp in self.samplings:
         if not (isinstance(sp, tuple) and len(sp) == 2 and all(isinstance(v, (int, float)) and not isinstance(v,
                 bool) for v in sp)) or sp[0] <= 0 or not 0 < sp[1] <= 1:
@@ -429,6 +440,31 @@ def long_rl_job(cfg:dict, # the StudyConfig as a dict (asdict); its `long_rl` se
     return {'per_problem': pl.concat(out['per_problem'], how='diagonal_relaxed').with_columns(*tag), 'metrics': met.with_columns(*tag),
             'weights': weight_change(base_m, m).with_columns(*tag, pl.lit('rl_long').alias('arm'))}
 
+# %% ../../nbs/api/studies/01_warmstart.ipynb #9a1972bc
+def ladder_job(cfg:dict, # the StudyConfig as a dict (asdict)
+               dose:float, # the base's dose (tags the rows)
+               seed:int, # the base's seed (tags the rows)
+               base:str # path of the base checkpoint
+              )->pl.DataFrame:
+    "The competence ladder of one base at the study's main sampling, n_samples per problem (32 problems a rung)."
+    c = StudyConfig.from_dict(cfg); dev = resolve_device(c.device)
+    model, tok, _ = load_checkpoint(base, device=dev)
+    T, p = c.samplings[0]
+    lad = competence_ladder(model, tok, c.task, rungs=c.ladder, n_problems=LADDER_PROBLEMS, n_samples=c.n_samples, temperature=T, top_p=p, seed=LADDER_SEED)
+    return lad.with_columns(pl.lit(dose).alias('dose'), pl.lit(seed).alias('seed'))
+
+def run_band(cfg:StudyConfig, # the study (its task)
+             ladder:pl.DataFrame, # `ladder_job` rows of every base (dose, seed, rung, pass@kmax)
+             dose:float, # the run's base's dose
+             seed:int, # the run's base's seed
+             difficulty:str # the run's task preset
+            )->str|None:
+    "The competence band of a run: its base's band on the rungs its difficulty spans (None when no rung was measured)."
+    knob = LADDERS[cfg.task][0]; v = get_task(cfg.task, preset=difficulty).cfg[knob]
+    lo, hi = (v[0], v[1]) if isinstance(v, (list, tuple)) else (v, v)
+    r = ladder.filter((pl.col('dose') == dose) & (pl.col('seed') == seed) & (pl.col('rung') >= lo) & (pl.col('rung') <= hi))
+    return competence_band(float(r['pass@kmax'].mean())) if r.height else None
+
 # %% ../../nbs/api/studies/01_warmstart.ipynb #f7258d3f
 def get_bases(cfg:StudyConfig, # the study (its doses, seeds, base and workers settings)
               tmp:Path, # the run's temporary folder; trained bases go to its models/seed-S/dose-D
@@ -478,6 +514,9 @@ def study_jobs(cfg:StudyConfig, # the study
     if cfg.spurious is not None:
         own, _ = cfg.section_config('spurious')
         jobs.append(Job('spurious', 'warmstart_kit.studies.warmstart.spurious_job', dict(cfg=d, base=own['checkpoint'] or bases[own['dose'], own['seed']])))
+    if cfg.ladder:
+        jobs += [Job(f'ladder dose={dose:g} seed={seed}', 'warmstart_kit.studies.warmstart.ladder_job',
+                     dict(cfg=d, dose=dose, seed=seed, base=bases[dose, seed])) for seed in cfg.seeds for dose in cfg.doses]
     if cfg.long_rl is not None:
         own, _ = cfg.section_config('long_rl')
         jobs += [Job(f'long-rl seed={s}', 'warmstart_kit.studies.warmstart.long_rl_job', dict(cfg=d, seed=s, base=bases[own['dose'], s],
@@ -906,10 +945,17 @@ def study_tables(cfg:StudyConfig, # the study
     v = verdicts(cfg, summary, frames, sections)
     deltas = summary.filter(pl.col('arm') == 'rl').select('dose', 'difficulty', 'seed', 'd1', 'd1_lo', 'd1_hi', 'dk', 'dk_lo', 'dk_hi')
     ph = phase_diagram(deltas) if deltas.height else None
+    lads = [res[k][0] for k in sorted(res) if k.startswith('ladder ')]
+    ladder = pl.concat(lads) if lads else None
+    ph_band = None
+    if ladder is not None and deltas.height:
+        bands = [run_band(cfg, ladder, r['dose'], r['seed'], r['difficulty']) for r in deltas.iter_rows(named=True)]
+        banded = deltas.with_columns(pl.Series('band', bands, dtype=pl.String)).filter(pl.col('band').is_not_null())
+        ph_band = phase_diagram(banded.drop('difficulty').rename({'band': 'difficulty'})).rename({'difficulty': 'band'}) if banded.height else None
     tables = {'samples': frames['samples'], 'per_problem': frames['per_problem'], 'behaviours': frames['behaviours'], 'passk': curves, 'summary': summary,
               'verdicts': v, 'grpo_metrics': frames['metrics'], 'distill_curves': frames['distill'], 'perplexity': frames['perplexity'],
               'entropy_match': frames['entropy_match'], 'weights': frames['weights'], 'decomposition_steps': steps_dec, 'phase_diagram': ph, 'ceiling_fit': fit,
-              'ceiling_oos': ceiling_out_of_sample(runs) if runs.height else None}
+              'ceiling_oos': ceiling_out_of_sample(runs) if runs.height else None, 'ladder': ladder, 'phase_by_band': ph_band}
     if 'one_shot' in sections: tables.update(one_shot_metrics=sections['one_shot']['metrics'], one_shot_ranking=sections['one_shot']['ranking'])
     if 'long_rl' in sections: tables.update(long_rl_per_problem=sections['long_rl']['per_problem'], long_rl_metrics=sections['long_rl']['metrics'])
     if 'spurious' in sections:
@@ -928,7 +974,8 @@ def study_report(cfg:StudyConfig, # the study
     import transformers
     frames, sections, summary = ctx['frames'], ctx['sections'], tables['summary']
     charts = study_charts(cfg, frames, tables['passk'], summary, tables['decomposition_steps'])
-    body = study_body(cfg, run, frames, sections, summary, tables['verdicts'], tables['ceiling_fit'], ceiling_runs(summary), tables['phase_diagram'], charts)
+    body = study_body(cfg, run, frames, sections, summary, tables['verdicts'], tables['ceiling_fit'], ceiling_runs(summary), tables['phase_diagram'], charts,
+                      competence_html(cfg, run, tables.get('ladder'), tables.get('phase_by_band')))
     notes, timings, workers = ctx['notes'], ctx['timings'], ctx['workers']
     prov = R.bullets([f'dose {d:g}, seed {s}: {notes[d, s]}' for s in cfg.seeds for d in cfg.doses] + [f'{k}: {t:.0f} s' for k, t in timings.items()]
                      + [f'{workers} worker process{"es" if workers > 1 else ""}; total {elapsed:.0f} s',
@@ -952,6 +999,34 @@ def _checks(cfg, frames:dict)->list:
                                'main temperature.'), R.html_table(em, text_cols=('difficulty',))]
     return extra
 
+# %% ../../nbs/api/studies/01_warmstart.ipynb #842201fd
+def competence_html(cfg:StudyConfig, # the study (n_samples, difficulties)
+                    run:Path, # the run folder (charts are saved to its charts/)
+                    ladder:pl.DataFrame|None, # `ladder_job` rows of every base; None: no section
+                    ph_band:pl.DataFrame|None # the phase diagram with runs grouped by their base's competence band
+                   )->str:
+    "The report's competence section: each base's ladder (chart and bands) and the phase diagram by competence band."
+    if ladder is None or ladder.height == 0: return ''
+    import altair as alt
+    k = cfg.n_samples
+    chart = alt.Chart(dose_labels(ladder)).mark_line(point=True).encode(
+        x=alt.X('rung:O', title='operand digits' if cfg.task == 'addition' else 'numbers'), y=alt.Y('pass@kmax:Q', title=f'base pass@{k}'),
+        color=alt.Color('dose_label:N', title='dose'), column=alt.Column('seed:N', title='seed'),
+        tooltip=['dose', 'seed', 'rung', alt.Tooltip('pass@1:Q', format='.3f'), alt.Tooltip('pass@kmax:Q', format='.3f'), 'band']
+    ).properties(width=200, height=160, title=f'competence ladder: each base\'s pass@{k} by difficulty')
+    wide = (ladder.with_columns(pl.format('{} {}', pl.col('pass@kmax').round(3), pl.col('band')).alias('cell'))
+            .pivot('rung', index=['dose', 'seed'], values='cell').sort('dose', 'seed'))
+    out = [R.paragraphs(f'Each base\'s pass@{k} on 32 test problems per rung (drawn apart from the evaluation sets), and its band: solved (≥ 0.6), '
+                        'edge (0.05–0.6), out of reach (< 0.05). The same operand length is a different difficulty for different bases.'),
+           R.figure(run, 'ladder', chart), R.html_table(wide, text_cols=tuple(c for c in wide.columns if c not in ('dose', 'seed')))]
+    if ph_band is not None and ph_band.height:
+        out += [R.subheading('The phase diagram by competence'),
+                R.paragraphs("Each RL run placed by its base's own band on its problems (post hoc: the RL problems were chosen by operand length, and "
+                             "the band read off the ladder), then averaged per dose and band."),
+                R.html_table(ph_band, text_cols=('band', 'effect')),
+                R.figure(run, 'phase_band_pass1', phase_diagram_chart(ph_band.rename({'band': 'difficulty'}), 'd_pass1', 'Δ pass@1 by competence band'))]
+    return R.section('Competence: difficulty measured by each base', *out)
+
 # %% ../../nbs/api/studies/01_warmstart.ipynb #1057aff3
 def study_body(cfg, # the StudyConfig
                run, # the run folder (charts are saved to its charts/)
@@ -962,7 +1037,8 @@ def study_body(cfg, # the StudyConfig
                fit, # `ceiling_fit`'s table; None: no ceiling-law section
                runs, # `ceiling_runs`' table
                ph, # `phase_diagram`'s table; None: no phase-diagram section
-               charts # `study_charts`' charts by name
+               charts, # `study_charts`' charts by name
+               competence:str='' # `competence_html`'s section ('' when the study measured no ladder)
               )->str:
     "The report's body HTML, section by section."
     g = cfg.grpo_config(cfg.difficulties[0], cfg.seeds[0])
@@ -1010,7 +1086,7 @@ def study_body(cfg, # the StudyConfig
         body += R.section('The warm-start phase diagram', R.html_table(ph, text_cols=('difficulty', 'effect')),
                           R.figure(run, 'phase_pass1', phase_diagram_chart(ph, 'd_pass1', 'Δ pass@1')), R.figure(run, 'phase_passkmax', phase_diagram_chart(ph,
                                   'd_passkmax', f'Δ pass@{cfg.n_samples}')))
-    return body + section_html(run, sections, cfg)
+    return body + competence + section_html(run, sections, cfg)
 
 # %% ../../nbs/api/studies/01_warmstart.ipynb #d5f4f41a
 def _final(frame, col, by):
@@ -1099,11 +1175,15 @@ def study_results(run:Path|str, # a finished run folder of `run_study`
     by_diff = summary.group_by('difficulty', 'dose', 'arm').agg(*(pl.col(c).cast(pl.Float64).mean() for c in cols)).sort('difficulty', 'dose', 'arm')
     ph = pl.read_parquet(run / 'phase_diagram.parquet') if (run / 'phase_diagram.parquet').exists() else None
     oos = pl.read_parquet(run / 'ceiling_oos.parquet') if (run / 'ceiling_oos.parquet').exists() else None
+    opt = {k: [{c: _json_num(x) for c, x in r.items()} for r in pl.read_parquet(run / f'{k}.parquet').to_dicts()]
+           for k in ('ladder', 'phase_by_band') if (run / f'{k}.parquet').exists()}
+    if (run / 'long_rl_per_problem.parquet').exists():
+        opt['long_rl'] = [{c: _json_num(x) for c, x in r.items()} for r in long_rl_table(cfg, pl.read_parquet(run / 'long_rl_per_problem.parquet')).to_dicts()]
     return {'seeds': list(cfg.seeds), 'n_eval': cfg.n_eval, 'n_samples': cfg.n_samples, 'difficulty': cfg.difficulties[0],
             'by_difficulty': [{k: _json_num(x) for k, x in r.items()} for r in by_diff.to_dicts()],
             'phase_diagram': None if ph is None else [{k: _json_num(x) for k, x in r.items()} for r in ph.to_dicts()],
             'ceiling_fit': None if fit is None else [{k: _json_num(x) for k, x in r.items()} for r in fit.to_dicts()],
-            'ceiling_oos': None if oos is None else [{k: _json_num(x) for k, x in r.items()} for r in oos.to_dicts()],
+            'ceiling_oos': None if oos is None else [{k: _json_num(x) for k, x in r.items()} for r in oos.to_dicts()], **opt,
             'samplings': [list(x) for x in cfg.samplings], 'versions': {'torch': torch.__version__, 'transformers': transformers.__version__},
             'per_dose': per_dose, 'verdicts': [{k: _json_num(x) for k, x in r.items()} for r in v.to_dicts()],
             'findings': findings_text(cfg, v, summary, fit, frames)}
