@@ -47,11 +47,11 @@ import numpy as np
 # %% auto #0
 __all__ = ['STUDY_PRESETS', 'SECTION_KEYS', 'ARMS', 'LADDER_SEED', 'LADDER_PROBLEMS', 'CEILING', 'WARMSTART_RULES',
            'WARMSTART_STUDY', 'StudyConfig', 'shipped_base_dir', 'base_source', 'matched_temperature', 'weight_change',
-           'arm_job', 'base_job', 'one_shot_job', 'spurious_job', 'long_rl_job', 'ladder_job', 'run_band', 'get_bases',
-           'prepare_study', 'study_jobs', 'run_study', 'run_summary', 'arm_delta', 'weights_changed',
-           'rl_dose_verdicts', 'verdicts', 'study_charts', 'corpus_table', 'headline', 'cot_table', 'sampling_table',
-           'findings_text', 'study_tables', 'study_report', 'competence_html', 'study_body', 'long_rl_table',
-           'section_html', 'study_results', 'save_results', 'results_markdown']
+           'arm_job', 'base_job', 'one_shot_job', 'spurious_job', 'long_rl_job', 'ladder_job', 'run_band',
+           'phase_by_band', 'get_bases', 'prepare_study', 'study_jobs', 'run_study', 'run_summary', 'arm_delta',
+           'weights_changed', 'rl_dose_verdicts', 'verdicts', 'study_charts', 'corpus_table', 'headline', 'cot_table',
+           'sampling_table', 'findings_text', 'study_tables', 'study_report', 'competence_html', 'study_body',
+           'long_rl_table', 'section_html', 'study_results', 'save_results', 'results_markdown']
 
 # %% ../../nbs/api/studies/01_warmstart.ipynb #03dc1897
 STUDY_PRESETS = {
@@ -464,6 +464,15 @@ def run_band(cfg:StudyConfig, # the study (its task)
     lo, hi = (v[0], v[1]) if isinstance(v, (list, tuple)) else (v, v)
     r = ladder.filter((pl.col('dose') == dose) & (pl.col('seed') == seed) & (pl.col('rung') >= lo) & (pl.col('rung') <= hi))
     return competence_band(float(r['pass@kmax'].mean())) if r.height else None
+
+def phase_by_band(cfg:StudyConfig, # the study (its task)
+                  deltas:pl.DataFrame, # one row per RL run: dose, difficulty, seed, d1, d1_lo, d1_hi, dk, dk_lo, dk_hi
+                  ladder:pl.DataFrame # `ladder_job` rows of every base
+                 )->pl.DataFrame|None:
+    "The phase diagram with each run placed by its base's competence band (`run_band`) instead of its operand length; None if no run has a band."
+    bands = [run_band(cfg, ladder, r['dose'], r['seed'], r['difficulty']) for r in deltas.iter_rows(named=True)]
+    banded = deltas.with_columns(pl.Series('band', bands, dtype=pl.String)).filter(pl.col('band').is_not_null())
+    return phase_diagram(banded.drop('difficulty').rename({'band': 'difficulty'})).rename({'difficulty': 'band'}) if banded.height else None
 
 # %% ../../nbs/api/studies/01_warmstart.ipynb #f7258d3f
 def get_bases(cfg:StudyConfig, # the study (its doses, seeds, base and workers settings)
@@ -947,11 +956,7 @@ def study_tables(cfg:StudyConfig, # the study
     ph = phase_diagram(deltas) if deltas.height else None
     lads = [res[k][0] for k in sorted(res) if k.startswith('ladder ')]
     ladder = pl.concat(lads) if lads else None
-    ph_band = None
-    if ladder is not None and deltas.height:
-        bands = [run_band(cfg, ladder, r['dose'], r['seed'], r['difficulty']) for r in deltas.iter_rows(named=True)]
-        banded = deltas.with_columns(pl.Series('band', bands, dtype=pl.String)).filter(pl.col('band').is_not_null())
-        ph_band = phase_diagram(banded.drop('difficulty').rename({'band': 'difficulty'})).rename({'difficulty': 'band'}) if banded.height else None
+    ph_band = phase_by_band(cfg, deltas, ladder) if ladder is not None and deltas.height else None
     tables = {'samples': frames['samples'], 'per_problem': frames['per_problem'], 'behaviours': frames['behaviours'], 'passk': curves, 'summary': summary,
               'verdicts': v, 'grpo_metrics': frames['metrics'], 'distill_curves': frames['distill'], 'perplexity': frames['perplexity'],
               'entropy_match': frames['entropy_match'], 'weights': frames['weights'], 'decomposition_steps': steps_dec, 'phase_diagram': ph, 'ceiling_fit': fit,
@@ -1177,6 +1182,9 @@ def study_results(run:Path|str, # a finished run folder of `run_study`
     oos = pl.read_parquet(run / 'ceiling_oos.parquet') if (run / 'ceiling_oos.parquet').exists() else None
     opt = {k: [{c: _json_num(x) for c, x in r.items()} for r in pl.read_parquet(run / f'{k}.parquet').to_dicts()]
            for k in ('ladder', 'phase_by_band') if (run / f'{k}.parquet').exists()}
+    keep = [c for c in ('dose', 'seed', 'difficulty', 'arm', 'steps', 'pass@1', 'pass@kmax', 'cot_pass@kmax', 'd1', 'd1_lo', 'd1_hi', 'dk', 'dk_lo', 'dk_hi',
+                        'selection', 'refinement') if c in summary.columns]
+    opt['runs'] = [{c: _json_num(x) for c, x in r.items()} for r in summary.select(keep).to_dicts()]
     if (run / 'long_rl_per_problem.parquet').exists():
         opt['long_rl'] = [{c: _json_num(x) for c, x in r.items()} for r in long_rl_table(cfg, pl.read_parquet(run / 'long_rl_per_problem.parquet')).to_dicts()]
     return {'seeds': list(cfg.seeds), 'n_eval': cfg.n_eval, 'n_samples': cfg.n_samples, 'difficulty': cfg.difficulties[0],
