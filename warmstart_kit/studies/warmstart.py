@@ -1029,7 +1029,8 @@ def competence_html(cfg:StudyConfig, # the study (n_samples, difficulties)
                 R.paragraphs("Each RL run placed by its base's own band on its problems (post hoc: the RL problems were chosen by operand length, and "
                              "the band read off the ladder), then averaged per dose and band."),
                 R.html_table(ph_band, text_cols=('band', 'effect')),
-                R.figure(run, 'phase_band_pass1', phase_diagram_chart(ph_band.rename({'band': 'difficulty'}), 'd_pass1', 'Δ pass@1 by competence band'))]
+                R.figure(run, 'phase_band_pass1', phase_diagram_chart(ph_band.rename({'band': 'difficulty'}), 'd_pass1', 'Δ pass@1 by competence band',
+                                                                         'competence band'))]
     return R.section('Competence: difficulty measured by each base', *out)
 
 # %% ../../nbs/api/studies/01_warmstart.ipynb #1057aff3
@@ -1110,7 +1111,8 @@ def long_rl_table(cfg:StudyConfig, # the study (main sampling, n_samples)
         r = {'seed': seed, 'model': model, 'pass@1': float(cv['pass_at_k'][0]), f'pass@{cfg.n_samples}': float(cv['pass_at_k'][1])}
         if 'c_cot' in g.columns: r[f'CoT-pass@{cfg.n_samples}'] = float(pass_at_k_curve(_cot(g), ks=[cfg.n_samples])['pass_at_k'][0])
         rows.append(r)
-    return pl.DataFrame(rows).sort('seed', 'model')
+    order = {'base': 0, 'rl_short': 1, 'rl_long': 2}
+    return pl.DataFrame(rows).sort(pl.col('seed'), pl.col('model').replace_strict(order, default=3, return_dtype=pl.Int64))
 
 # %% ../../nbs/api/studies/01_warmstart.ipynb #fc8e7b02
 def section_html(run:Path, # the run folder (charts are saved to its charts/)

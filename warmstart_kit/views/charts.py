@@ -98,12 +98,13 @@ def ceiling_chart(runs:pl.DataFrame, # `ceiling_runs`'s table
 # %% ../../nbs/api/views/00_charts.ipynb #9b18124d
 def phase_diagram_chart(ph:pl.DataFrame, # `phase_diagram`'s table (dose, difficulty, seeds, effect, the value and its _lo/_hi)
                 value:str='d_pass1', # column to colour by: d_pass1 or d_passkmax
-                title:str='Δ pass@1' # chart and legend title
+                title:str='Δ pass@1', # chart and legend title
+                y_title:str='RL difficulty' # the rows' axis title (e.g. 'competence band' for `studies.warmstart.phase_by_band`)
                ):
     "Heatmap of `value` per dose and RL difficulty, each cell labelled with its class of effect."
     import altair as alt
     base = alt.Chart(ph.with_columns(pl.format('{}', pl.col('dose')).alias('dose_s'))).encode(x=alt.X('dose_s:O', title='dose of the correct procedure'),
-            y=alt.Y('difficulty:N', title='RL difficulty'))
+            y=alt.Y('difficulty:N', title=y_title))
     heat = base.mark_rect().encode(color=alt.Color(f'{value}:Q', scale=alt.Scale(scheme='redblue', domainMid=0), title=title),
                                    tooltip=['dose', 'difficulty', 'seeds', alt.Tooltip(f'{value}:Q', format='.3f'), alt.Tooltip(f'{value}_lo:Q', format='.3f'),
                                             alt.Tooltip(f'{value}_hi:Q', format='.3f'), 'effect'])
