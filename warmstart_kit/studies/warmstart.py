@@ -51,7 +51,8 @@ __all__ = ['STUDY_PRESETS', 'SECTION_KEYS', 'ARMS', 'LADDER_SEED', 'LADDER_PROBL
            'phase_by_band', 'get_bases', 'prepare_study', 'study_jobs', 'run_study', 'run_summary', 'arm_delta',
            'weights_changed', 'rl_dose_verdicts', 'verdicts', 'study_charts', 'corpus_table', 'headline', 'cot_table',
            'sampling_table', 'findings_text', 'study_tables', 'study_report', 'competence_html', 'study_body',
-           'long_rl_table', 'section_html', 'study_results', 'save_results', 'results_markdown']
+           'long_rl_table', 'section_html', 'run_config', 'judge_run', 'study_results', 'save_results',
+           'results_markdown']
 
 # %% ../../nbs/api/studies/01_warmstart.ipynb #03dc1897
 STUDY_PRESETS = {
@@ -644,6 +645,13 @@ def arm_delta(cfg:StudyConfig, # the study (main sampling, n_boot)
     pa, pb = pass_at_k(j['n'].to_numpy(), j['c'].to_numpy(), k), pass_at_k(j['nb'].to_numpy(), j['cb'].to_numpy(), k)
     return {**paired_bootstrap(j['seed'].to_numpy(), pa, pb, cfg.n_boot), 'base': float(pa.mean())}
 
+def _only_moved(df:pl.DataFrame, frames:dict, arm:str)->pl.DataFrame:
+    "The rows of `df` (with dose, seed, difficulty) from runs in which `arm` changed its base's weights: pooled rules use only these."
+    w = frames.get('weights')
+    if w is None: return df.clear()
+    m = w.filter((pl.col('arm') == arm) & pl.col('changed')).select(*(pl.col(k).cast(df.schema[k]) for k in ('dose', 'seed', 'difficulty')))
+    return df.join(m.unique(), on=['dose', 'seed', 'difficulty'], how='semi')
+
 def weights_changed(frames:dict, # the study's frames (weights: dose, seed, difficulty, arm, changed)
                     arm:str, # the arm
                     **where # dose=..., difficulty=... to select rows
@@ -754,9 +762,11 @@ def verdicts(cfg:StudyConfig, # the study
     doses = sorted(set(frames['per_problem'].filter(pl.col('model') == 'rl')['dose'].to_list())) if 'rl' in cfg.arms else []
     for dose in doses: rows += rl_dose_verdicts(cfg, frames, ind, dose)
     if frames.get('perplexity') is not None and frames['perplexity'].height and 'rl' in cfg.arms:
-        changed = weights_changed(frames, 'rl')
-        ratio, lo, hi = _ppl_ratio(frames['perplexity'], cfg.n_boot)
-        rows.append(verdict_row(R_['perplexity'], f'all runs ({len(cfg.seeds)} seed(s))', ratio, lo, hi, changed, 'RL did not change the weights in every run'))
+        ppl = _only_moved(frames['perplexity'], frames, 'rl')
+        ratio, lo, hi = _ppl_ratio(ppl, cfg.n_boot) if ppl.height else (float('nan'),) * 3
+        n = ppl.select('dose', 'seed', 'difficulty').unique().height
+        rows.append(verdict_row(R_['perplexity'], f'{n} run(s) whose weights RL changed ({len(cfg.seeds)} seed(s))', ratio, lo, hi, n > 0,
+                                'RL changed the weights in no run'))
     if 'distill' in cfg.arms:
         for dose in sorted(set(frames['per_problem'].filter(pl.col('model') == 'distill')['dose'].to_list())):
             dk = arm_delta(cfg, frames, ind, dose, 'distill', kmax)
@@ -765,11 +775,11 @@ def verdicts(cfg:StudyConfig, # the study
                                     ok and dk['base'] < CEILING, 'distillation did not change the weights' if not ok else
                                     f"the base is at pass@{kmax} = {dk['base']:.3f}"))
     if 'rl' in cfg.arms:
-        oos = ceiling_out_of_sample(ceiling_runs(summary))
+        oos = ceiling_out_of_sample(_only_moved(ceiling_runs(summary), frames, 'rl'))
         gain = (oos['mae_trivial'] - oos['mae_ceiling']).to_numpy() if oos is not None else np.array([])
         lo, hi = t_interval(gain, bounds=(-1, 1)) if len(gain) > 1 else (float('nan'), float('nan'))
         rows.append(verdict_row(R_['ceiling_law'], f'{len(gain)} held-out seed(s)', float(gain.mean()) if len(gain) else float('nan'), lo, hi,
-                                len(gain) >= 2 and weights_changed(frames, 'rl'), 'fewer than two seeds of RL runs that RL could move'))
+                                len(gain) >= 2, 'fewer than two seeds of RL runs that RL moved and whose base solves something at k_max'))
     rows += _section_verdicts(cfg, sections)
     return pl.DataFrame(rows, infer_schema_length=None)
 
@@ -865,6 +875,11 @@ def sampling_table(cfg:StudyConfig, # the study (first difficulty, n_samples)
 # %% ../../nbs/api/studies/01_warmstart.ipynb #564e8112
 def _ci(m, lo, hi)->str: return f'{m:+.3f} [{lo:+.3f}, {hi:+.3f}]'
 
+def _pooled(v:pl.DataFrame, key:str)->dict:
+    "{dose: (measured, lo, hi)} of one rule's verdict rows (tested on 'dose D, ...')."
+    rows = v.filter(pl.col('finding') == WARMSTART_RULES[key].finding).filter(pl.col('tested_on').str.starts_with('dose '))
+    return {float(r['tested_on'].split(',')[0].split()[1]): (r['measured'], r['lo'], r['hi']) for r in rows.iter_rows(named=True)}
+
 # %% ../../nbs/api/studies/01_warmstart.ipynb #845dba5d
 def findings_text(cfg:StudyConfig, # the study
                   v:pl.DataFrame, # `verdicts`' table
@@ -879,23 +894,22 @@ def findings_text(cfg:StudyConfig, # the study
         out.append(f"No arm changed its base's weights in any run ({', '.join(sorted(set(w['arm'])))}; largest change "
                    f"{w['max_abs_change'].max():.1e}): the run cannot test what RL does, and every RL verdict below is *not testable here*.")
     s = summary.filter(pl.col('difficulty') == ind)
-    rl = s.filter(pl.col('arm') == 'rl').group_by('dose').agg(pl.col('d1', 'd1_lo', 'd1_hi', 'dk', 'dk_lo', 'dk_hi', 'pass@kmax', 'selection',
-                                                                     'refinement').mean()).sort('dose')
+    rl = s.filter(pl.col('arm') == 'rl').group_by('dose').agg(pl.col('pass@kmax', 'selection', 'refinement').mean()).sort('dose')
     base = s.filter(pl.col('arm') == 'base').group_by('dose').agg(pl.col('pass@1', 'pass@kmax').mean()).sort('dose')
-    if rl.height:
-        up = rl.filter(pl.col('d1_lo') > 0)
-        if up.height:
-            best = up.sort('d1').row(-1, named=True)
-            out.append(f"RL raised pass@1 at dose{'s' if up.height > 1 else ''} {', '.join(f'{d:g}' for d in up['dose'])} "
-                       f"(largest at dose {best['dose']:g}: {_ci(best['d1'], best['d1_lo'], best['d1_hi'])}).")
-        flat = rl.filter(pl.col('d1_lo') <= 0)
-        for r in flat.iter_rows(named=True): out.append(f"At dose {r['dose']:g} RL did not raise pass@1 measurably ({_ci(r['d1'], r['d1_lo'], r['d1_hi'])}).")
-        drop = rl.filter(pl.col('dk_hi') < 0)
-        for r in drop.iter_rows(named=True):
-            b0 = base.filter(pl.col('dose') == r['dose'])['pass@kmax'][0]
-            out.append(f"At dose {r['dose']:g} RL cut pass@{cfg.n_samples} from {b0:.3f} to {r['pass@kmax']:.3f}: it narrowed the model onto fewer behaviours "
-                       "and lost problems only the base model's variety solved.")
-        if not rl.filter(pl.col('dk_lo') > 0).height:
+    d1, dk = _pooled(v, 'sharpens'), _pooled(v, 'no_expansion')     # Δ per dose over every seed and problem (the verdicts' intervals)
+    if rl.height and d1:
+        up = [d for d in sorted(d1) if d1[d][1] > 0]
+        if up:
+            best = max(up, key=lambda d: d1[d][0])
+            out.append(f"RL raised pass@1 at dose{'s' if len(up) > 1 else ''} {', '.join(f'{d:g}' for d in up)} (largest at dose {best:g}: {_ci(*d1[best])}).")
+        for d in sorted(d1):
+            if not d1[d][1] > 0: out.append(f"At dose {d:g} RL did not raise pass@1 measurably ({_ci(*d1[d])}).")
+        for d in sorted(dk):
+            if dk[d][2] < 0:
+                b0, r0 = base.filter(pl.col('dose') == d)['pass@kmax'][0], rl.filter(pl.col('dose') == d)['pass@kmax'][0]
+                out.append(f"At dose {d:g} RL cut pass@{cfg.n_samples} from {b0:.3f} to {r0:.3f} ({_ci(*dk[d])}): it narrowed the model onto fewer "
+                           "behaviours and lost problems only the base model's variety solved.")
+        if not any(x[1] > 0 for x in dk.values()):
             out.append(f"At no dose did RL raise pass@{cfg.n_samples} measurably (no interval above 0); whether it expands nothing is the "
                        "no-expansion rule's verdict.")
         sel, ref = rl['selection'].drop_nulls().mean(), rl['refinement'].drop_nulls().mean()
@@ -907,9 +921,8 @@ def findings_text(cfg:StudyConfig, # the study
         st = s.filter(pl.col('arm') == 'rl')['steps']
         out.append(f"RL ran until its validation accuracy stopped improving ({g.plateau_patience} evaluations, every {g.eval_every} steps, without a gain) or "
                    f"the cap of {g.steps} steps: {st.min()}–{st.max()} steps, {int((st >= g.steps).sum())} of {len(st)} runs at the cap.")
-    ds = s.filter(pl.col('arm') == 'distill').group_by('dose').agg(pl.col('dk', 'dk_lo', 'dk_hi').mean()).sort('dose').filter(pl.col('dk_lo') > 0)
-    if ds.height: out.append(f"Distillation raised pass@{cfg.n_samples} where RL did not: " + '; '.join(f"dose {r['dose']:g} "
-            f"{_ci(r['dk'], r['dk_lo'], r['dk_hi'])}" for r in ds.iter_rows(named=True)) + '.')
+    ds = {d: x for d, x in _pooled(v, 'distill_expands').items() if x[1] > 0}
+    if ds: out.append(f"Distillation raised pass@{cfg.n_samples}: " + '; '.join(f"dose {d:g} {_ci(*x)}" for d, x in sorted(ds.items())) + '.')
     ct = cot_table(cfg, summary)
     if ct is not None:
         gap = ct.with_columns((pl.col(f'pass@{cfg.n_samples}') - pl.col(f'CoT-pass@{cfg.n_samples}')).alias('gap')).sort('gap').row(-1, named=True)
@@ -918,17 +931,19 @@ def findings_text(cfg:StudyConfig, # the study
                    "right answers reached without a right derivation.")
     if fit is not None and fit.height:
         b = fit.sort('mae').row(0, named=True)
-        judged = v.filter(pl.col('finding') == WARMSTART_RULES['ceiling_law'].finding)
-        oos = judged.height and judged['verdict'][0] != 'not testable here'
+        j = v.filter(pl.col('finding') == WARMSTART_RULES['ceiling_law'].finding)
+        j = j.row(0, named=True) if j.height else None
+        tail = (f"; out of sample (leave one seed out, against RL pass@1 = base pass@1) its error is lower by {_ci(j['measured'], j['lo'], j['hi'])}: "
+                f"{j['verdict']}." if j and j['verdict'] != 'not testable here' else
+                f"; not judged out of sample ({j['note'] if j else 'no RL arm'}), so not evidence for the law.")
         out.append(f"Ceiling law, in sample: over {b['runs']} RL runs, the base model's pass@{b['k']} fits RL's pass@1 best "
-                   f"(mean absolute error {b['mae']:.3f}, r = {b['pearson_r']:.2f})" + (f"; out of sample: {judged['verdict'][0]}." if oos else
-                                                  "; not judged out of sample (that needs two seeds), so not evidence for the law."))
+                   f"(mean absolute error {b['mae']:.3f}, r = {b['pearson_r']:.2f})" + tail)
     for r in v.filter(pl.col('source').str.contains('one-shot|spurious|ProRL')).iter_rows(named=True):
         out.append(f"{r['finding'][0].upper() + r['finding'][1:]}: {_ci(r['measured'], r['lo'], r['hi'])} ({r['tested_on']}) — {r['verdict']}.")
     seeds = len(cfg.seeds)
     out.append(f"{seeds} seed{'s' if seeds > 1 else ''}, {cfg.n_eval} held-out problems, n = {cfg.n_samples} samples each at temperature "
-               f"{cfg.samplings[0][0]}, top-p {cfg.samplings[0][1]}; intervals are 95% "
-               + ('t-intervals over seeds.' if seeds > 1 else 'paired bootstrap intervals over problems (one seed: no interval across seeds).'))
+               f"{cfg.samplings[0][0]}, top-p {cfg.samplings[0][1]}; every Δ interval is a 95% paired bootstrap over "
+               + ('seeds, then problems within each seed.' if seeds > 1 else 'problems (one seed: no interval across seeds).'))
     return out
 
 # %% ../../nbs/api/studies/01_warmstart.ipynb #e998440b
@@ -1157,14 +1172,30 @@ def section_html(run:Path, # the run folder (charts are saved to its charts/)
 WARMSTART_STUDY = Study('study', StudyConfig, study_jobs, study_tables, study_report, prepare=prepare_study,
                         check=lambda c: c.preflight(), resumable=False, config_file='config.json', what='run folder')
 
+# %% ../../nbs/api/studies/01_warmstart.ipynb #0b64c686
+def run_config(run:Path|str # a finished run folder of `run_study`
+              )->StudyConfig:
+    "The StudyConfig a run folder was made with (its config.json; keys this version does not know are ignored)."
+    raw = json.loads((Path(run) / 'config.json').read_text())
+    return StudyConfig.from_dict({k: v for k, v in raw.items() if k in {f.name for f in fields(StudyConfig)}})
+
+def judge_run(run:Path|str # a finished run folder of `run_study`
+             )->pl.DataFrame:
+    "The run's verdicts under the current rules, recomputed from its saved tables; the sections' rows are kept as the run judged them."
+    run = Path(run); cfg = run_config(run)
+    rd = lambda n: pl.read_parquet(run / f'{n}.parquet') if (run / f'{n}.parquet').exists() else None
+    v = verdicts(cfg, rd('summary'), {k: rd(k) for k in ('per_problem', 'weights', 'perplexity')}, {})
+    old = rd('verdicts')
+    keep = old.filter(pl.col('source').str.contains('one-shot|spurious|ProRL')) if old is not None else None
+    return pl.concat([v, keep], how='diagonal_relaxed') if keep is not None and keep.height else v
+
 # %% ../../nbs/api/studies/01_warmstart.ipynb #979410d5
 def study_results(run:Path|str, # a finished run folder of `run_study`
                  )->dict:
-    "The run's headline as plain data: settings, versions, the per-dose table, the verdict rows and the report's opening sentences."
+    "The run's headline as plain data: settings, versions, per-dose and per-run tables, verdicts by the current rules (`judge_run`), the rules, findings."
     import transformers
-    run = Path(run); raw = json.loads((run / 'config.json').read_text())
-    cfg = StudyConfig.from_dict({k: v for k, v in raw.items() if k in {f.name for f in fields(StudyConfig)}})
-    summary, v = pl.read_parquet(run / 'summary.parquet'), pl.read_parquet(run / 'verdicts.parquet')
+    run = Path(run); cfg = run_config(run)
+    summary, v = pl.read_parquet(run / 'summary.parquet'), judge_run(run)     # the current rules on the run's measurements
     frames = {'weights': pl.read_parquet(run / 'weights.parquet') if (run / 'weights.parquet').exists() else None}
     fit = pl.read_parquet(run / 'ceiling_fit.parquet') if (run / 'ceiling_fit.parquet').exists() else None
     s = summary.filter(pl.col('difficulty') == cfg.difficulties[0])
@@ -1196,6 +1227,7 @@ def study_results(run:Path|str, # a finished run folder of `run_study`
             'ceiling_oos': None if oos is None else [{k: _json_num(x) for k, x in r.items()} for r in oos.to_dicts()], **opt,
             'samplings': [list(x) for x in cfg.samplings], 'versions': {'torch': torch.__version__, 'transformers': transformers.__version__},
             'per_dose': per_dose, 'verdicts': [{k: _json_num(x) for k, x in r.items()} for r in v.to_dicts()],
+            'rules': rules_table(WARMSTART_RULES).to_dicts(),
             'findings': findings_text(cfg, v, summary, fit, frames)}
 
 def _json_num(x): return None if isinstance(x, float) and math.isnan(x) else x
