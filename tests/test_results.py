@@ -56,3 +56,19 @@ def test_the_cot_sentence_holds_on_the_saved_result():
     for q in quoted: assert q in ' '.join(words.split()), q
     assert d0['base cot_pass@kmax'] < 0.5 * d0['base pass@kmax'] and abs(d0['rl cot_pass@kmax'] - d0['base cot_pass@kmax']) < 1e-9
     assert all(r['verdict'] != 'reproduced' for r in cot.values())
+
+def test_the_full_study_sentence_holds_on_its_saved_result():
+    "The README's full-study paragraph against data/results/full_study.json."
+    full = json.loads((ROOT / 'data' / 'results' / 'full_study.json').read_text())
+    text = ' '.join((ROOT / 'README.md').read_text().split('The `full` preset')[1].split('\n\n')[0].split())
+    assert f"{full['provenance']['wall_time_min']} minutes" in text
+    sharp = [float(v['tested_on'].split(',')[0].split()[1]) for v in full['verdicts']
+             if v['finding'] == WARMSTART_RULES['sharpens'].finding and v['verdict'] == 'reproduced']
+    assert sharp == [0.03, 0.15, 0.6]
+    edge = sorted((r for r in full['runs'] if r['arm'] == 'rl' and r['difficulty'] == 'edge' and r['dose'] == 0.6), key=lambda r: r['seed'])
+    assert [r['dk_lo'] > 0 for r in edge] == [False, True, True] and all(r['refinement'] > r['selection'] for r in edge[1:])
+    assert f"(+{edge[1]['dk']:.3f} and +{edge[2]['dk']:.3f})" in text
+    cl = next(v for v in full['verdicts'] if v['finding'] == WARMSTART_RULES['ceiling_law'].finding)
+    assert cl['verdict'] == 'inconclusive' and f"(+{cl['measured']:.3f} [{cl['lo']:+.3f}, {cl['hi']:+.3f}])".replace('-', '−') in text
+    pp = next(v for v in full['verdicts'] if v['finding'] == WARMSTART_RULES['perplexity'].finding)
+    assert pp['verdict'] == 'not reproduced' and f"ratio {pp['measured']:.3f}" in text
