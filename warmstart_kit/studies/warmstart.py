@@ -247,7 +247,8 @@ def section_config(self:StudyConfig,
     if name == 'one_shot' and own['selector'] not in ONE_SHOT_SELECTORS:
         raise ConfigError(f"one_shot selector must be one of {', '.join(ONE_SHOT_SELECTORS)}, got {own['selector']!r}")
     own['dose'] = parse_dose(own['dose'])
-    if name == 'long_rl': own['seed'] = own['seeds'][0] if own['seeds'] else None
+    if name == 'long_rl':   # the long arm runs its whole budget (the study's plateau rule would stop it) unless it names its own
+        own['seed'] = own['seeds'][0] if own['seeds'] else None; d.setdefault('plateau_patience', 0)
     for s in (own['seeds'] if name == 'long_rl' else [own['seed']]):
         if own.get('checkpoint') is None and (own['dose'] not in self.doses or s not in self.seeds):
             raise ConfigError(f"{name} section: dose {own['dose']:g} / seed {s} is not one of the study's bases (doses {list(self.doses)}, seeds "
