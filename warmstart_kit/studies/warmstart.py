@@ -1221,6 +1221,9 @@ def study_results(run:Path|str, # a finished run folder of `run_study`
     opt['runs'] = [{c: _json_num(x) for c, x in r.items()} for r in summary.select(keep).to_dicts()]
     if (run / 'long_rl_per_problem.parquet').exists():
         opt['long_rl'] = [{c: _json_num(x) for c, x in r.items()} for r in long_rl_table(cfg, pl.read_parquet(run / 'long_rl_per_problem.parquet')).to_dicts()]
+        m = pl.read_parquet(run / 'long_rl_metrics.parquet')
+        acc = next((c for c in ('val_accuracy', 'test_accuracy') if c in m.columns and m[c].null_count() < m.height), None)
+        if acc: opt['long_rl_curve'] = m.filter(pl.col(acc).is_not_null()).select('seed', 'step', pl.col(acc).alias('accuracy')).to_dicts()
     return {'seeds': list(cfg.seeds), 'n_eval': cfg.n_eval, 'n_samples': cfg.n_samples, 'difficulty': cfg.difficulties[0],
             'by_difficulty': [{k: _json_num(x) for k, x in r.items()} for r in by_diff.to_dicts()],
             'phase_diagram': None if ph is None else [{k: _json_num(x) for k, x in r.items()} for r in ph.to_dicts()],
