@@ -72,3 +72,14 @@ def test_the_full_study_sentence_holds_on_its_saved_result():
     assert cl['verdict'] == 'inconclusive' and f"(+{cl['measured']:.3f} [{cl['lo']:+.3f}, {cl['hi']:+.3f}])".replace('-', '−') in text
     pp = next(v for v in full['verdicts'] if v['finding'] == WARMSTART_RULES['perplexity'].finding)
     assert pp['verdict'] == 'not reproduced' and f"ratio {pp['measured']:.3f}" in text
+
+def test_the_long_rl_sentence_holds_on_its_saved_result():
+    "The README's long-RL sentence against data/results/long_rl.json: every base gains at k_max, and the pooled verdict."
+    res = json.loads((ROOT / 'data' / 'results' / 'long_rl.json').read_text())
+    text = ' '.join((ROOT / 'README.md').read_text().split('Run ten times longer')[1].split('\n\n')[0].split())
+    t = {(r['seed'], r['model']): r for r in res['long_rl']}
+    assert all(t[s, 'rl_long']['pass@32'] > t[s, 'base']['pass@32'] for s in (0, 1, 2))
+    v = next(v for v in res['verdicts'] if v['finding'] == WARMSTART_RULES['long_expands'].finding)
+    assert v['verdict'] == 'reproduced' and f"(+{v['measured']:.3f} [+{v['lo']:.3f}, +{v['hi']:.3f}]" in text and '400 steps' in v['tested_on']
+    s0 = next(r for r in res['runs'] if r['arm'] == 'rl' and r['seed'] == 0)
+    assert s0['dk_lo'] < 0 < s0['dk_hi']                       # the plateau-stopped arm did not move seed 0's pass@32
