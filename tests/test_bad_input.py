@@ -200,3 +200,48 @@ def test_kill_9_then_resume_is_identical_to_an_uninterrupted_run(tmp_path, tiny_
     from safetensors.torch import load_file
     wa, wb = (load_file(tmp_path / d / 'checkpoints' / 'final' / 'model.safetensors') for d in ('full', 'cut'))
     assert all(torch.equal(wa[k], wb[k]) for k in wa)
+
+# ---------------------------------------------------------------- outputs never swallow inputs; settings that would be ignored are refused
+def test_rl_overwrite_with_a_bad_selector_keeps_the_folder(capsys, tmp_path, tiny_ckpt):
+    "`rl --overwrite --one-shot bogus` used to delete --out and only then report the selector; now the selector is checked first."
+    out = tmp_path / 'mydir'; out.mkdir(); (out / 'notes.txt').write_text('precious')
+    code, msg = run(capsys, 'rl', '--model', tiny_ckpt, '--out', out, '--overwrite', '--one-shot', 'bogus', *TINY_RL)
+    assert code == 2 and "unknown one-shot selector or problem key 'bogus'" in msg, msg
+    assert listing(out) == ['notes.txt'] and (out / 'notes.txt').read_text() == 'precious'
+
+def test_an_output_may_not_be_inside_or_hold_an_input(capsys, tmp_path, tiny_ckpt):
+    before = listing(tmp_path)
+    cases = [(['passk', '--samples', tiny_ckpt / 'config.json', '--out', tiny_ckpt / 'config.json', '--overwrite'], 'is the input'),
+             (['sparsity', tiny_ckpt, tiny_ckpt, '--out', tiny_ckpt, '--overwrite'], 'is the input'),
+             (['eval', '--model', tiny_ckpt, '--out', tiny_ckpt / 'eval'], 'is inside the input'),
+             (['rl', '--model', tiny_ckpt, '--out', tmp_path, '--overwrite', *TINY_RL], 'contains the input'),
+             (['pretrain', '--config', tmp_path / 'c.json', '--out', tmp_path, '--overwrite', *TINY_PRETRAIN], 'contains the input')]
+    for args, needle in cases:
+        code, msg = run(capsys, *args)
+        assert code == 2 and needle in msg and "choose an --out apart from what the command reads" in msg, (args, msg)
+    assert listing(tmp_path) == before
+
+def test_overwrite_never_replaces_a_folder_holding_a_live_run(capsys, tmp_path):
+    "A `pretrain --overwrite` into a folder that holds a running run's folder used to destroy that run mid-write."
+    from warmstart_kit.core.files import claim_output
+    outer = tmp_path / 'exp'; outer.mkdir()
+    with claim_output(outer / 'rl-run', mode='inplace') as run_dir:           # a live run (this process holds its lock)
+        (run_dir / 'metrics.parquet').write_text('half-written')
+        code, msg = run(capsys, 'pretrain', '--out', outer, '--overwrite', *TINY_PRETRAIN)
+        assert code == 2 and f'holds {outer / "rl-run"}, which another warmstart run (pid {os.getpid()}) is writing' in msg, msg
+        assert (run_dir / 'metrics.parquet').read_text() == 'half-written'
+
+@pytest.mark.parametrize('args,line', [
+    (['pretrain', '--dose', '0.15', '0.15'], '--dose 0.15 0.15 asks for dose 0.15 more than once (one base, dose-D/, per dose)'),
+    (['pretrain', '--dose', '0', '0.0'], '--dose 0 0.0 asks for dose 0 more than once (one base, dose-D/, per dose)'),
+    (['pretrain', '--flawed-share', '0.3'], '--flawed-share sets the rest of a --dose mixture: it needs --dose'),
+    (['pretrain', '--grad-clip', '0'], 'pretrain grad_clip must be > 0 (a gradient-norm clip), got 0.0'),
+])
+def test_pretrain_settings_that_would_be_ignored(capsys, tmp_path, args, line):
+    code, msg = run(capsys, *args, '--out', tmp_path / 'b', *TINY_PRETRAIN)
+    assert (code, msg) == (2, f'warmstart: error: {line}') and not (tmp_path / 'b').exists()
+
+def test_one_shot_flags_need_one_shot(capsys, tmp_path, tiny_ckpt):
+    code, msg = run(capsys, 'rl', '--model', tiny_ckpt, '--out', tmp_path / 'r', '--one-shot-pool', '8', *TINY_RL)
+    assert (code, msg) == (2, 'warmstart: error: --one-shot-pool sets the one-shot run: it needs --one-shot SELECTOR')
+    assert not (tmp_path / 'r').exists()

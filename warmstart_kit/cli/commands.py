@@ -9,9 +9,9 @@ from .flags import add_config_flags, flags_of, read_config, parse_float
 from ..core.errors import ConfigError
 
 # %% auto #0
-__all__ = ['COMMANDS', 'study_parser', 'cmd_study', 'pretrain_parser', 'cmd_pretrain', 'rl_parser', 'cmd_rl', 'engine_flags',
-           'engine_of', 'cmd_rl_trl', 'eval_parser', 'cmd_eval', 'rlp_parser', 'cmd_rlp', 'rlag_parser', 'cmd_rlag',
-           'passk_parser', 'cmd_passk', 'sparsity_parser', 'cmd_sparsity']
+__all__ = ['COMMANDS', 'study_parser', 'cmd_study', 'pretrain_parser', 'cmd_pretrain', 'rl_parser', 'cmd_rl', 'check_one_shot',
+           'engine_flags', 'engine_of', 'cmd_rl_trl', 'eval_parser', 'cmd_eval', 'rlp_parser', 'cmd_rlp', 'rlag_parser',
+           'cmd_rlag', 'passk_parser', 'cmd_passk', 'sparsity_parser', 'cmd_sparsity']
 
 # %% ../../nbs/api/cli/01_commands.ipynb #35963889
 def study_parser(p, # the `warmstart study` parser
@@ -50,7 +50,7 @@ def pretrain_parser(p, # the `warmstart pretrain` parser
     p.add_argument('--overwrite', action='store_true', help='replace an existing folder at --out (only once the new one is complete)')
     p.add_argument('--dose', nargs='+',
                    help="shares of the correct procedure (the rest: --flawed-share flawed procedure, the remainder bare answers); one base per dose")
-    p.add_argument('--flawed-share', type=parse_float, default=0.5, help='with --dose: share of the flawed procedure in the rest of the mixture (default 0.5)')
+    p.add_argument('--flawed-share', type=parse_float, help='with --dose: share of the flawed procedure in the rest of the mixture (default 0.5)')
     p.add_argument('--per-dose-dirs', action='store_true', help='write dose-D/ subfolders even for one dose')
     add_config_flags(p, PretrainConfig)
 
@@ -64,11 +64,16 @@ def cmd_pretrain(a, # parsed `warmstart pretrain` arguments
     from warmstart_kit.models.build import resolve_device
     base = {**(read_config(a.config) if a.config else {}), **flags_of(a, PretrainConfig)}
     if a.dose and 'behaviours' in base: raise ConfigError('pass either --dose (the study\'s mixtures) or --behaviours (an explicit mixture), not both')
-    task = base.get('task', 'addition')
-    mixes = [(parse_dose(x), dose_mixture(task, parse_dose(x), a.flawed_share)) for x in a.dose] if a.dose else [(None, base.get('behaviours'))]
+    if a.flawed_share is not None and not a.dose: raise ConfigError('--flawed-share sets the rest of a --dose mixture: it needs --dose')
+    task, share = base.get('task', 'addition'), 0.5 if a.flawed_share is None else a.flawed_share
+    mixes = [(parse_dose(x), dose_mixture(task, parse_dose(x), share)) for x in a.dose] if a.dose else [(None, base.get('behaviours'))]
+    names = [f'dose-{d:g}' for d, _ in mixes if d is not None]
+    if len(set(names)) < len(names):
+        dup = next(x for x, n in zip(a.dose, names) if names.count(n) > 1)
+        raise ConfigError(f"--dose {' '.join(a.dose)} asks for dose {parse_dose(dup):g} more than once (one base, dose-D/, per dose)")
     cfgs = [(dose, PretrainConfig.from_dict({**base, 'behaviours': mix})) for dose, mix in mixes]   # all checked first
     dev = resolve_device(a.device)
-    with claim_output(a.out, a.overwrite, what='checkpoint folder') as tmp:
+    with claim_output(a.out, a.overwrite, what='checkpoint folder', inputs=[a.config]) as tmp:
         for dose, cfg in cfgs:
             dest = tmp / f'dose-{cfg.dose:g}' if len(cfgs) > 1 or a.per_dose_dirs else tmp
             _, curve = train_base(cfg, dest, device=dev, progress=not a.quiet)
@@ -82,13 +87,14 @@ def rl_parser(p, # the `warmstart rl` parser
     from warmstart_kit.rl.grpo import GRPOConfig
     p.add_argument('--model', required=True, help='checkpoint folder (any local Hugging Face causal LM)')
     p.add_argument('--out', required=True, help='run folder: metrics.parquet, examples.parquet, checkpoints/')
-    p.add_argument('--overwrite', action='store_true', help='start the run clean in an existing --out (its old contents are removed)')
+    p.add_argument('--overwrite', action='store_true',
+                   help='start the run clean in an existing --out (its old contents are set aside, removed once the run is complete, restored if it fails)')
     p.add_argument('--resume', action='store_true', help='continue the run in --out from its last complete checkpoint')
     p.add_argument('--reward', action='append',
                    help="reward spec, repeatable: ground_truth, format, random:0.5, majority, incorrect, behaviour:column, 'format AND NOT behaviour:nocarry'")
     p.add_argument('--one-shot', metavar='SELECTOR', help='train on one example chosen by variance, random or pass_rate (or a problem key)')
-    p.add_argument('--one-shot-pool', type=int, default=16, help='train problems the one-shot selector chooses from (default 16)')
-    p.add_argument('--one-shot-epochs', type=int, default=2, help='epochs of the pool run behind the variance selector (default 2)')
+    p.add_argument('--one-shot-pool', type=int, help='with --one-shot: train problems the selector chooses from (default 16)')
+    p.add_argument('--one-shot-epochs', type=int, help='with --one-shot: epochs of the pool run behind the variance selector (default 2)')
     engine_flags(p)
     add_config_flags(p, GRPOConfig, skip=('rewards',))
 
@@ -105,6 +111,7 @@ def cmd_rl(a, # parsed `warmstart rl` arguments
     d.update(flags_of(a, GRPOConfig, skip=('rewards',)))
     if a.reward: d['rewards'] = a.reward
     cfg = GRPOConfig.from_dict(d)
+    check_one_shot(a, cfg)
     if engine == 'trl':
         return cmd_rl_trl(a, cfg)                                     # its own checks (knobs without a TRL counterpart, --resume, TRL installed) come first
     from warmstart_kit.rl.trainer import grpo_train, grpo_folder, preflight
@@ -112,18 +119,33 @@ def cmd_rl(a, # parsed `warmstart rl` arguments
     from warmstart_kit.rl.oneshot import choose_one_shot
     check_checkpoint(a.model)
     out = Path(a.out)
+    inputs = [a.model, a.config]
     if a.resume:
         if not out.is_dir(): raise FileNotFoundError(f"nothing to resume: run folder {out} does not exist")
         grpo_folder(out).resume_point(cfg)
     model, tok, _ = load_checkpoint(a.model, device=a.device)
     preflight(model, tok, cfg)                                       # before the folder is touched
-    with claim_output(out, a.overwrite, mode='inplace', resume=a.resume, what='run folder'):
+    with claim_output(out, a.overwrite, mode='inplace', resume=a.resume, what='run folder', inputs=inputs):
         problems = None
         if a.one_shot:
             ex, _ = choose_one_shot(a.model, cfg, a.one_shot, a.one_shot_pool, a.one_shot_epochs, seed=cfg.seed, device=a.device, progress=not a.quiet)
             problems = [ex]; print(f'one-shot example: {ex.key}')
         met = grpo_train(model, tok, cfg, run_dir=out, device=a.device, progress=not a.quiet, problems=problems, resume=a.resume)
     print(f'wrote {out}/metrics.parquet and {out}/checkpoints/final; last accuracy {met["accuracy"][-1]:.3f}')
+
+# %% ../../nbs/api/cli/01_commands.ipynb #b0c69cce
+def check_one_shot(a, # parsed `warmstart rl` arguments (`one_shot`, `one_shot_pool`, `one_shot_epochs`)
+                   cfg, # the run's `rl.grpo.GRPOConfig` (its task and seed pick the pool)
+                  ):
+    "Before any work: the one-shot flags only with `--one-shot`, and its selector and pool checked (`rl.oneshot.one_shot_pool`); fills in their defaults."
+    if not a.one_shot:
+        given = [f for f, v in (('--one-shot-pool', a.one_shot_pool), ('--one-shot-epochs', a.one_shot_epochs)) if v is not None]
+        if given: raise ConfigError(f"{' and '.join(given)} set{'s' if len(given) == 1 else ''} the one-shot run: it needs --one-shot SELECTOR")
+        return
+    from warmstart_kit.rl.oneshot import one_shot_pool
+    a.one_shot_pool = 16 if a.one_shot_pool is None else a.one_shot_pool
+    a.one_shot_epochs = 2 if a.one_shot_epochs is None else a.one_shot_epochs
+    one_shot_pool(cfg, a.one_shot, a.one_shot_pool, a.one_shot_epochs, seed=cfg.seed)
 
 # %% ../../nbs/api/cli/01_commands.ipynb #046a8640
 def engine_flags(p, # the `warmstart rl` parser
@@ -176,7 +198,7 @@ def cmd_rl_trl(a, # parsed `warmstart rl` arguments
     model, tok, _ = load_checkpoint(a.model, device='cpu')
     preflight(model, tok, cfg)
     out, main = Path(a.out), is_main_process()
-    with (claim_output(out, a.overwrite, mode='inplace', what='run folder') if main else nullcontext(out)):
+    with (claim_output(out, a.overwrite, mode='inplace', what='run folder', inputs=[a.model, getattr(a, 'config', None)]) if main else nullcontext(out)):
         problems = None
         if getattr(a, 'one_shot', None):
             from warmstart_kit.rl.oneshot import choose_one_shot

@@ -9,7 +9,7 @@ from .flags import make_parser, common_flags
 from .commands import COMMANDS
 
 # %% auto #0
-__all__ = ['SUBCOMMANDS', 'top_parser', 'Terminated', 'command_parser', 'main']
+__all__ = ['SUBCOMMANDS', 'INPUT_FLAGS', 'top_parser', 'Terminated', 'command_parser', 'check_paths', 'main']
 
 # %% ../../nbs/api/cli/02_main.ipynb #27aab896
 SUBCOMMANDS = {
@@ -47,6 +47,18 @@ def command_parser(cmd:str, # a subcommand's name (a key of SUBCOMMANDS)
     common_flags(p); add(p); p.set_defaults(fn=run)
     return p
 
+# %% ../../nbs/api/cli/02_main.ipynb #1dce7877
+INPUT_FLAGS = ('config', 'model', 'samples', 'init', 'final')   # the parsed arguments that name paths a command reads
+
+def check_paths(a, # parsed arguments of a subcommand
+               ):
+    "OutputError (exit 2) when the command's `--out` is, lies inside or contains a path it reads (`INPUT_FLAGS`), before any work."
+    from warmstart_kit.core.files import check_apart
+    out = getattr(a, 'out', None)
+    if out is None: return
+    ins = [getattr(a, k, None) for k in INPUT_FLAGS]
+    check_apart(out, [p for v in ins for p in (v if isinstance(v, list) else [v]) if p], 'output')
+
 # %% ../../nbs/api/cli/02_main.ipynb #62d20c30
 def main(argv=None, # the arguments (default: sys.argv[1:])
         )->int:
@@ -59,6 +71,7 @@ def main(argv=None, # the arguments (default: sys.argv[1:])
     a = command_parser(argv[0]).parse_args(argv[1:])
     old = signal.signal(signal.SIGTERM, _on_sigterm) if _main_thread() else None
     try:
+        check_paths(a)
         a.fn(a)
     except (ValueError, FileNotFoundError, FileExistsError, NotADirectoryError, IsADirectoryError, PermissionError, KeyError) as e:
         msg = e.args[0] if isinstance(e, KeyError) and e.args else str(e)

@@ -11,7 +11,7 @@ from .errors import OutputError
 
 # %% auto #0
 __all__ = ['data_dir', 'tmp_name', 'atomic_write', 'write_text', 'write_parquet', 'pid_alive', 'clean_leftovers', 'glob_escape',
-           'check_output', 'output_lock', 'claim_output']
+           'path_relation', 'check_apart', 'live_lock_inside', 'check_output', 'output_lock', 'claim_output']
 
 # %% ../../nbs/api/core/02_files.ipynb #4c70ae4a
 def data_dir()->Path:
@@ -89,14 +89,42 @@ def glob_escape(s:str # a file name to match literally
     "`s` with the glob wildcards `[`, `]`, `*` and `?` bracketed, so that `Path.glob` matches them literally."
     return re.sub(r'([\[\]*?])', r'[\1]', s)
 
+# %% ../../nbs/api/core/02_files.ipynb #94f4eba2
+def path_relation(out, # an output path
+                  p # an input path
+                 )->str|None:
+    "'is', 'is inside' or 'contains' when `out` is `p`, lies inside it or holds it (paths resolved, links followed); None when they are apart."
+    o, q = Path(out).resolve(), Path(p).resolve()
+    return 'is' if o == q else 'is inside' if q in o.parents else 'contains' if o in q.parents else None
+
+def check_apart(out, # the output path
+                inputs=(), # paths the command reads (None entries are skipped)
+                what:str='output folder' # how errors name `out`
+               )->Path:
+    "`Path(out)`; OutputError when `out` is, lies inside or contains one of `inputs` (`path_relation`) — with or without overwrite."
+    for p in inputs or ():
+        if p is not None and (rel := path_relation(out, p)):
+            raise OutputError(f"{what} {out} {rel} the input {p}; choose an --out apart from what the command reads")
+    return Path(out)
+
+def live_lock_inside(folder # a folder an overwrite would replace
+                    )->tuple|None:
+    "(the locked path, its owner's pid) for the first `.NAME.lock` under `folder` whose process is alive (another run writing there), else None."
+    for lock in Path(folder).rglob('.*.lock'):
+        try: owner = int(lock.read_text().split()[0])
+        except (OSError, ValueError, IndexError): continue
+        if pid_alive(owner): return lock.with_name(lock.name[1:-len('.lock')]), owner
+    return None
+
 # %% ../../nbs/api/core/02_files.ipynb #22a40286
 def check_output(out, # the output file or folder a command will create
                  overwrite:bool=False, # an existing `out` may be replaced
                  what:str='output folder', # how errors name `out`
-                 allow_existing:bool=False # an existing folder is fine without `overwrite` (e.g. a run being resumed)
+                 allow_existing:bool=False, # an existing folder is fine without `overwrite` (e.g. a run being resumed)
+                 inputs=() # paths the command reads: `out` may not be, be inside or contain any of them, even with `overwrite`
                 )->Path:
-    "Fail (OutputError) before any work if `out` cannot be created or would be replaced without `overwrite`."
-    out = Path(out)
+    "Fail (OutputError) before any work if `out` cannot be created, would swallow an input, or would be replaced without `overwrite`."
+    out = check_apart(out, inputs, what)
     if out.exists() or out.is_symlink():
         if not out.is_dir() and not overwrite:
             raise OutputError(f"{what} {out} exists and is a file; choose another path or pass --overwrite to replace it")
@@ -109,6 +137,8 @@ def check_output(out, # the output file or folder a command will create
     if not os.access(anc, os.W_OK | os.X_OK): raise OutputError(f"cannot write {what} {out}: {anc} is not writable")
     if out.is_dir() and (overwrite or allow_existing) and not os.access(out, os.W_OK | os.X_OK):
         raise OutputError(f"cannot write {what} {out}: it is not writable")
+    if out.is_dir() and overwrite and not allow_existing and (busy := live_lock_inside(out)) is not None:
+        raise OutputError(f"{what} {out} holds {busy[0]}, which another warmstart run (pid {busy[1]}) is writing; wait for it or choose another --out")
     return out
 
 # %% ../../nbs/api/core/02_files.ipynb #4ebd194f
@@ -143,21 +173,25 @@ def claim_output(out, # the output folder a command creates
                  overwrite:bool=False, # replace an existing output (only once the new one is complete)
                  mode:str='replace', # 'replace': write a temporary folder, renamed at the end; 'inplace': write `out` itself
                  resume:bool=False, # 'inplace' only: keep what `out` holds (a run being resumed)
-                 what:str='output folder'): # how errors name `out`
+                 what:str='output folder', # how errors name `out`
+                 inputs=()): # paths the command reads (`check_output`)
     "Claim `out` for writing (see above); yields the folder to write into."
     if mode not in ('replace', 'inplace'): raise ValueError(f"mode must be replace or inplace, got {mode!r}")
-    out = check_output(out, overwrite, what, allow_existing=resume)
+    out = check_output(out, overwrite, what, allow_existing=resume, inputs=inputs)
     with output_lock(out, what):
         clean_leftovers(out)
         if mode == 'inplace':
-            if overwrite and not resume and (out.exists() or out.is_symlink()):
-                shutil.rmtree(out) if out.is_dir() and not out.is_symlink() else out.unlink()
+            old = None
+            if overwrite and not resume and (out.exists() or out.is_symlink()):   # set aside, removed only once the new run is complete
+                old = out.with_name(f'.{out.name}.old-{os.getpid()}'); os.replace(out, old)
             created = not out.exists()
             out.mkdir(parents=True, exist_ok=True)
             try: yield out
             except BaseException:
-                if created and out.is_dir() and not any(out.iterdir()): out.rmdir()   # failed before writing anything
+                if old is not None: shutil.rmtree(out, ignore_errors=True); os.replace(old, out)   # the new run failed: the old folder is back
+                elif created and out.is_dir() and not any(out.iterdir()): out.rmdir()   # failed before writing anything
                 raise
+            if old is not None: shutil.rmtree(old, ignore_errors=True) if old.is_dir() and not old.is_symlink() else old.unlink(missing_ok=True)
             return
         tmp = tmp_name(out)
         shutil.rmtree(tmp, ignore_errors=True); tmp.mkdir()

@@ -20,7 +20,7 @@ from .trainer import grpo_train
 
 # %% auto #0
 __all__ = ['ONE_SHOT_SETUP', 'ONE_SHOT_SELECTORS', 'ABLATIONS', 'select_by_variance', 'select_random', 'select_by_pass_rate',
-           'choose_one_shot', 'one_shot_rl', 'ablation_grid', 'one_shot_chart']
+           'one_shot_pool', 'choose_one_shot', 'one_shot_rl', 'ablation_grid', 'one_shot_chart']
 
 # %% ../../nbs/api/rl/03_oneshot.ipynb #6e7f84d7
 ONE_SHOT_SETUP = dict(prompts_per_step=128, group_size=8, temperature=0.6, lr=1e-6, weight_decay=0.01, grad_clip=1.0,
@@ -65,6 +65,21 @@ def select_by_pass_rate(model, # the base model
 # %% ../../nbs/api/rl/03_oneshot.ipynb #dfa2ab64
 ONE_SHOT_SELECTORS = ('variance', 'random', 'pass_rate')
 
+# %% ../../nbs/api/rl/03_oneshot.ipynb #cc8dacee
+def one_shot_pool(cfg:GRPOConfig, # the GRPO settings (the task)
+                  selector:str='variance', # variance, random, pass_rate, or a problem key of the pool
+                  pool_size:int=16, # train problems in the seeded pool
+                  pool_epochs:int=2, # epochs of GRPO over the pool (variance selector)
+                  seed:int=0 # seed of the pool
+                 )->list:
+    "The seeded pool of train problems `choose_one_shot` picks from, after checking its settings and the selector (ConfigError) — cheap, before any work."
+    if pool_size < 1 or pool_epochs < 1: raise ConfigError(f"one-shot pool_size and pool_epochs must be >= 1, got {pool_size}, {pool_epochs}")
+    pool = get_task(cfg.task, preset=cfg.task_preset).sample(pool_size, 'train', seed=mix_seed('one-shot-pool', seed))
+    if selector not in ONE_SHOT_SELECTORS and not any(q.key == selector for q in pool):
+        raise ConfigError(f"unknown one-shot selector or problem key {selector!r}; use {', '.join(ONE_SHOT_SELECTORS)} or a key of the train "
+                          f"pool (e.g. {pool[0].key!r})")
+    return pool
+
 # %% ../../nbs/api/rl/03_oneshot.ipynb #98a0463c
 def choose_one_shot(checkpoint, # base checkpoint folder
                     cfg:GRPOConfig, # the GRPO settings of the pool run (variance selector) and of the task
@@ -76,12 +91,9 @@ def choose_one_shot(checkpoint, # base checkpoint folder
                     progress:bool=False, # show progress bars
                    )->tuple:
     "(the one training example, the ranking it topped) from a seeded pool of train problems."
-    if pool_size < 1 or pool_epochs < 1: raise ConfigError(f"one-shot pool_size and pool_epochs must be >= 1, got {pool_size}, {pool_epochs}")
-    pool = get_task(cfg.task, preset=cfg.task_preset).sample(pool_size, 'train', seed=mix_seed('one-shot-pool', seed))
+    pool = one_shot_pool(cfg, selector, pool_size, pool_epochs, seed)
     if selector not in ONE_SHOT_SELECTORS:
-        p = next((q for q in pool if q.key == selector), None)
-        if p is None: raise ConfigError(f"unknown one-shot selector or problem key {selector!r}; use {', '.join(ONE_SHOT_SELECTORS)} or a key of the train "
-                                        f"pool (e.g. {pool[0].key!r})")
+        p = next(q for q in pool if q.key == selector)
         return p, pl.DataFrame({'key': [p.key], 'score': [1.0]})
     if selector == 'random': ranking = select_random(pool, seed)
     else:

@@ -10,7 +10,7 @@ from pathlib import Path
 import polars as pl
 from ..core.config import Config
 from ..core.errors import ConfigError
-from ..core.files import claim_output, write_parquet, write_text
+from ..core.files import check_apart, claim_output, write_parquet, write_text
 from ..tasks.evalsets import load_eval_set
 from ..models.build import resolve_device
 from ..models.checkpoints import load_checkpoint
@@ -65,10 +65,11 @@ def eval_checkpoints(paths:list, # checkpoint folders to evaluate
     from warmstart_kit.sampling.reference import check_sampling_args
     from warmstart_kit.views.charts import save_chart
     dev = resolve_device(device)
+    if out is not None: check_apart(out, paths)                                        # never inside (or over) a checkpoint it reads
     problems = load_eval_set(cfg.task, cfg.task_preset, n=cfg.problems)
     loaded = [(str(p), *load_checkpoint(p, device=dev)[:2]) for p in paths]            # fail early on a bad folder
     for p, m, t in loaded: check_sampling_args([prompt_ids(t, q) for q in problems], cfg.n, cfg.max_new_tokens, cfg.temperature, cfg.top_p, m)
-    with claim_output(out, overwrite, what='output folder') as tmp:
+    with claim_output(out, overwrite, what='output folder', inputs=paths) as tmp:
         frames = []
         for p, m, t in loaded:
             _, pp = evaluate(m, t, problems, n=cfg.n, temperature=cfg.temperature, top_p=cfg.top_p, max_new_tokens=cfg.max_new_tokens,

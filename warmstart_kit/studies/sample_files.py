@@ -10,7 +10,7 @@ from pathlib import Path
 import polars as pl
 from ..core.config import Config
 from ..core.errors import ConfigError, WarmstartError
-from ..core.files import claim_output, write_parquet, write_text
+from ..core.files import check_apart, claim_output, write_parquet, write_text
 from ..analysis.passk import default_ks, bootstrap_pass_at_k, crossover_k, solvable_coverage, accuracy_histogram
 
 # %% auto #0
@@ -291,11 +291,12 @@ def passk_of_samples(paths:list, # samples files (.parquet, .jsonl, .json, .csv)
     cfg = cfg or SamplesConfig()
     paths = [Path(p) for p in ([paths] if isinstance(paths, (str, Path)) else paths)]
     if not paths: raise SamplesError('give at least one samples file')
+    if out is not None: check_apart(out, paths)                  # the report never replaces the samples it reads
     df, shape = read_samples(paths, cfg)
     graded = grade(df, cfg, verifier) if shape == 'ungraded' else None
     pp = to_counts(graded if graded is not None else df, shape, cfg)
     res = analyse(pp, cfg)
     if out is not None:
-        with claim_output(out, overwrite, what='output folder') as tmp:
+        with claim_output(out, overwrite, what='output folder', inputs=paths) as tmp:
             write_outputs(tmp, res, pp, cfg, _sources(paths), graded)
     return {**res, 'per_problem': pp}

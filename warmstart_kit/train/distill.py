@@ -41,8 +41,9 @@ def __post_init__(self:DistillConfig):
                                                               f"{', '.join(task.strategies)}")
     for k in ('steps', 'batch_size'):
         if getattr(self, k) < 1: raise ConfigError(f"distill {k} must be >= 1, got {getattr(self, k)}")
-    for k in ('lr', 'warmup', 'weight_decay', 'grad_clip'):
+    for k in ('lr', 'warmup', 'weight_decay'):
         if getattr(self, k) < 0: raise ConfigError(f"distill {k} must be >= 0, got {getattr(self, k)}")
+    if not self.grad_clip > 0: raise ConfigError(f"distill grad_clip must be > 0 (a gradient-norm clip), got {self.grad_clip}")
 
 # %% ../../nbs/api/train/03_distill.ipynb #2690a196
 def distill(model, # the student, fine-tuned in place

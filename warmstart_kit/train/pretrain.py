@@ -147,8 +147,9 @@ class PretrainConfig(Config):
         self.behaviours = parse_behaviours(task, self.behaviours or {task.default_strategy: 1.0})
         for k in ('steps', 'batch_size'):
             if getattr(self, k) < 1: raise ConfigError(f"pretrain {k} must be >= 1, got {getattr(self, k)}")
-        for k in ('tokens', 'lr', 'warmup', 'weight_decay', 'grad_clip'):
+        for k in ('tokens', 'lr', 'warmup', 'weight_decay'):
             if getattr(self, k) < 0: raise ConfigError(f"pretrain {k} must be >= 0, got {getattr(self, k)}")
+        if not self.grad_clip > 0: raise ConfigError(f"pretrain grad_clip must be > 0 (a gradient-norm clip), got {self.grad_clip}")
 
     @property
     def dose(self)->float:
