@@ -79,7 +79,7 @@ bench-gpu:
 clean:
 	rm -rf _docs _proc runs
 
-## Regenerate the shipped base checkpoints of the default and full studies: 3 seeds x 4 doses (about 8 min per base on one core;
+## Regenerate the shipped base checkpoints of the default and full studies: 5 seeds x 4 doses (about 8 min per base on one core;
 ## `make -j2 bases` trains two seeds at a time). The tests run the same command at a tiny size (BASE_SIZE, BASE_DIR).
 BASE_DIR ?= data/base/addition-pretrain-micro
 BASE_SIZE ?= --model-preset micro --tokens 4000000
@@ -87,7 +87,7 @@ BASE_SIZE ?= --model-preset micro --tokens 4000000
 # each trained 17x slower: 34 vs 240 steps a minute on the 2-core machine)
 BASE_THREADS ?= 1
 BASE_FLAGS := --task addition --task-preset pretrain --dose 0 0.03 0.15 0.6 --flawed-share 0.5 --batch-size 64 --lr 0.003 --warmup 100 --device cpu --quiet
-bases: base-seed-0 base-seed-1 base-seed-2
+bases: base-seed-0 base-seed-1 base-seed-2 base-seed-3 base-seed-4
 FORCE:
 base-seed-%: env FORCE
 	OMP_NUM_THREADS=$(BASE_THREADS) $(BIN)/warmstart pretrain $(BASE_FLAGS) $(BASE_SIZE) --seed $* --out $(BASE_DIR)/seed-$* --overwrite

@@ -62,3 +62,23 @@ def test_shipped_bases_match_their_study(preset):
             want = json.loads(json.dumps(asdict(cfg.pretrain_config(dose, seed)), default=list))
             assert meta['pretrain'] == want, (dose, seed, {k: (meta['pretrain'].get(k), v) for k, v in want.items() if meta['pretrain'].get(k) != v})
             assert tok('1+2=').input_ids[0] == tok.bos_token_id            # shipped tokenizers add <bos> themselves
+
+def test_band_difficulties_place_each_base_by_its_ladder(cli, tmp_path):
+    "band:out runs each base on the first rung past its edge (read off its own ladder); a band no rung reaches gets no run, and says so."
+    out = tmp_path / 'band'
+    code, _, err = cli('study', '--preset', 'smoke', '--difficulties', 'easy', 'band:edge', 'band:out', '--out', out, '--quiet', '--device', 'cpu',
+                       '--workers', '1')
+    assert code == 0, err
+    lad, place = pl.read_parquet(out / 'ladder.parquet'), pl.read_parquet(out / 'placement.parquet')
+    assert place.height == 4 and set(place['difficulty']) == {'band:edge', 'band:out'}
+    for r in place.iter_rows(named=True):                      # each placement agrees with that base's own ladder
+        mine = lad.filter((pl.col('dose') == r['dose']) & (pl.col('seed') == r['seed']))
+        in_band = mine.filter(pl.col('band') == r['band'])['rung'].to_list()
+        assert (r['rung'] is None) == (not in_band) and (r['rung'] is None or r['rung'] in in_band)
+        if r['rung'] is not None: assert r['preset'] == f"digits-{r['rung']}" and r['band'] == 'out of reach' and r['rung'] == min(in_band)
+    s = pl.read_parquet(out / 'summary.parquet')
+    placed = {(r['dose'], r['difficulty']) for r in place.iter_rows(named=True) if r['rung'] is not None}
+    assert {(r['dose'], r['difficulty']) for r in s.filter(pl.col('difficulty').str.starts_with('band:')).iter_rows(named=True)} == placed
+    assert 'RL problems placed by competence' in (out / 'report.html').read_text()
+    code, _, err = cli('study', '--preset', 'default', '--difficulties', 'band:edge', '--out', tmp_path / 'x', '--quiet')
+    assert code == 2 and "difficulty 'band:edge' places each base's RL problems by its competence ladder: set ladder" in err and not (tmp_path / 'x').exists()

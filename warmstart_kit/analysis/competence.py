@@ -12,7 +12,7 @@ from ..sampling.evaluation import grade_samples
 from .passk import pass_at_k_curve
 
 # %% auto #0
-__all__ = ['LADDERS', 'BANDS', 'competence_band', 'rung_task', 'competence_ladder']
+__all__ = ['LADDERS', 'BANDS', 'competence_band', 'rung_task', 'competence_ladder', 'band_target', 'place_in_band', 'rung_preset']
 
 # %% ../../nbs/api/analysis/06_competence.ipynb #69daf8d8
 LADDERS = {'addition': ('digits', (3, 4, 5, 6, 7, 8)), 'countdown': ('n_numbers', (2, 3, 4, 5))}   # the knob each family's ladder turns, and its rungs
@@ -61,3 +61,33 @@ def competence_ladder(model, # the causal LM whose competence is measured
         cot = pass_at_k_curve(pp.select('problem_id', 'n', pl.col('c_cot').alias('c')), ks=[n_samples])['pass_at_k'][0]
         rows.append({'rung': r, 'pass@1': cv[0], 'pass@kmax': cv[1], 'cot_pass@kmax': float(cot), 'band': competence_band(cv[1], lo, hi)})
     return pl.DataFrame(rows)
+
+# %% ../../nbs/api/analysis/06_competence.ipynb #e14c3d8b
+def band_target(band:str, # one of BANDS
+                lo:float=0.05, # competence_band's lower threshold
+                hi:float=0.6 # competence_band's upper threshold
+               )->float:
+    "The pass@k_max `place_in_band` aims at inside `band`: the band's middle."
+    if band not in BANDS: raise ConfigError(f"unknown competence band {band!r}; known: {', '.join(BANDS)}")
+    competence_band(0.5, lo, hi)        # checks lo, hi
+    return {'solved': (hi + 1) / 2, 'edge': (lo + hi) / 2, 'out of reach': lo / 2}[band]
+
+def place_in_band(ladder:pl.DataFrame, # one model's ladder: rung, pass@kmax (competence_ladder's rows)
+                  band:str, # the band to place a run in
+                  lo:float=0.05, # competence_band's lower threshold
+                  hi:float=0.6 # competence_band's upper threshold
+                 )->int|None:
+    "The rung of `ladder` in `band` whose pass@k_max is closest to the band's middle (`band_target`; the easier rung on a tie); None if no rung is in it."
+    t = band_target(band, lo, hi)
+    rows = [(abs(r['pass@kmax'] - t), r['rung']) for r in ladder.iter_rows(named=True) if competence_band(r['pass@kmax'], lo, hi) == band]
+    return min(rows)[1] if rows else None
+
+def rung_preset(task:str, # task family with a ladder (LADDERS)
+                rung:int # the knob's value
+               )->str:
+    "The task preset of one rung (addition: 'digits-D'), checked to exist in data/tasks.json."
+    if task not in LADDERS: raise ConfigError(f"no competence ladder for task {task!r}; known: {', '.join(LADDERS)}")
+    name = f'{LADDERS[task][0]}-{rung}'
+    from warmstart_kit.tasks.families import task_presets
+    if name not in task_presets().get(task, {}): raise ConfigError(f"task {task!r} has no preset {name!r} for ladder rung {rung} (data/tasks.json)")
+    return name

@@ -40,19 +40,19 @@ from ..analysis.stats import t_interval, wilson_interval, difference_interval, p
 from ..analysis.passk import pass_at_k
 from ..analysis.decomposition import ceiling_out_of_sample
 from ..analysis.verdicts import Rule, verdict_row, rules_table
-from ..analysis.competence import competence_ladder, competence_band, rung_task, LADDERS
+from ..analysis.competence import competence_ladder, competence_band, rung_task, rung_preset, place_in_band, LADDERS
 from ..core.errors import TaskError
 import numpy as np
 
 # %% auto #0
-__all__ = ['STUDY_PRESETS', 'SECTION_KEYS', 'ARMS', 'LADDER_SEED', 'LADDER_PROBLEMS', 'CEILING', 'WARMSTART_RULES',
-           'WARMSTART_STUDY', 'StudyConfig', 'shipped_base_dir', 'base_source', 'matched_temperature', 'weight_change',
-           'arm_job', 'base_job', 'one_shot_job', 'spurious_job', 'long_rl_job', 'ladder_job', 'run_band',
-           'phase_by_band', 'get_bases', 'prepare_study', 'study_jobs', 'run_study', 'run_summary', 'arm_delta',
-           'weights_changed', 'rl_dose_verdicts', 'verdicts', 'study_charts', 'corpus_table', 'headline', 'cot_table',
-           'sampling_table', 'findings_text', 'study_tables', 'study_report', 'competence_html', 'study_body',
-           'long_rl_table', 'section_html', 'run_config', 'judge_run', 'study_results', 'save_results',
-           'results_markdown']
+__all__ = ['STUDY_PRESETS', 'SECTION_KEYS', 'ARMS', 'LADDER_SEED', 'LADDER_PROBLEMS', 'BAND_DIFFICULTIES', 'CEILING',
+           'WARMSTART_RULES', 'WARMSTART_STUDY', 'StudyConfig', 'shipped_base_dir', 'base_source',
+           'matched_temperature', 'weight_change', 'arm_job', 'base_job', 'one_shot_job', 'spurious_job', 'long_rl_job',
+           'ladder_job', 'run_band', 'phase_by_band', 'ladder_jobs', 'placements', 'get_bases', 'prepare_study',
+           'study_jobs', 'run_study', 'run_summary', 'arm_delta', 'weights_changed', 'rl_dose_verdicts', 'verdicts',
+           'study_charts', 'corpus_table', 'headline', 'cot_table', 'sampling_table', 'findings_text', 'study_tables',
+           'study_report', 'competence_html', 'study_body', 'long_rl_table', 'section_html', 'run_config', 'judge_run',
+           'study_results', 'save_results', 'results_markdown']
 
 # %% ../../nbs/api/studies/01_warmstart.ipynb #03dc1897
 STUDY_PRESETS = {
@@ -73,8 +73,8 @@ STUDY_PRESETS = {
                                   eval_every=8, eval_problems=32, eval_samples=4),
                     spurious=dict(dose=0.6, rewards=['format', 'random:0.5'], steps=12, prompts_per_step=8, lr=3e-5,
                                   opt_steps_per_rollout=4, eval_every=6, eval_problems=32, eval_samples=4, clip_compare=True)),
-    'full': dict(task='addition', task_preset='default', model_preset='micro', doses=(0.0, 0.03, 0.15, 0.6), seeds=(0, 1, 2),
-                 difficulties=('default', 'edge', 'out'), base='shipped', pretrain=dict(tokens=4_000_000, batch_size=64, lr=3e-3, warmup=100),
+    'full': dict(task='addition', task_preset='default', model_preset='micro', doses=(0.0, 0.03, 0.15, 0.6), seeds=(0, 1, 2, 3, 4),
+                 difficulties=('default', 'band:edge', 'band:out'), base='shipped', pretrain=dict(tokens=4_000_000, batch_size=64, lr=3e-3, warmup=100),
                  grpo=dict(steps=60, prompts_per_step=16, group_size=8, lr=3e-4, eval_every=10, eval_split='val', plateau_patience=2),
                  distill=dict(lr=3e-4), arms=('rl', 'distill', 'distill_rl'), n_eval=48, n_samples=32, samplings=((0.6, 0.95), (1.0, 1.0)), n_boot=500,
                  long_rl=dict(dose=0.6, seeds=[0, 1, 2], difficulty='edge', short_steps=40, steps=400, lr=3e-4, beta_kl=1e-3, ref_reset_every=100,
@@ -98,6 +98,7 @@ SECTION_KEYS = {'one_shot': {'dose': 0.15, 'seed': 0, 'selector': 'variance', 'p
 
 ARMS = ('rl', 'distill', 'distill_rl')
 LADDER_SEED, LADDER_PROBLEMS = 1, 32   # the competence ladder's problem and sampling seed (evaluation sets: 0), problems per rung
+BAND_DIFFICULTIES = {'band:solved': 'solved', 'band:edge': 'edge', 'band:out': 'out of reach'}   # difficulties placed per base by its ladder
 
 # %% ../../nbs/api/studies/01_warmstart.ipynb #cf9934a9
 @dataclass
@@ -112,7 +113,8 @@ class StudyConfig(Config):
     doses: tuple = (0.0, 0.03, 0.15, 0.6) # shares of the correct procedure in pretraining, each in [0, 1]
     flawed_share: float = 0.5             # the rest of each mixture: this share flawed procedure, the remainder bare answers
     seeds: tuple = (0,)                   # base-model seeds (pretraining, RL and evaluation seeds follow them)
-    difficulties: tuple = ('default',)    # task presets of the RL and evaluation problems (the pretraining preset = in distribution)
+    # task presets of the RL and evaluation problems, or band:solved / band:edge / band:out (placed per base by its competence ladder)
+    difficulties: tuple = ('default',)
     arms: tuple = ('rl', 'distill')       # arms besides the base: rl, distill, distill_rl
     base: str = 'shipped'                 # shipped: data/base checkpoints (trained if missing); train: always train
     pretrain: dict = field(default_factory=dict)   # PretrainConfig fields for trained bases
@@ -170,9 +172,13 @@ def __post_init__(self:StudyConfig):
             raise ConfigError(f'each sampling must be a (temperature > 0, top_p in (0, 1]) pair, got {sp!r}')
     if not 0 <= self.flawed_share <= 1: raise ConfigError(f'flawed_share must be in [0, 1], got {self.flawed_share}')
     if any(isinstance(s, bool) or not isinstance(s, int) for s in self.seeds): raise ConfigError(f'seeds must be whole numbers, got {list(self.seeds)}')
-    for d in self.difficulties: load_eval_set(self.task, d, n=self.n_eval)   # unknown preset, no bundled set, too few problems: one clear error
+    banded = [d for d in self.difficulties if d in BAND_DIFFICULTIES]
+    if banded and not self.ladder: raise ConfigError(f"difficulty {banded[0]!r} places each base's RL problems by its competence ladder: set ladder "
+                                                     f"(e.g. {list(LADDERS.get(self.task, ('digits', (3, 4, 5)))[1])})")
+    presets = [p for d in self.difficulties for p in self.presets_of(d)]
+    for d in presets: load_eval_set(self.task, d, n=self.n_eval)   # unknown preset, no bundled set, too few problems: one clear error
     self.pretrain_config(self.doses[0], self.seeds[0])
-    for d in self.difficulties: self.grpo_config(d, self.seeds[0]); self.distill_config(d, self.seeds[0])
+    for d in presets: self.grpo_config(d, self.seeds[0]); self.distill_config(d, self.seeds[0])
     for name in ('one_shot', 'spurious', 'long_rl'):
         if getattr(self, name) is not None: self.section_config(name)
 
@@ -184,11 +190,12 @@ def preflight(self:StudyConfig):
     from warmstart_kit.sampling.reference import available_memory
     mc = model_config(self.model_preset, self.arch)
     maxpos = getattr(mc, 'max_position_embeddings', None) or mc.n_positions
-    for d in self.difficulties:
+    presets = [p for d in self.difficulties for p in self.presets_of(d)]
+    for d in presets:
         longest = max(len(p.prompt) + 1 for p in load_eval_set(self.task, d, n=self.n_eval))
         if longest + self.budget(d) > maxpos: raise ConfigError(f"difficulty {d!r} needs {longest + self.budget(d)} positions; {self.model_preset} models have "
                                                                 f"{maxpos}")
-    need = self.n_eval * self.n_samples * max(self.budget(d) for d in self.difficulties) * 16 * 2 * (1 + len(self.arms)) * len(self.samplings)
+    need = self.n_eval * self.n_samples * max(self.budget(d) for d in presets) * 16 * 2 * (1 + len(self.arms)) * len(self.samplings)
     if need > 0.8 * available_memory('cpu'): raise ConfigError(f"n_eval x n_samples x tokens needs {need / 2**30:.1f} GiB of samples per job; ask for fewer")
 
 # %% ../../nbs/api/studies/01_warmstart.ipynb #700e92c7
@@ -200,6 +207,14 @@ def budget(self:StudyConfig,
     task = get_task(self.task, preset=difficulty)
     longest = max(len(task.solve(p, s).text) for p in task.sample(200, 'test', seed=0) for s in task.strategies)
     return int(math.ceil((longest + 6) / 8) * 8)
+
+# %% ../../nbs/api/studies/01_warmstart.ipynb #953037cb
+@patch
+def presets_of(self:StudyConfig,
+               difficulty:str # a task preset, or a band difficulty (BAND_DIFFICULTIES)
+              )->list:
+    "The task presets a difficulty can run on: itself, or for a band difficulty the preset of every ladder rung (`rung_preset`)."
+    return [rung_preset(self.task, r) for r in self.ladder] if difficulty in BAND_DIFFICULTIES else [difficulty]
 
 # %% ../../nbs/api/studies/01_warmstart.ipynb #f716e2d6
 @patch
@@ -330,13 +345,15 @@ def weight_change(before:torch.nn.Module, # the model the arm started from
 def arm_job(cfg:dict, # the StudyConfig as a dict (asdict), so the job pickles to a worker
             dose:float, # the base's dose of the correct procedure (tags the rows)
             seed:int, # the base's seed; also seeds RL, distillation and evaluation
-            difficulty:str, # task preset of the RL, distillation and evaluation problems
+            difficulty:str, # the difficulty (tags the rows): a task preset, or a band difficulty placed on `preset`
             base:str, # path of the base checkpoint
-            run_dir:str # folder for the RL arms' run files (rl/ and distill_rl/ under it)
+            run_dir:str, # folder for the RL arms' run files (rl/ and distill_rl/ under it)
+            preset:str|None=None # task preset of the RL, distillation and evaluation problems (default: `difficulty`)
            )->dict:
     "Base, RL, distillation and RL-after-distillation from one base on one difficulty: plain frames for the study."
     c = StudyConfig.from_dict(cfg); dev = resolve_device(c.device)
-    problems, budget = load_eval_set(c.task, difficulty, n=c.n_eval), c.budget(difficulty)
+    tp = preset or difficulty
+    problems, budget = load_eval_set(c.task, tp, n=c.n_eval), c.budget(tp)
     out = {k: [] for k in ('samples', 'per_problem', 'behaviours', 'metrics', 'distill', 'perplexity', 'weights')}
     out['entropy_match'] = None
     base_m, tok, _ = load_checkpoint(base, device=dev)
@@ -344,15 +361,15 @@ def arm_job(cfg:dict, # the StudyConfig as a dict (asdict), so the job pickles t
     models = {}
     if 'rl' in c.arms:
         m = copy.deepcopy(base_m)
-        met = grpo_train(m, tok, c.grpo_config(difficulty, seed), run_dir=Path(run_dir) / 'rl', device=dev, progress=False)
+        met = grpo_train(m, tok, c.grpo_config(tp, seed), run_dir=Path(run_dir) / 'rl', device=dev, progress=False)
         out['metrics'].append(met.with_columns(pl.lit('rl').alias('arm'))); models['rl'] = m
     if 'distill' in c.arms:
         m = copy.deepcopy(base_m)
-        out['distill'].append(distill(m, tok, c.distill_config(difficulty, seed), device=dev).with_columns(pl.lit('distill').alias('arm')))
+        out['distill'].append(distill(m, tok, c.distill_config(tp, seed), device=dev).with_columns(pl.lit('distill').alias('arm')))
         models['distill'] = m
         if 'distill_rl' in c.arms:
             m2 = copy.deepcopy(m)
-            met = grpo_train(m2, tok, c.grpo_config(difficulty, seed), run_dir=Path(run_dir) / 'distill_rl', device=dev, progress=False)
+            met = grpo_train(m2, tok, c.grpo_config(tp, seed), run_dir=Path(run_dir) / 'distill_rl', device=dev, progress=False)
             out['metrics'].append(met.with_columns(pl.lit('distill_rl').alias('arm'))); models['distill_rl'] = m2
     out['weights'] += [weight_change(base_m, m).with_columns(pl.lit(name).alias('arm')) for name, m in models.items()]
     graded = {name: _evaluate_arm(c, name, m, tok, problems, budget, seed, out) for name, m in models.items()}
@@ -461,7 +478,8 @@ def run_band(cfg:StudyConfig, # the study (its task)
              seed:int, # the run's base's seed
              difficulty:str # the run's task preset
             )->str|None:
-    "The competence band of a run: its base's band on the rungs its difficulty spans (None when no rung was measured)."
+    "The competence band of a run: a band difficulty's own band, else its base's band on the rungs its difficulty spans (None when no rung was measured)."
+    if difficulty in BAND_DIFFICULTIES: return BAND_DIFFICULTIES[difficulty]
     knob = LADDERS[cfg.task][0]; v = get_task(cfg.task, preset=difficulty).cfg[knob]
     lo, hi = (v[0], v[1]) if isinstance(v, (list, tuple)) else (v, v)
     r = ladder.filter((pl.col('dose') == dose) & (pl.col('seed') == seed) & (pl.col('rung') >= lo) & (pl.col('rung') <= hi))
@@ -471,10 +489,35 @@ def phase_by_band(cfg:StudyConfig, # the study (its task)
                   deltas:pl.DataFrame, # one row per RL run: dose, difficulty, seed, d1, d1_lo, d1_hi, dk, dk_lo, dk_hi
                   ladder:pl.DataFrame # `ladder_job` rows of every base
                  )->pl.DataFrame|None:
-    "The phase diagram with each run placed by its base's competence band (`run_band`) instead of its operand length; None if no run has a band."
+    "The phase diagram with each run placed by its base's competence band (`run_band`; only the band difficulties' runs, if any); None if no run has a band."
+    if deltas['difficulty'].is_in(list(BAND_DIFFICULTIES)).any(): deltas = deltas.filter(pl.col('difficulty').is_in(list(BAND_DIFFICULTIES)))
     bands = [run_band(cfg, ladder, r['dose'], r['seed'], r['difficulty']) for r in deltas.iter_rows(named=True)]
     banded = deltas.with_columns(pl.Series('band', bands, dtype=pl.String)).filter(pl.col('band').is_not_null())
     return phase_diagram(banded.drop('difficulty').rename({'band': 'difficulty'})).rename({'difficulty': 'band'}) if banded.height else None
+
+# %% ../../nbs/api/studies/01_warmstart.ipynb #d293604f
+def ladder_jobs(cfg:StudyConfig, # the study (its doses, seeds, ladder)
+                bases:dict # {(dose, seed): base checkpoint path}
+               )->list:
+    "One `ladder_job` per base."
+    d = asdict(cfg)
+    return [Job(f'ladder dose={dose:g} seed={seed}', 'warmstart_kit.studies.warmstart.ladder_job', dict(cfg=d, dose=dose, seed=seed, base=bases[dose, seed]))
+            for seed in cfg.seeds for dose in cfg.doses]
+
+def placements(cfg:StudyConfig, # the study (its band difficulties)
+               ladder:pl.DataFrame # `ladder_job` rows of every base
+              )->pl.DataFrame:
+    "Where each base's RL runs for each band difficulty: the rung `place_in_band` picks on its ladder and its task preset (null: no rung in that band)."
+    rows = []
+    for (dose, seed), lad in sorted(ladder.group_by('dose', 'seed'), key=lambda g: (g[0][1], g[0][0])):
+        for diff in cfg.difficulties:
+            if diff not in BAND_DIFFICULTIES: continue
+            r = place_in_band(lad, BAND_DIFFICULTIES[diff])
+            pk = None if r is None else float(lad.filter(pl.col('rung') == r)['pass@kmax'][0])
+            rows.append({'dose': dose, 'seed': seed, 'difficulty': diff, 'band': BAND_DIFFICULTIES[diff], 'rung': r,
+                         'preset': None if r is None else rung_preset(cfg.task, r), 'base pass@kmax': pk})
+    return pl.DataFrame(rows, schema={'dose': pl.Float64, 'seed': pl.Int64, 'difficulty': pl.String, 'band': pl.String, 'rung': pl.Int64,
+                                      'preset': pl.String, 'base pass@kmax': pl.Float64})
 
 # %% ../../nbs/api/studies/01_warmstart.ipynb #f7258d3f
 def get_bases(cfg:StudyConfig, # the study (its doses, seeds, base and workers settings)
@@ -501,10 +544,16 @@ def prepare_study(cfg:StudyConfig, # the study
                   dev, # the resolved device
                   log # called with one line of progress per job start/end
                  )->dict:
-    "The study's `ctx` (`studies.runner.Study.prepare`): its charts/ folder, and the bases (`get_bases`) with where they came from."
+    "The study's `ctx` (`studies.runner.Study.prepare`): charts/, the bases (`get_bases`) and their origin, and (band difficulties) ladders and placements."
     (tmp / 'charts').mkdir()
     bases, notes, timings = get_bases(cfg, tmp, dev, log)
-    return {'bases': bases, 'notes': notes, 'timings': timings}
+    ctx = {'bases': bases, 'notes': notes, 'timings': timings}
+    if any(d in BAND_DIFFICULTIES for d in cfg.difficulties):     # the ladders come first: they decide where each base's RL runs
+        res = run_jobs(ladder_jobs(cfg, bases), n_workers(cfg.workers, len(cfg.seeds) * len(cfg.doses), dev), log)
+        timings.update({k: v[1] for k, v in res.items()})
+        ctx['ladder'] = pl.concat([v[0] for v in res.values()]).sort('seed', 'dose', 'rung')
+        ctx['placement'] = placements(cfg, ctx['ladder'])
+    return ctx
 
 # %% ../../nbs/api/studies/01_warmstart.ipynb #e173922c
 def study_jobs(cfg:StudyConfig, # the study
@@ -512,12 +561,19 @@ def study_jobs(cfg:StudyConfig, # the study
                tmp:Path, # the run's temporary folder; arm runs go to its runs/, the one-shot run to one_shot/
                dev=None, # the resolved device (unused: the jobs read it from the config)
               )->list:
-    "The arm jobs (one per base and difficulty) and the section jobs."
+    "The section jobs and the arm jobs (one per base and difficulty); the long-RL runs, the longest, first (a pool does not end on one long job alone)."
     d, bases = asdict(cfg), ctx['bases']
-    jobs = [Job(f'dose={dose:g} seed={seed} {diff}', 'warmstart_kit.studies.warmstart.arm_job',
-                dict(cfg=d, dose=dose, seed=seed, difficulty=diff, base=bases[dose, seed],
-                     run_dir=str(tmp / 'runs' / f'seed-{seed}' / f'dose-{dose:g}' / diff)))
-            for seed in cfg.seeds for dose in cfg.doses for diff in cfg.difficulties]
+    jobs = []
+    if cfg.long_rl is not None:
+        own, _ = cfg.section_config('long_rl')
+        jobs += [Job(f'long-rl seed={s}', 'warmstart_kit.studies.warmstart.long_rl_job', dict(cfg=d, seed=s, base=bases[own['dose'], s],
+                     run_dir=str(tmp / 'long_rl' / f'seed-{s}'))) for s in own['seeds']]
+    place = {(r['dose'], r['seed'], r['difficulty']): r['preset'] for r in ctx['placement'].iter_rows(named=True)} if 'placement' in ctx else {}
+    jobs += [Job(f'dose={dose:g} seed={seed} {diff}', 'warmstart_kit.studies.warmstart.arm_job',
+                dict(cfg=d, dose=dose, seed=seed, difficulty=diff, base=bases[dose, seed], preset=place.get((dose, seed, diff)),
+                     run_dir=str(tmp / 'runs' / f'seed-{seed}' / f'dose-{dose:g}' / diff.replace(':', '-'))))
+            for seed in cfg.seeds for dose in cfg.doses for diff in cfg.difficulties
+            if diff not in BAND_DIFFICULTIES or place.get((dose, seed, diff)) is not None]     # a base with no rung in a band: no run there
     if cfg.one_shot is not None:
         own, _ = cfg.section_config('one_shot')
         jobs.append(Job('one-shot', 'warmstart_kit.studies.warmstart.one_shot_job', dict(cfg=d, base=bases[own['dose'], own['seed']],
@@ -525,13 +581,7 @@ def study_jobs(cfg:StudyConfig, # the study
     if cfg.spurious is not None:
         own, _ = cfg.section_config('spurious')
         jobs.append(Job('spurious', 'warmstart_kit.studies.warmstart.spurious_job', dict(cfg=d, base=own['checkpoint'] or bases[own['dose'], own['seed']])))
-    if cfg.ladder:
-        jobs += [Job(f'ladder dose={dose:g} seed={seed}', 'warmstart_kit.studies.warmstart.ladder_job',
-                     dict(cfg=d, dose=dose, seed=seed, base=bases[dose, seed])) for seed in cfg.seeds for dose in cfg.doses]
-    if cfg.long_rl is not None:
-        own, _ = cfg.section_config('long_rl')
-        jobs += [Job(f'long-rl seed={s}', 'warmstart_kit.studies.warmstart.long_rl_job', dict(cfg=d, seed=s, base=bases[own['dose'], s],
-                     run_dir=str(tmp / 'long_rl' / f'seed-{s}'))) for s in own['seeds']]
+    if cfg.ladder and 'ladder' not in ctx: jobs += ladder_jobs(cfg, bases)
     return jobs
 
 # %% ../../nbs/api/studies/01_warmstart.ipynb #3bb1fdd3
@@ -971,12 +1021,13 @@ def study_tables(cfg:StudyConfig, # the study
     deltas = summary.filter(pl.col('arm') == 'rl').select('dose', 'difficulty', 'seed', 'd1', 'd1_lo', 'd1_hi', 'dk', 'dk_lo', 'dk_hi')
     ph = phase_diagram(deltas) if deltas.height else None
     lads = [res[k][0] for k in sorted(res) if k.startswith('ladder ')]
-    ladder = pl.concat(lads) if lads else None
+    ladder = ctx.get('ladder', pl.concat(lads) if lads else None)
     ph_band = phase_by_band(cfg, deltas, ladder) if ladder is not None and deltas.height else None
     tables = {'samples': frames['samples'], 'per_problem': frames['per_problem'], 'behaviours': frames['behaviours'], 'passk': curves, 'summary': summary,
               'verdicts': v, 'grpo_metrics': frames['metrics'], 'distill_curves': frames['distill'], 'perplexity': frames['perplexity'],
               'entropy_match': frames['entropy_match'], 'weights': frames['weights'], 'decomposition_steps': steps_dec, 'phase_diagram': ph, 'ceiling_fit': fit,
-              'ceiling_oos': ceiling_out_of_sample(runs) if runs.height else None, 'ladder': ladder, 'phase_by_band': ph_band}
+              'ceiling_oos': ceiling_out_of_sample(runs) if runs.height else None, 'ladder': ladder, 'phase_by_band': ph_band,
+              'placement': ctx.get('placement')}
     if 'one_shot' in sections: tables.update(one_shot_metrics=sections['one_shot']['metrics'], one_shot_ranking=sections['one_shot']['ranking'])
     if 'long_rl' in sections: tables.update(long_rl_per_problem=sections['long_rl']['per_problem'], long_rl_metrics=sections['long_rl']['metrics'])
     if 'spurious' in sections:
@@ -996,7 +1047,7 @@ def study_report(cfg:StudyConfig, # the study
     frames, sections, summary = ctx['frames'], ctx['sections'], tables['summary']
     charts = study_charts(cfg, frames, tables['passk'], summary, tables['decomposition_steps'])
     body = study_body(cfg, run, frames, sections, summary, tables['verdicts'], tables['ceiling_fit'], ceiling_runs(summary), tables['phase_diagram'], charts,
-                      competence_html(cfg, run, tables.get('ladder'), tables.get('phase_by_band')))
+                      competence_html(cfg, run, tables.get('ladder'), tables.get('phase_by_band'), tables.get('placement')))
     notes, timings, workers = ctx['notes'], ctx['timings'], ctx['workers']
     prov = R.bullets([f'dose {d:g}, seed {s}: {notes[d, s]}' for s in cfg.seeds for d in cfg.doses] + [f'{k}: {t:.0f} s' for k, t in timings.items()]
                      + [f'{workers} worker process{"es" if workers > 1 else ""}; total {elapsed:.0f} s',
@@ -1024,9 +1075,10 @@ def _checks(cfg, frames:dict)->list:
 def competence_html(cfg:StudyConfig, # the study (n_samples, difficulties)
                     run:Path, # the run folder (charts are saved to its charts/)
                     ladder:pl.DataFrame|None, # `ladder_job` rows of every base; None: no section
-                    ph_band:pl.DataFrame|None # the phase diagram with runs grouped by their base's competence band
+                    ph_band:pl.DataFrame|None, # the phase diagram with runs grouped by their base's competence band
+                    placement:pl.DataFrame|None=None # `placements`: where each base's band-difficulty runs went (None: no band difficulty)
                    )->str:
-    "The report's competence section: each base's ladder (chart and bands) and the phase diagram by competence band."
+    "The report's competence section: each base's ladder (chart and bands), where band difficulties placed the RL runs, and the phase diagram by band."
     if ladder is None or ladder.height == 0: return ''
     import altair as alt
     k = cfg.n_samples
@@ -1040,10 +1092,17 @@ def competence_html(cfg:StudyConfig, # the study (n_samples, difficulties)
     out = [R.paragraphs(f'Each base\'s pass@{k} on 32 test problems per rung (drawn apart from the evaluation sets), and its band: solved (≥ 0.6), '
                         'edge (0.05–0.6), out of reach (< 0.05). The same operand length is a different difficulty for different bases.'),
            R.figure(run, 'ladder', chart), R.html_table(wide, text_cols=tuple(c for c in wide.columns if c not in ('dose', 'seed')))]
+    if placement is not None and placement.height:
+        out += [R.subheading('RL problems placed by competence'),
+                R.paragraphs("For each band difficulty, each base's RL problems are those of the rung in that band whose pass@k_max is closest to the "
+                             "band's middle (0.325 for the edge, 0.8 for solved, 0.025 for out of reach; the easier rung on a tie), chosen from the "
+                             "ladder before any RL run. A base with no rung in a band has no run there."),
+                R.html_table(placement, text_cols=('difficulty', 'band', 'preset'))]
     if ph_band is not None and ph_band.height:
+        how = ("band difficulties are placed by the ladder; a run on a fixed task preset is placed post hoc, by its base's band on that preset's rungs"
+               if placement is not None else "post hoc: the RL problems were chosen by operand length, and the band read off the ladder")
         out += [R.subheading('The phase diagram by competence'),
-                R.paragraphs("Each RL run placed by its base's own band on its problems (post hoc: the RL problems were chosen by operand length, and "
-                             "the band read off the ladder), then averaged per dose and band."),
+                R.paragraphs(f"Each RL run placed by its base's own band on its problems ({how}), then averaged per dose and band."),
                 R.html_table(ph_band, text_cols=('band', 'effect')),
                 R.figure(run, 'phase_band_pass1', phase_diagram_chart(ph_band.rename({'band': 'difficulty'}), 'd_pass1', 'Δ pass@1 by competence band',
                                                                          'competence band'))]
