@@ -245,3 +245,47 @@ def test_one_shot_flags_need_one_shot(capsys, tmp_path, tiny_ckpt):
     code, msg = run(capsys, 'rl', '--model', tiny_ckpt, '--out', tmp_path / 'r', '--one-shot-pool', '8', *TINY_RL)
     assert (code, msg) == (2, 'warmstart: error: --one-shot-pool sets the one-shot run: it needs --one-shot SELECTOR')
     assert not (tmp_path / 'r').exists()
+
+# ---------------------------------------------------------------- a loader that refuses what is not whole
+def _edit_weights(fn):
+    "An edit of a checkpoint's model.safetensors through its state dict."
+    def edit(d):
+        from safetensors.torch import load_file, save_file
+        sd = load_file(d / 'model.safetensors'); fn(sd); save_file(sd, d / 'model.safetensors', metadata={'format': 'pt'})
+    return edit
+
+WHOLE_CASES = [
+    (_edit_weights(lambda sd: sd.pop('model.layers.0.mlp.up_proj.weight')), "1 tensor(s) the model's architecture needs are not in its weights"),
+    (_edit_weights(lambda sd: sd['model.norm.weight'].__setitem__(0, float('nan'))), '1 weight tensor(s) hold NaN or inf'),
+    (lambda d: shutil.copy(d / 'model.safetensors', d / 'pytorch_model.bin'), 'holds pickled weights (pytorch_model.bin) beside its safetensors'),
+]
+
+@pytest.mark.parametrize('edit,needle', WHOLE_CASES)
+def test_a_model_that_is_not_whole_is_refused(capsys, tmp_path, edit, needle):
+    "A missing tensor used to be initialised at random (exit 0); NaN weights were a warning; a decoy beside a .bin was loaded."
+    d = broken_copy(tmp_path, edit)
+    for cmd in (['eval', '--model', d, '--out', tmp_path / 'e'], ['rl', '--model', d, '--out', tmp_path / 'r', *TINY_RL]):
+        code, msg = run(capsys, *cmd)
+        assert code == 2 and needle in msg, (cmd[0], msg)
+    assert not (tmp_path / 'e').exists() and not (tmp_path / 'r').exists()
+
+@pytest.mark.parametrize('edit,needle', [
+    (lambda d: (d / 'model.safetensors').write_bytes(b''), 'not a complete safetensors file (0 bytes)'),
+    (lambda d: (d / 'model.safetensors').write_bytes((d / 'model.safetensors').read_bytes()[:-1000]), 'truncated'),
+    (lambda d: (d / 'model.safetensors').write_bytes(b'garbage!' * 100), 'header length beyond the end of the file'),
+    (lambda d: (d / 'model.safetensors').write_bytes((10**12).to_bytes(8, 'little') + b'{}'), 'header length beyond the end of the file'),
+    (lambda d: ((d / 'model.safetensors').rename(d / 'pytorch_model.bin'),
+                (d / 'model.safetensors.index.json').write_text(json.dumps({'weight_map': {'lm_head.weight': 'pytorch_model.bin'}}))),
+     'points at non-safetensors weights'),
+])
+def test_sparsity_broken_checkpoints_answer_in_one_line(capsys, tmp_path, edit, needle):
+    "These were SafetensorError tracebacks in `sparsity` (eval and rl already answered them)."
+    d = broken_copy(tmp_path, edit)
+    code, msg = run(capsys, 'sparsity', BASE, d, '--out', tmp_path / 's')
+    assert code == 2 and needle in msg, msg
+    assert not (tmp_path / 's').exists()
+
+def test_sparsity_on_cuda_without_a_gpu(capsys, tmp_path):
+    if torch.cuda.is_available(): pytest.skip('this machine has a GPU')
+    code, msg = run(capsys, 'sparsity', BASE, BASE.parent / 'dose-0.6', '--out', tmp_path / 's', '--device', 'cuda')
+    assert (code, msg) == (2, "warmstart: error: device 'cuda' asked for but no CUDA GPU is available")

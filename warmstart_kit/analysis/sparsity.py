@@ -17,7 +17,8 @@ from safetensors import safe_open
 from safetensors.torch import save_file
 from typing import TYPE_CHECKING
 if TYPE_CHECKING: import altair as alt   # annotations only; the charts import it when drawn
-from ..core.errors import SparsityError
+from ..core.errors import ModelError, SparsityError
+from ..models.checkpoints import check_safetensors
 
 # %% auto #0
 __all__ = ['INDEX_NAME', 'MATRIX_TYPES', 'TOLS', 'DEFAULT_TOL', 'parse_param_name', 'checkpoint_tensors', 'save_sharded',
@@ -48,6 +49,8 @@ def _read_meta(path)->dict:
         except (json.JSONDecodeError, KeyError, AttributeError) as e:
             raise SparsityError(f"{path / INDEX_NAME} is not a safetensors index with a weight_map ({type(e).__name__}: {e})") from None
         files = sorted(set(where.values()))
+        pickled = [f.name for f in files if f.suffix != '.safetensors']
+        if pickled: raise SparsityError(f"{path / INDEX_NAME} points at non-safetensors weights {pickled[:3]} (only safetensors are read)")
         lost = [f.name for f in files if not f.exists()]
         if lost: raise SparsityError(f"{path / INDEX_NAME} maps tensors to shard(s) missing from {path}: {lost[:3]}")
     else:
@@ -57,6 +60,8 @@ def _read_meta(path)->dict:
     for k, f in (where or {}).items(): by_file.setdefault(f, set()).add(k)
     meta = {}
     for f in files:
+        try: check_safetensors(f)                  # empty, truncated, garbage or a huge header: one line, not a SafetensorError traceback
+        except ModelError as e: raise SparsityError(str(e)) from None
         with safe_open(f, 'pt') as h:
             keys = set(h.keys())
             want = keys if where is None else by_file[f]

@@ -368,8 +368,9 @@ def cmd_sparsity(a, # parsed `warmstart sparsity` arguments
     d = read_config(a.config) if a.config else {}
     d.update(flags_of(a, SparsityConfig))
     cfg = SparsityConfig.from_dict(d)
-    import torch
-    device = None if a.device == 'cpu' or (a.device == 'auto' and not torch.cuda.is_available()) else 'cuda'
+    from warmstart_kit.models.build import resolve_device
+    dev = resolve_device(a.device)                       # --device cuda without a GPU: one line, before any reading
+    device = None if dev.type == 'cpu' else str(dev)
     res = sparsity_report(a.init, a.final, cfg, a.out, overwrite=a.overwrite, device=device)
     if not a.quiet:
         with pl.Config(tbl_rows=40, tbl_cols=12): print(res['sweep'].pivot(on='tol_label', index='run', values='sparsity'))

@@ -4,7 +4,7 @@
 
 # %% ../../nbs/api/models/01_checkpoints.ipynb #958d07b7
 from __future__ import annotations
-import json, os, shutil, struct
+import json, os, re, shutil, struct
 from pathlib import Path
 import torch
 from ..core.errors import ModelError
@@ -14,18 +14,23 @@ from ..tasks.tokenizer import char_tokenizer
 
 # %% auto #0
 __all__ = ['INDEX_NAME', 'TRAINER_STATE', 'save_checkpoint', 'check_safetensors', 'weight_files', 'check_checkpoint',
-           'load_checkpoint', 'save_trainer_state', 'load_trainer_state', 'checkpoint_steps', 'latest_checkpoint',
-           'load_weights']
+           'check_loaded', 'load_checkpoint', 'save_trainer_state', 'load_trainer_state', 'checkpoint_steps',
+           'latest_checkpoint', 'load_weights']
 
 # %% ../../nbs/api/models/01_checkpoints.ipynb #a7ef8fa9
 class _quiet_hf:
-    "Silence transformers' per-call progress bars (loading/writing shards) inside toolkit calls."
+    "Silence transformers' per-call progress bars (loading/writing shards) and its load report (`check_loaded` says what matters, in one line)."
     def __enter__(self):
+        import logging
         from transformers.utils import logging as hl
         self.was = hl.is_progress_bar_enabled(); hl.disable_progress_bar()
+        self.log = logging.getLogger('transformers.modeling_utils'); self.log.addFilter(_no_load_report)   # a filter: its level gates other checks
     def __exit__(self, *a):
         from transformers.utils import logging as hl
         if self.was: hl.enable_progress_bar()
+        self.log.removeFilter(_no_load_report)
+
+def _no_load_report(record)->bool: return 'LOAD REPORT' not in record.getMessage()
 
 def _usual_permissions(folder:Path):
     um = os.umask(0); os.umask(um)
@@ -105,7 +110,11 @@ def check_checkpoint(path # the folder to check (config.json plus complete safet
     if not (path / 'config.json').exists(): raise ModelError(f"checkpoint folder {path} has no config.json")
     try: json.loads((path / 'config.json').read_text())
     except (json.JSONDecodeError, UnicodeDecodeError): raise ModelError(f"{path / 'config.json'} is not valid JSON") from None
-    for f in weight_files(path): check_safetensors(f)
+    files = weight_files(path)
+    pickled = sorted(f.name for f in path.iterdir() if re.fullmatch(r'(pytorch_model|model)([-.].*)?\.(bin|pt|pth)', f.name))
+    if pickled: raise ModelError(f"checkpoint folder {path} holds pickled weights ({', '.join(pickled[:2])}) beside its safetensors: which weights are "
+                                 f"the model is ambiguous (only safetensors are loaded); remove one of them")
+    for f in files: check_safetensors(f)
     return path
 
 # %% ../../nbs/api/models/01_checkpoints.ipynb #ac66d447
@@ -120,11 +129,30 @@ def _vocab_check(model, tok, path, ours:bool):
     if V < n: raise ModelError(f"{path}: the model has {V} output ids but its tokenizer {n} tokens; ids >= {V} cannot be scored")
     if ours and V != n: raise ModelError(f"{path}: the model has {V} output ids but its tokenizer {n} tokens; sampled ids >= {n} would vanish when decoded")
 
+# %% ../../nbs/api/models/01_checkpoints.ipynb #2304435a
+def check_loaded(model, # the model `from_pretrained` built
+                 info:dict, # its loading info (output_loading_info=True): missing_keys, mismatched_keys
+                 path, # the folder (for the message)
+                 allow_nonfinite:bool=False # accept weights holding NaN or inf
+                ):
+    "ModelError unless every tensor the architecture expects came from the folder's weights (none freshly initialised) and, unless allowed, all are finite."
+    tied = {k for k in info.get('missing_keys', ()) if k.endswith('lm_head.weight') and getattr(model.config, 'tie_word_embeddings', False)}
+    missing = sorted(set(info.get('missing_keys', ())) - tied)
+    if missing: raise ModelError(f"{path}: {len(missing)} tensor(s) the model's architecture needs are not in its weights (e.g. {missing[:2]}); loading "
+                                 f"would initialise them at random")
+    bad = [str(k[0] if isinstance(k, tuple) else k) for k in info.get('mismatched_keys', ())]
+    if bad: raise ModelError(f"{path}: {len(bad)} tensor(s) have shapes that do not match its config.json (e.g. {bad[:2]})")
+    if not allow_nonfinite:
+        nonfinite = [n for n, p in model.named_parameters() if not torch.isfinite(p).all()]
+        if nonfinite: raise ModelError(f"{path}: {len(nonfinite)} weight tensor(s) hold NaN or inf (e.g. {nonfinite[:2]}); load_checkpoint("
+                                       f"allow_nonfinite=True) loads them anyway")
+
 # %% ../../nbs/api/models/01_checkpoints.ipynb #af95062b
 def load_checkpoint(path, # a local Hugging Face causal-LM folder
                     device:str='cpu', # where the model goes: 'cpu', 'cuda', 'cuda:N' or 'auto'
                     dtype=None, # torch dtype to load in (default: fp32)
                     trust_remote_code:bool=False, # only if you trust the folder's code
+                    allow_nonfinite:bool=False, # load weights holding NaN or inf (refused by default)
                    ):
     "(model, tokenizer, meta) from a local folder; the tokenizer falls back to the toolkit's char tokenizer."
     from transformers import AutoModelForCausalLM, AutoTokenizer
@@ -132,10 +160,11 @@ def load_checkpoint(path, # a local Hugging Face causal-LM folder
     dev = resolve_device(device)
     try:
         with _quiet_hf():
-            model = AutoModelForCausalLM.from_pretrained(path, local_files_only=True, use_safetensors=True,
-                                                         trust_remote_code=trust_remote_code, dtype=dtype or torch.float32)
+            model, info = AutoModelForCausalLM.from_pretrained(path, local_files_only=True, use_safetensors=True, output_loading_info=True,
+                                                               trust_remote_code=trust_remote_code, dtype=dtype or torch.float32)
     except (OSError, ValueError, KeyError, RuntimeError) as e:
         raise ModelError(f"cannot load the model in {path}: {str(e).splitlines()[0][:300]}") from None
+    check_loaded(model, info, path, allow_nonfinite)
     model.to(dev)
     has_tok = (path / 'tokenizer.json').exists() or (path / 'tokenizer_config.json').exists()
     tok = AutoTokenizer.from_pretrained(path, local_files_only=True, trust_remote_code=trust_remote_code) if has_tok else char_tokenizer()
