@@ -118,12 +118,12 @@ def test_cli_bad_input_is_one_line_exit_2_and_writes_nothing(capsys, tmp_path, a
     assert list(tmp_path.iterdir()) == []
 
 def test_cli_smoke_study_writes_its_report(capsys, tmp_path):
-    out = tmp_path / 'rlp'
+    out = tmp_path / 'rlp[1]'            # a path polars would read as a glob: the study must not
     code, err = _cli(capsys, 'rlp', '--preset', 'smoke', '--out', out, '--workers', '1', '--quiet', '--device', 'cpu')
     assert code == 0, err
     html = (out / 'report.html').read_text()
     assert 'Verdict' in html and 'data:image/png;base64,' in html and 'rlp - ntp' in html
-    cmp = pl.read_parquet(out / 'comparison.parquet')
+    cmp = pl.read_parquet(out / 'comparison.parquet', glob=False)
     assert cmp['stage'].to_list() == ['before RL', 'before RL', 'after RL', 'after RL']
     assert json.loads((out / 'study_config.json').read_text())['rlp']['G'] == 4
     code, err = _cli(capsys, 'rlp', '--preset', 'smoke', '--out', out, '--quiet')

@@ -223,12 +223,13 @@ def cmd_eval(a, # parsed `warmstart eval` arguments
             ):
     "`warmstart eval`: pass@k of each `--model` on held-out problems into `--out`, and a table of it."
     import polars as pl
+    from warmstart_kit.core.files import read_parquet
     from warmstart_kit.studies.evaluate import EvalConfig, eval_checkpoints
     d = read_config(a.config) if a.config else {}
     d.update(flags_of(a, EvalConfig))
     cfg = EvalConfig.from_dict(d)
     out = eval_checkpoints(a.model, cfg, a.out, overwrite=a.overwrite, device=a.device, progress=not a.quiet)
-    with pl.Config(tbl_rows=40, tbl_cols=10): print(pl.read_parquet(out / 'passk.parquet').select('model', 'k', 'pass_at_k', 'lo', 'hi'))
+    with pl.Config(tbl_rows=40, tbl_cols=10): print(read_parquet(out / 'passk.parquet').select('model', 'k', 'pass_at_k', 'lo', 'hi'))
     print(f'wrote {out}/')
 
 # %% ../../nbs/api/cli/01_commands.ipynb #248aed4d

@@ -10,8 +10,9 @@ from pathlib import Path
 from .errors import OutputError
 
 # %% auto #0
-__all__ = ['data_dir', 'tmp_name', 'atomic_write', 'write_text', 'write_parquet', 'pid_alive', 'clean_leftovers', 'glob_escape',
-           'path_relation', 'check_apart', 'live_lock_inside', 'check_output', 'output_lock', 'claim_output']
+__all__ = ['data_dir', 'tmp_name', 'atomic_write', 'write_text', 'write_parquet', 'read_parquet', 'pid_alive', 'clean_leftovers',
+           'glob_escape', 'path_relation', 'check_apart', 'live_lock_inside', 'check_output', 'output_lock',
+           'claim_output']
 
 # %% ../../nbs/api/core/02_files.ipynb #4c70ae4a
 def data_dir()->Path:
@@ -55,6 +56,14 @@ def write_parquet(df, # the polars DataFrame to write
                  )->Path:
     "Write a polars frame to `path` atomically."
     return atomic_write(path, lambda p: df.write_parquet(p))
+
+# %% ../../nbs/api/core/02_files.ipynb #d5b7d328
+def read_parquet(path, # a .parquet file
+                 **kw # more pl.read_parquet arguments (columns=...)
+                ):
+    "`pl.read_parquet` of exactly this path: never a glob, so a folder named `run[1]` or `a*b` reads as itself."
+    import polars as pl
+    return pl.read_parquet(path, glob=False, **kw)
 
 # %% ../../nbs/api/core/02_files.ipynb #e709af30
 def pid_alive(pid:int # a process id; 0 or negative counts as not alive

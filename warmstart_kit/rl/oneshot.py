@@ -8,6 +8,7 @@ import random
 from dataclasses import replace
 from pathlib import Path
 import polars as pl
+from ..core.files import read_parquet
 from tqdm.auto import tqdm
 import tempfile
 from ..core.errors import ConfigError
@@ -103,7 +104,7 @@ def choose_one_shot(checkpoint, # base checkpoint folder
             steps = max(1, pool_epochs * pool_size // cfg.prompts_per_step)
             with tempfile.TemporaryDirectory() as d:
                 grpo_train(model, tok, replace(cfg, steps=steps, eval_every=0, checkpoint_every=0), run_dir=d, device=device, progress=progress, problems=pool)
-                ranking = select_by_variance(pl.read_parquet(Path(d) / 'examples.parquet'))
+                ranking = select_by_variance(read_parquet(Path(d) / 'examples.parquet'))
     return next(p for p in pool if p.key == ranking['key'][0]), ranking
 
 # %% ../../nbs/api/rl/03_oneshot.ipynb #fb5e1ea5

@@ -10,6 +10,7 @@ from dataclasses import dataclass, asdict, field
 from pathlib import Path
 import numpy as np
 import polars as pl
+from ..core.files import read_parquet
 from fastcore.basics import patch
 from ..core.config import Config
 from ..core.errors import ConfigError, ModelError
@@ -347,8 +348,8 @@ def rlag_tables(c:RLAGStudyConfig, # the study's settings
     for j in ctx['jobs']:
         m, s = j.kwargs['method'], j.kwargs['seed']
         f = run / 'methods' / f'{m}-seed{s}'
-        evs.append(pl.read_parquet(f / 'eval.parquet').with_columns(pl.lit(m).alias('method'), pl.lit(s, dtype=pl.Int64).alias('seed')))
-        if m == 'rlag': mets.append(pl.read_parquet(f / 'metrics.parquet').with_columns(pl.lit(s, dtype=pl.Int64).alias('seed')))
+        evs.append(read_parquet(f / 'eval.parquet').with_columns(pl.lit(m).alias('method'), pl.lit(s, dtype=pl.Int64).alias('seed')))
+        if m == 'rlag': mets.append(read_parquet(f / 'metrics.parquet').with_columns(pl.lit(s, dtype=pl.Int64).alias('seed')))
     ev = pl.concat(evs, how='diagonal_relaxed'); metrics = pl.concat(mets, how='diagonal_relaxed') if mets else pl.DataFrame()
     return {'eval': ev, 'summary': summary_table(ev, c), 'versus': versus_table(ev, c), 'rlag_metrics': metrics}
 

@@ -10,6 +10,7 @@ from dataclasses import dataclass, asdict, field, replace
 from pathlib import Path
 import numpy as np
 import polars as pl
+from ..core.files import read_parquet
 from fastcore.basics import patch
 from ..core.config import Config, mix_seed
 from ..core.errors import ConfigError
@@ -202,10 +203,10 @@ def gather_frames(run:Path, # the study folder (holding arms/)
             lab = [pl.lit(arm).alias('arm'), pl.lit(seed, dtype=pl.Int64).alias('seed')]
             for stage in ('before', 'after'):
                 for k in ('per_problem', 'samples', 'probe'):
-                    out[k].append(pl.read_parquet(d / f'eval-{stage}' / f'{k}.parquet').with_columns(*lab, pl.lit(stage).alias('stage')))
-            out['pretrain'].append(pl.read_parquet(d / 'pretrain' / 'metrics.parquet').with_columns(*lab))
-            out['grpo'].append(pl.read_parquet(d / 'grpo' / 'metrics.parquet').with_columns(*lab))
-            if (d / 'pretrain' / 'examples.parquet').exists(): out['examples'].append(pl.read_parquet(d / 'pretrain' / 'examples.parquet').with_columns(*lab))
+                    out[k].append(read_parquet(d / f'eval-{stage}' / f'{k}.parquet').with_columns(*lab, pl.lit(stage).alias('stage')))
+            out['pretrain'].append(read_parquet(d / 'pretrain' / 'metrics.parquet').with_columns(*lab))
+            out['grpo'].append(read_parquet(d / 'grpo' / 'metrics.parquet').with_columns(*lab))
+            if (d / 'pretrain' / 'examples.parquet').exists(): out['examples'].append(read_parquet(d / 'pretrain' / 'examples.parquet').with_columns(*lab))
     return {k: pl.concat(v, how='diagonal_relaxed') if v else pl.DataFrame() for k, v in out.items()}
 
 # %% ../../nbs/api/studies/03_rlp.ipynb #d1bf3b76

@@ -8,6 +8,7 @@ import hashlib, importlib, importlib.util, json, sys
 from dataclasses import dataclass, asdict
 from pathlib import Path
 import polars as pl
+from ..core.files import read_parquet
 from ..core.config import Config
 from ..core.errors import ConfigError, WarmstartError
 from ..core.files import check_apart, claim_output, write_parquet, write_text
@@ -57,7 +58,7 @@ def read_table(path # a samples file (.parquet, .jsonl / .ndjson, .json or .csv)
     if not path.is_file(): raise SamplesError(f"samples file {path} is not a file")
     suf = path.suffix.lower()
     try:
-        if suf == '.parquet': return pl.read_parquet(path)
+        if suf == '.parquet': return read_parquet(path)
         if suf in ('.jsonl', '.ndjson'): return pl.read_ndjson(path, infer_schema_length=None)
         if suf == '.json': return pl.DataFrame(json.loads(path.read_text()), infer_schema_length=None)
         if suf == '.csv': return pl.read_csv(path, infer_schema_length=None)

@@ -9,6 +9,7 @@ import copy, json, math
 from dataclasses import dataclass, asdict, field, fields
 from pathlib import Path
 import polars as pl
+from ..core.files import read_parquet
 import torch
 from fastcore.basics import patch
 from ..core.config import Config, check_keys, expand_preset, mix_seed
@@ -1243,7 +1244,7 @@ def judge_run(run:Path|str # a finished run folder of `run_study`
              )->pl.DataFrame:
     "The run's verdicts under the current rules, recomputed from its saved tables; the sections' rows are kept as the run judged them."
     run = Path(run); cfg = run_config(run)
-    rd = lambda n: pl.read_parquet(run / f'{n}.parquet') if (run / f'{n}.parquet').exists() else None
+    rd = lambda n: read_parquet(run / f'{n}.parquet') if (run / f'{n}.parquet').exists() else None
     v = verdicts(cfg, rd('summary'), {k: rd(k) for k in ('per_problem', 'weights', 'perplexity')}, {})
     old = rd('verdicts')
     keep = old.filter(pl.col('source').str.contains('one-shot|spurious|ProRL')) if old is not None else None
@@ -1255,9 +1256,9 @@ def study_results(run:Path|str, # a finished run folder of `run_study`
     "The run's headline as plain data: settings, versions, per-dose and per-run tables, verdicts by the current rules (`judge_run`), the rules, findings."
     import transformers
     run = Path(run); cfg = run_config(run)
-    summary, v = pl.read_parquet(run / 'summary.parquet'), judge_run(run)     # the current rules on the run's measurements
-    frames = {'weights': pl.read_parquet(run / 'weights.parquet') if (run / 'weights.parquet').exists() else None}
-    fit = pl.read_parquet(run / 'ceiling_fit.parquet') if (run / 'ceiling_fit.parquet').exists() else None
+    summary, v = read_parquet(run / 'summary.parquet'), judge_run(run)     # the current rules on the run's measurements
+    frames = {'weights': read_parquet(run / 'weights.parquet') if (run / 'weights.parquet').exists() else None}
+    fit = read_parquet(run / 'ceiling_fit.parquet') if (run / 'ceiling_fit.parquet').exists() else None
     s = summary.filter(pl.col('difficulty') == cfg.difficulties[0])
     per_dose = []
     for dose in sorted(set(s['dose'])):
@@ -1271,16 +1272,16 @@ def study_results(run:Path|str, # a finished run folder of `run_study`
         per_dose.append(row)
     cols = [c for c in ('pass@1', 'pass@kmax', 'cot_pass@1', 'cot_pass@kmax', 'steps', 'selection', 'refinement') if c in summary.columns]
     by_diff = summary.group_by('difficulty', 'dose', 'arm').agg(*(pl.col(c).cast(pl.Float64).mean() for c in cols)).sort('difficulty', 'dose', 'arm')
-    ph = pl.read_parquet(run / 'phase_diagram.parquet') if (run / 'phase_diagram.parquet').exists() else None
-    oos = pl.read_parquet(run / 'ceiling_oos.parquet') if (run / 'ceiling_oos.parquet').exists() else None
-    opt = {k: [{c: _json_num(x) for c, x in r.items()} for r in pl.read_parquet(run / f'{k}.parquet').to_dicts()]
+    ph = read_parquet(run / 'phase_diagram.parquet') if (run / 'phase_diagram.parquet').exists() else None
+    oos = read_parquet(run / 'ceiling_oos.parquet') if (run / 'ceiling_oos.parquet').exists() else None
+    opt = {k: [{c: _json_num(x) for c, x in r.items()} for r in read_parquet(run / f'{k}.parquet').to_dicts()]
            for k in ('ladder', 'phase_by_band') if (run / f'{k}.parquet').exists()}
     keep = [c for c in ('dose', 'seed', 'difficulty', 'arm', 'steps', 'pass@1', 'pass@kmax', 'cot_pass@kmax', 'd1', 'd1_lo', 'd1_hi', 'dk', 'dk_lo', 'dk_hi',
                         'selection', 'refinement') if c in summary.columns]
     opt['runs'] = [{c: _json_num(x) for c, x in r.items()} for r in summary.select(keep).to_dicts()]
     if (run / 'long_rl_per_problem.parquet').exists():
-        opt['long_rl'] = [{c: _json_num(x) for c, x in r.items()} for r in long_rl_table(cfg, pl.read_parquet(run / 'long_rl_per_problem.parquet')).to_dicts()]
-        m = pl.read_parquet(run / 'long_rl_metrics.parquet')
+        opt['long_rl'] = [{c: _json_num(x) for c, x in r.items()} for r in long_rl_table(cfg, read_parquet(run / 'long_rl_per_problem.parquet')).to_dicts()]
+        m = read_parquet(run / 'long_rl_metrics.parquet')
         acc = next((c for c in ('val_accuracy', 'test_accuracy') if c in m.columns and m[c].null_count() < m.height), None)
         if acc: opt['long_rl_curve'] = m.filter(pl.col(acc).is_not_null()).select('seed', 'step', pl.col(acc).alias('accuracy')).to_dicts()
     return {'seeds': list(cfg.seeds), 'n_eval': cfg.n_eval, 'n_samples': cfg.n_samples, 'difficulty': cfg.difficulties[0],

@@ -8,6 +8,7 @@ import json
 from dataclasses import asdict, dataclass
 from pathlib import Path
 import polars as pl
+from ..core.files import read_parquet
 from fastcore.basics import patch
 from ..core.errors import ConfigError, ModelError
 from ..core.files import write_parquet, write_text
@@ -114,5 +115,5 @@ def restore(self:RunFolder,
     opt.load_state_dict(st.pop('optimizer'))
     step, rows = st.pop('step'), json.loads(st.pop('metrics'))
     ex = self.root / 'examples.parquet'
-    examples = pl.read_parquet(ex).filter(pl.col('step') < step).to_dicts() if ex.exists() else []
+    examples = read_parquet(ex).filter(pl.col('step') < step).to_dicts() if ex.exists() else []
     return step, rows, examples, st

@@ -5,6 +5,7 @@
 # %% ../../nbs/api/views/02_explorers.ipynb #ce66f273
 from __future__ import annotations
 import polars as pl
+from ..core.files import read_parquet
 import altair as alt
 import ipywidgets as W
 from IPython.display import display
@@ -324,7 +325,7 @@ class RunExplorer(Explorer):
         frames = []
         for p in map(Path, paths):
             f = p / 'metrics.parquet' if p.is_dir() else p
-            frames.append(pl.read_parquet(f).with_columns(pl.lit(f.parent.name).alias('run')))
+            frames.append(read_parquet(f).with_columns(pl.lit(f.parent.name).alias('run')))
         if not frames: raise ValueError(f'RunExplorer.from_files: no metrics files in {paths}')
         return cls(pl.concat(frames, how='diagonal_relaxed'), **kwargs)
     def controls(self): return [self.metrics, self.runs, W.VBox([self.steps, self.smooth])]
