@@ -289,3 +289,14 @@ def test_sparsity_on_cuda_without_a_gpu(capsys, tmp_path):
     if torch.cuda.is_available(): pytest.skip('this machine has a GPU')
     code, msg = run(capsys, 'sparsity', BASE, BASE.parent / 'dose-0.6', '--out', tmp_path / 's', '--device', 'cuda')
     assert (code, msg) == (2, "warmstart: error: device 'cuda' asked for but no CUDA GPU is available")
+
+@pytest.mark.parametrize('cols,line', [
+    ({'problem_id': ['p1', 'p2'], 'n': [8, 8], 'c': [float('nan'), 3.0]}, "column 'c' has 1 NaN or infinite value(s); first in problem 'p1'"),
+    ({'problem_id': ['p1', 'p2'], 'n': [8.0, float('inf')], 'c': [1, 3]}, "column 'n' has 1 NaN or infinite value(s); first in problem 'p2'"),
+    ({'problem_id': ['p1', 'p1'], 'correct': [1.0, float('nan')]}, "column 'correct' has 1 NaN or infinite value(s); first in problem 'p1'"),
+])
+def test_passk_nan_and_inf_inputs(capsys, tmp_path, cols, line):
+    "NaN and inf in the counts or the correct column of a parquet file were tracebacks (the cast to whole numbers failed)."
+    f = tmp_path / 's.parquet'; pl.DataFrame(cols).write_parquet(f)
+    assert run(capsys, 'passk', '--samples', f, '--out', tmp_path / 'o') == (2, f'warmstart: error: {line}')
+    assert not (tmp_path / 'o').exists()

@@ -158,6 +158,13 @@ def grade(df:pl.DataFrame, # ungraded samples with model, problem_id, completion
         else: raise SamplesError(f"verifier {cfg.verifier} returned {v!r} on {where}; it must return True/False (or 1/0)")
     return df.with_columns(pl.Series('correct', out, dtype=pl.Boolean))
 
+# %% ../../nbs/api/studies/05_sample_files.ipynb #34acc916
+def _finite(df:pl.DataFrame, col:str, name:str):
+    "SamplesError naming the first problem whose `col` is NaN or infinite (they would pass the whole-number test and crash the cast)."
+    if not df[col].dtype.is_float(): return
+    bad = df.filter(~pl.col(col).is_finite())
+    if bad.height: raise SamplesError(f"column {name!r} has {bad.height} NaN or infinite value(s); first in problem {bad['problem_id'][0]!r}")
+
 # %% ../../nbs/api/studies/05_sample_files.ipynb #b15b202c
 def to_counts(df:pl.DataFrame, # samples from `read_samples` (graded by `grade` if they were ungraded)
               shape:str, # 'counts', 'graded' or 'ungraded' (from `shape_of`)
@@ -169,6 +176,7 @@ def to_counts(df:pl.DataFrame, # samples from `read_samples` (graded by `grade` 
         for col in ('n', 'c'):
             if pp[col].null_count(): raise SamplesError(f"column {getattr(cfg, col + '_col')!r} has {pp[col].null_count()} missing value(s)")
             if not pp[col].dtype.is_numeric(): raise SamplesError(f"column {getattr(cfg, col + '_col')!r} must hold counts, got {pp[col].dtype}")
+            _finite(pp, col, getattr(cfg, col + '_col'))
         bad = pp.filter((pl.col('n') != pl.col('n').round()) | (pl.col('c') != pl.col('c').round()))
         if bad.height: raise SamplesError(f"n and c must be whole numbers; first bad row {bad.row(0, named=True)}")
         pp = pp.with_columns(pl.col('n', 'c').cast(pl.Int64))
@@ -179,6 +187,7 @@ def to_counts(df:pl.DataFrame, # samples from `read_samples` (graded by `grade` 
         col = 'correct' if shape == 'ungraded' else cfg.correct_col
         s = df[col]
         if s.null_count(): raise SamplesError(f"column {col!r} has {s.null_count()} missing value(s)")
+        if s.dtype.is_float(): _finite(df, col, col)
         if s.dtype != pl.Boolean:
             if not s.dtype.is_numeric() or not s.is_in([0,
                                                         1]).all(): raise SamplesError(f"column {col!r} must be true/false or 0/1, got {s.dtype} values like "
