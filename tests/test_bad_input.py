@@ -300,3 +300,13 @@ def test_passk_nan_and_inf_inputs(capsys, tmp_path, cols, line):
     f = tmp_path / 's.parquet'; pl.DataFrame(cols).write_parquet(f)
     assert run(capsys, 'passk', '--samples', f, '--out', tmp_path / 'o') == (2, f'warmstart: error: {line}')
     assert not (tmp_path / 'o').exists()
+
+def test_an_absurd_bootstrap_is_refused_up_front(capsys, tmp_path):
+    "--n-boot 1e9 ran out of memory after 30-64 s; now every config that takes n_boot refuses it before any work."
+    f = tmp_path / 's.csv'; f.write_text('problem_id,n,c\np1,8,1\n')
+    want = (2, 'warmstart: error: n_boot must be a whole number in [1, 100,000], got 1000000000')
+    assert run(capsys, 'passk', '--samples', f, '--out', tmp_path / 'o', '--n-boot', '1000000000') == want
+    assert run(capsys, 'eval', '--model', BASE, '--out', tmp_path / 'e', '--n-boot', '1000000000') == want
+    cfg = tmp_path / 'c.json'; cfg.write_text(json.dumps({'n_boot': 10**9}))
+    assert run(capsys, 'study', '--preset', 'smoke', '--config', cfg, '--out', tmp_path / 'st') == want
+    assert listing(tmp_path) == ['c.json', 's.csv']

@@ -5,12 +5,13 @@
 # %% ../../nbs/api/analysis/01_passk.ipynb #2f0aa605
 from __future__ import annotations
 
+import numbers
 import numpy as np
 import polars as pl
 
 # %% auto #0
-__all__ = ['ACC_BIN_LABELS', 'pass_at_k', 'default_ks', 'pass_at_k_curve', 'bootstrap_pass_at_k', 'crossover_k',
-           'solvable_coverage', 'accuracy_histogram']
+__all__ = ['MAX_BOOT', 'ACC_BIN_LABELS', 'pass_at_k', 'default_ks', 'pass_at_k_curve', 'check_n_boot', 'bootstrap_pass_at_k',
+           'crossover_k', 'solvable_coverage', 'accuracy_histogram']
 
 # %% ../../nbs/api/analysis/01_passk.ipynb #17863715
 def _as_counts(x, name):
@@ -136,6 +137,16 @@ def pass_at_k_curve(
            for key, g in _groups(df, by)]
     return pl.concat(out)
 
+# %% ../../nbs/api/analysis/01_passk.ipynb #887e06ab
+MAX_BOOT = 100_000   # bootstrap replicates any toolkit interval may ask for: more only adds time and memory (1e9 ran out of memory after a minute)
+
+def check_n_boot(n_boot, # bootstrap replicates asked for
+                 what:str='n_boot' # how the message names the setting
+                ):
+    "ValueError unless 1 <= n_boot <= MAX_BOOT (a whole number)."
+    if isinstance(n_boot, bool) or not isinstance(n_boot, numbers.Integral) or not 1 <= n_boot <= MAX_BOOT:
+        raise ValueError(f"{what} must be a whole number in [1, {MAX_BOOT:,}], got {n_boot!r}")
+
 # %% ../../nbs/api/analysis/01_passk.ipynb #bac41fe2
 def bootstrap_pass_at_k(
     df:pl.DataFrame, # one row per problem: columns `n`, `c`, optional `problem_id` and `by` columns
@@ -147,7 +158,7 @@ def bootstrap_pass_at_k(
 )->pl.DataFrame: # columns [*by, "k", "pass_at_k", "lo", "hi"]
     "pass@k curve with percentile bootstrap bands from resampling problems with replacement."
     if not 0 < ci < 1: raise ValueError(f"bootstrap_pass_at_k: ci must be in (0, 1), got {ci}")
-    if int(n_boot) < 1: raise ValueError(f"bootstrap_pass_at_k: n_boot must be >= 1, got {n_boot}")
+    check_n_boot(n_boot, 'bootstrap_pass_at_k: n_boot')
     df, by = _check_frame(df, by, "bootstrap_pass_at_k")
     ks = _ks_for(df, ks)
     out = []

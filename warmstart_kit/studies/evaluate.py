@@ -15,7 +15,7 @@ from ..tasks.evalsets import load_eval_set
 from ..models.build import resolve_device
 from ..models.checkpoints import load_checkpoint
 from ..sampling.evaluation import evaluate
-from ..analysis.passk import bootstrap_pass_at_k, default_ks
+from ..analysis.passk import bootstrap_pass_at_k, default_ks, check_n_boot
 from ..views.charts import passk_chart
 
 # %% auto #0
@@ -42,6 +42,7 @@ class EvalConfig(Config):
         self.check_types()
         for f in ('problems', 'n', 'max_new_tokens', 'n_boot'):
             if getattr(self, f) < 1: raise ConfigError(f"{f} must be >= 1, got {getattr(self, f)}")
+        check_n_boot(self.n_boot)
         ks = self.ks()
         if min(ks) < 1: raise ConfigError(f"k must be >= 1, got {min(ks)}")
         if max(ks) > self.n: raise ConfigError(f"k={max(ks)} > n={self.n} samples: pass@k needs at least k samples per problem")

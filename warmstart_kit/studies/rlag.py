@@ -10,6 +10,7 @@ from dataclasses import dataclass, asdict, field
 from pathlib import Path
 import numpy as np
 import polars as pl
+from ..analysis.passk import check_n_boot
 from ..core.files import read_parquet
 from fastcore.basics import patch
 from ..core.config import Config
@@ -76,6 +77,7 @@ def __post_init__(self:RLAGStudyConfig):
         raise ConfigError(f"seeds must be distinct whole numbers, at least one, got {list(self.seeds)}")
     for k in ('max_new_tokens', 'n_boot'):
         if getattr(self, k) < 1: raise ConfigError(f"{k} must be >= 1, got {getattr(self, k)}")
+    check_n_boot(self.n_boot)
     if self.workers < 0: raise ConfigError(f"workers must be >= 0, got {self.workers}")
     bad = sorted({'method', 'knowledge', 'seed'} & set(self.train))
     if bad: raise ConfigError(f"train: {bad} come from the study (methods, knowledge, seeds)")

@@ -10,6 +10,7 @@ from dataclasses import dataclass, asdict, field, replace
 from pathlib import Path
 import numpy as np
 import polars as pl
+from ..analysis.passk import check_n_boot
 from ..core.files import read_parquet
 from fastcore.basics import patch
 from ..core.config import Config, mix_seed
@@ -104,6 +105,7 @@ def __post_init__(self:RLPStudyConfig):
     if any(isinstance(x, bool) or not isinstance(x, int) for x in self.seeds): raise ConfigError(f"seeds must be whole numbers, got {list(self.seeds)}")
     for k in ('n_eval', 'n_samples', 'probe_problems', 'probe_samples', 'n_boot'):
         if getattr(self, k) < 1: raise ConfigError(f"{k} must be >= 1, got {getattr(self, k)}")
+    check_n_boot(self.n_boot)
     if self.workers < 0: raise ConfigError(f"workers must be >= 0, got {self.workers}")
     if not 0 < self.eval_top_p <= 1 or not self.eval_temperature > 0: raise ConfigError('eval_temperature must be > 0 and eval_top_p in (0, 1]')
     r = self.rlp_config(self.seeds[0])

@@ -12,7 +12,7 @@ from ..core.files import read_parquet
 from ..core.config import Config
 from ..core.errors import ConfigError, WarmstartError
 from ..core.files import check_apart, claim_output, write_parquet, write_text
-from ..analysis.passk import default_ks, bootstrap_pass_at_k, crossover_k, solvable_coverage, accuracy_histogram
+from ..analysis.passk import default_ks, bootstrap_pass_at_k, crossover_k, solvable_coverage, accuracy_histogram, check_n_boot
 
 # %% auto #0
 __all__ = ['SamplesError', 'SamplesConfig', 'read_table', 'shape_of', 'read_samples', 'math_verifier', 'load_verifier', 'grade',
@@ -46,7 +46,7 @@ class SamplesConfig(Config):
         if self.k is not None: self.k = tuple(int(x) for x in self.k)
         self.check_types()
         if self.k is not None and (not self.k or min(self.k) < 1): raise ConfigError(f"k values must be >= 1, got {list(self.k)}")
-        if self.n_boot < 1: raise ConfigError(f"n_boot must be >= 1, got {self.n_boot}")
+        check_n_boot(self.n_boot)
         if not 0 < self.ci < 1: raise ConfigError(f"ci must be in (0, 1), got {self.ci}")
 
 # %% ../../nbs/api/studies/05_sample_files.ipynb #199af7ec

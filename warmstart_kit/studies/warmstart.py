@@ -28,7 +28,7 @@ from ..train.distill import DistillConfig, distill
 from ..sampling.evaluation import grade_samples, accuracy, completion_perplexity
 from ..rl.oneshot import choose_one_shot, one_shot_rl, one_shot_chart, ONE_SHOT_SELECTORS
 from ..rl.spurious import reward_study, clip_comparison, spurious_chart
-from ..analysis.passk import bootstrap_pass_at_k, crossover_k, solvable_coverage, accuracy_histogram, default_ks, pass_at_k_curve
+from ..analysis.passk import bootstrap_pass_at_k, crossover_k, solvable_coverage, accuracy_histogram, default_ks, pass_at_k_curve, check_n_boot
 from ..analysis.decomposition import (behaviour_table, decomposition_frame, decomposition_over_steps, sampling_efficiency_gap, ceiling_fit,
                                                   perplexity_table, paired_delta, phase_diagram)
 from ..views.charts import passk_chart, histogram_chart
@@ -160,6 +160,7 @@ def __post_init__(self:StudyConfig):
     if self.base not in ('shipped', 'train'): raise ConfigError(f"base must be 'shipped' or 'train', got {self.base!r}")
     for k in ('n_eval', 'n_samples', 'n_boot'):
         if getattr(self, k) < 1: raise ConfigError(f'{k} must be >= 1, got {getattr(self, k)}')
+    check_n_boot(self.n_boot)
     if self.workers < 0: raise ConfigError(f'workers must be >= 0, got {self.workers}')
     if self.ladder and self.task not in LADDERS: raise ConfigError(f"no competence ladder for task {self.task!r}; known: {', '.join(LADDERS)}")
     if any(isinstance(r, bool) or not isinstance(r, int) or r < 1 for r in self.ladder) or len(set(self.ladder)) != len(self.ladder):
