@@ -310,3 +310,10 @@ def test_an_absurd_bootstrap_is_refused_up_front(capsys, tmp_path):
     cfg = tmp_path / 'c.json'; cfg.write_text(json.dumps({'n_boot': 10**9}))
     assert run(capsys, 'study', '--preset', 'smoke', '--config', cfg, '--out', tmp_path / 'st') == want
     assert listing(tmp_path) == ['c.json', 's.csv']
+
+def test_an_unknown_behaviour_in_a_reward_is_refused(capsys, tmp_path):
+    "behaviour:colum (a typo) used to become a search for the text 'colum', rewarding nothing."
+    code, msg = run(capsys, 'rl', '--model', BASE, '--out', tmp_path / 'r', '--reward', 'format AND NOT behaviour:colum', *TINY_RL)
+    assert (code, msg) == (2, "warmstart: error: reward 'format AND NOT behaviour:colum': addition has no behaviour 'colum'; known: column, nocarry "
+                              "(or their marker texts 'col:', 'dig:')")
+    assert not (tmp_path / 'r').exists()

@@ -5,7 +5,7 @@
 # %% ../../nbs/api/rl/01_grpo.ipynb #c62587c3
 from __future__ import annotations
 from typing import Literal
-import random
+import random, re
 from dataclasses import dataclass
 import torch
 from fastcore.basics import patch
@@ -96,8 +96,13 @@ def __post_init__(self:GRPOConfig):
         raise ConfigError("plateau_patience needs eval_every > 0 and eval_split='val' (stopping on the test problems would leak into the reported numbers)")
     if self.ref_reset_every and not self.beta_kl > 0:
         raise ConfigError(f"ref_reset_every={self.ref_reset_every} needs beta_kl > 0 (there is no reference to reset)")
-    get_task(self.task, preset=self.task_preset)
+    task = get_task(self.task, preset=self.task_preset)
     for spec in self.rewards: parse_reward(spec)   # a bad reward spec fails here, before any work
+    known = {*task.strategies, *(m.strip() for m, _ in task.strategies.values())}   # strategy names and their marker texts
+    for spec in (s for s in self.rewards if isinstance(s, str)):
+        for name in re.findall(r'behaviour:(\S+)', spec):
+            if name not in known: raise ConfigError(f"reward {spec!r}: {self.task} has no behaviour {name!r}; known: {', '.join(task.strategies)} (or their "
+                                                    f"marker texts {', '.join(repr(m) for m, _ in task.strategies.values())})")
 
 # %% ../../nbs/api/rl/01_grpo.ipynb #ef88957c
 RESUMABLE_CHANGES = ('steps', 'eval_every', 'eval_problems', 'eval_samples', 'eval_temperature', 'checkpoint_every', 'sampler', 'forward', 'micro_batch')
