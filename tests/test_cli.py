@@ -82,3 +82,18 @@ def test_bases_command_at_a_tiny_size(tmp_path):
         got = meta['pretrain']
         assert {k: got[k] for k in want if k not in ('model_preset', 'tokens')} == {k: v for k, v in want.items() if k not in ('model_preset', 'tokens')}
         assert (got['model_preset'], got['tokens']) == ('test', 2000)
+
+def test_eval_labels_models_apart(cli, tmp_path):
+    "Two models were both labelled with the same (truncated) path; now each gets the part of its path that differs, or its --name."
+    from warmstart_kit.core.files import data_dir
+    root = data_dir() / 'base' / 'addition-pretrain-micro'
+    a, b = root / 'seed-0' / 'dose-0.6', root / 'seed-1' / 'dose-0.6'
+    small = ['--problems', '2', '--n', '2', '--k', '1', '2', '--n-boot', '5', '--max-new-tokens', '16', '--quiet', '--device', 'cpu']
+    code, _, err = cli('eval', '--model', a, '--model', b, '--out', tmp_path / 'e', *small)
+    assert code == 0, err
+    assert sorted(pl.read_parquet(tmp_path / 'e' / 'passk.parquet')['model'].unique()) == ['seed-0/dose-0.6', 'seed-1/dose-0.6']
+    code, _, err = cli('eval', '--model', a, '--model', b, '--name', 'first', '--name', 'second', '--out', tmp_path / 'n', *small)
+    assert code == 0, err
+    assert sorted(pl.read_parquet(tmp_path / 'n' / 'passk.parquet')['model'].unique()) == ['first', 'second']
+    code, _, err = cli('eval', '--model', a, '--model', b, '--name', 'only-one', '--out', tmp_path / 'x', *small)
+    assert code == 2 and 'give one name per model: 2 model(s), 1 name(s)' in err and not (tmp_path / 'x').exists()

@@ -214,6 +214,8 @@ def eval_parser(p, # the `warmstart eval` parser
     "Add the flags of `warmstart eval` (one per `EvalConfig` field, plus models and output)."
     from warmstart_kit.studies.evaluate import EvalConfig
     p.add_argument('--model', required=True, action='append', help='checkpoint folder; repeat to compare models')
+    p.add_argument('--name', action='append', help="a model's label in the table and chart, one per --model in order (default: the part of each path "
+                                                    "that tells the models apart)")
     p.add_argument('--out', required=True, help='output folder to create')
     p.add_argument('--overwrite', action='store_true', help='replace an existing output folder (only once the new one is complete)')
     add_config_flags(p, EvalConfig)
@@ -228,7 +230,7 @@ def cmd_eval(a, # parsed `warmstart eval` arguments
     d = read_config(a.config) if a.config else {}
     d.update(flags_of(a, EvalConfig))
     cfg = EvalConfig.from_dict(d)
-    out = eval_checkpoints(a.model, cfg, a.out, overwrite=a.overwrite, device=a.device, progress=not a.quiet)
+    out = eval_checkpoints(a.model, cfg, a.out, overwrite=a.overwrite, device=a.device, progress=not a.quiet, names=a.name)
     with pl.Config(tbl_rows=40, tbl_cols=10): print(read_parquet(out / 'passk.parquet').select('model', 'k', 'pass_at_k', 'lo', 'hi'))
     print(f'wrote {out}/')
 

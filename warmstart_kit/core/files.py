@@ -11,8 +11,8 @@ from .errors import OutputError
 
 # %% auto #0
 __all__ = ['data_dir', 'tmp_name', 'atomic_write', 'write_text', 'write_parquet', 'read_parquet', 'pid_alive', 'clean_leftovers',
-           'glob_escape', 'path_relation', 'check_apart', 'live_lock_inside', 'check_output', 'output_lock',
-           'claim_output']
+           'glob_escape', 'short_names', 'path_relation', 'check_apart', 'live_lock_inside', 'check_output',
+           'output_lock', 'claim_output']
 
 # %% ../../nbs/api/core/02_files.ipynb #4c70ae4a
 def data_dir()->Path:
@@ -97,6 +97,16 @@ def glob_escape(s:str # a file name to match literally
                )->str:
     "`s` with the glob wildcards `[`, `]`, `*` and `?` bracketed, so that `Path.glob` matches them literally."
     return re.sub(r'([\[\]*?])', r'[\1]', s)
+
+# %% ../../nbs/api/core/02_files.ipynb #2401abe5
+def short_names(paths:list # files or folders to label (in charts, tables, legends)
+               )->list:
+    "Distinct short labels: each path without the leading parts all share (one path: its name), e.g. dose-0/default/rl."
+    parts = [Path(f).resolve().parts for f in paths]
+    if len(parts) <= 1: return [Path(f).name for f in paths]
+    n = 0
+    while all(len(p) > n + 1 for p in parts) and len({p[n] for p in parts}) == 1: n += 1
+    return ['/'.join(p[n:]) for p in parts]
 
 # %% ../../nbs/api/core/02_files.ipynb #94f4eba2
 def path_relation(out, # an output path

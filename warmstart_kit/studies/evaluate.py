@@ -10,7 +10,7 @@ from pathlib import Path
 import polars as pl
 from ..core.config import Config
 from ..core.errors import ConfigError
-from ..core.files import check_apart, claim_output, write_parquet, write_text
+from ..core.files import check_apart, claim_output, short_names, write_parquet, write_text
 from ..tasks.evalsets import load_eval_set
 from ..models.build import resolve_device
 from ..models.checkpoints import load_checkpoint
@@ -59,26 +59,30 @@ def eval_checkpoints(paths:list, # checkpoint folders to evaluate
                      out, # output folder (an existing one is kept unless `overwrite`)
                      overwrite:bool=False, # replace an existing `out` (only once the new one is complete)
                      device='auto', # auto, cpu, cuda or cuda:N
-                     progress:bool=True # show a progress bar per checkpoint
+                     progress:bool=True, # show a progress bar per checkpoint
+                     names:list|None=None # a label per checkpoint for tables and charts (default: `core.files.short_names` of the paths)
                     )->Path:
     "pass@k of every checkpoint in `paths` on the same problems: per_problem.parquet, passk.parquet, passk.html/.png in `out`."
     from warmstart_kit.tasks.tokenizer import prompt_ids
     from warmstart_kit.sampling.reference import check_sampling_args
     from warmstart_kit.views.charts import save_chart
     dev = resolve_device(device)
+    names = list(names) if names else short_names(paths)
+    if len(names) != len(paths): raise ConfigError(f"give one name per model: {len(paths)} model(s), {len(names)} name(s)")
+    if len(set(names)) != len(names): raise ConfigError(f"model names must be distinct, got {names}")
     if out is not None: check_apart(out, paths)                                        # never inside (or over) a checkpoint it reads
     problems = load_eval_set(cfg.task, cfg.task_preset, n=cfg.problems)
-    loaded = [(str(p), *load_checkpoint(p, device=dev)[:2]) for p in paths]            # fail early on a bad folder
+    loaded = [(name, *load_checkpoint(p, device=dev)[:2]) for p, name in zip(paths, names)]   # fail early on a bad folder
     for p, m, t in loaded: check_sampling_args([prompt_ids(t, q) for q in problems], cfg.n, cfg.max_new_tokens, cfg.temperature, cfg.top_p, m)
     with claim_output(out, overwrite, what='output folder', inputs=paths) as tmp:
         frames = []
         for p, m, t in loaded:
             _, pp = evaluate(m, t, problems, n=cfg.n, temperature=cfg.temperature, top_p=cfg.top_p, max_new_tokens=cfg.max_new_tokens,
-                             seed=cfg.seed, progress=progress, desc=f'eval {Path(p).name}')
+                             seed=cfg.seed, progress=progress, desc=f'eval {p}')
             frames.append(pp.with_columns(pl.lit(p).alias('model')))
         pp = pl.concat(frames)
         curves = bootstrap_pass_at_k(pp, ks=cfg.ks(), by=['model'], n_boot=cfg.n_boot, seed=cfg.seed)
         write_parquet(pp, tmp / 'per_problem.parquet'); write_parquet(curves, tmp / 'passk.parquet')
-        write_text(tmp / 'config.json', json.dumps({**asdict(cfg), 'models': [str(p) for p in paths]}, indent=1, default=list))
+        write_text(tmp / 'config.json', json.dumps({**asdict(cfg), 'models': [str(p) for p in paths], 'names': names}, indent=1, default=list))
         for ext in ('html', 'png'): save_chart(passk_chart(curves, color='model'), tmp / f'passk.{ext}')
     return Path(out)

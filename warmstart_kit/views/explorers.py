@@ -5,7 +5,7 @@
 # %% ../../nbs/api/views/02_explorers.ipynb #ce66f273
 from __future__ import annotations
 import polars as pl
-from ..core.files import read_parquet
+from ..core.files import read_parquet, short_names
 import altair as alt
 import ipywidgets as W
 from IPython.display import display
@@ -319,13 +319,13 @@ class RunExplorer(Explorer):
     @classmethod
     def from_files(cls, paths, # run folders or metrics.parquet files (a list, or one glob pattern)
                    **kwargs):
-        "A RunExplorer over several runs' `metrics.parquet`, each run named after its folder."
+        "A RunExplorer over several runs' `metrics.parquet`, each run named by the part of its folder's path that tells it from the others."
+        import glob
         from pathlib import Path
-        if isinstance(paths, str): paths = sorted(Path().glob(paths)) if not Path(paths).exists() else [paths]
-        frames = []
-        for p in map(Path, paths):
-            f = p / 'metrics.parquet' if p.is_dir() else p
-            frames.append(read_parquet(f).with_columns(pl.lit(f.parent.name).alias('run')))
+        if isinstance(paths, (str, Path)): paths = [paths] if Path(paths).exists() else sorted(glob.glob(str(paths), recursive=True))  # absolute too
+        files = [Path(p) / 'metrics.parquet' if Path(p).is_dir() else Path(p) for p in paths]
+        names = short_names([f.parent for f in files])
+        frames = [read_parquet(f).with_columns(pl.lit(n).alias('run')) for f, n in zip(files, names)]
         if not frames: raise ValueError(f'RunExplorer.from_files: no metrics files in {paths}')
         return cls(pl.concat(frames, how='diagonal_relaxed'), **kwargs)
     def controls(self): return [self.metrics, self.runs, W.VBox([self.steps, self.smooth])]
