@@ -15,6 +15,10 @@ def test_report_and_chart_render(smoke_run):
         imgs = d.execute_script("return Array.from(document.images).map(i => [i.alt, i.complete, i.naturalWidth])")
         assert len(imgs) >= 6 and all(ok and w > 100 for _, ok, w in imgs), imgs
         assert 'verdict' in d.find_element('tag name', 'table').text
+        wide = d.execute_script("return Array.from(document.querySelectorAll('table')).map(t => [t.innerText.slice(0, 40), "
+                                "Math.round(t.getBoundingClientRect().width), Math.round(t.parentElement.getBoundingClientRect().width)])"
+                                ".filter(([_, w, pw]) => w > pw + 1)")
+        assert wide == [], wide          # every table fits its column (the per-run table had been 1,398 px in an 1,100 px column)
         assert _errors(d) == []
         d.get((smoke_run / 'charts' / 'passk.html').as_uri())
         WebDriverWait(d, 30).until(lambda d: d.execute_script(

@@ -52,8 +52,8 @@ __all__ = ['STUDY_PRESETS', 'SECTION_KEYS', 'ARMS', 'LADDER_SEED', 'LADDER_PROBL
            'ladder_job', 'run_band', 'phase_by_band', 'ladder_jobs', 'placements', 'get_bases', 'prepare_study',
            'study_jobs', 'run_study', 'run_summary', 'arm_delta', 'weights_changed', 'rl_dose_verdicts', 'verdicts',
            'study_charts', 'corpus_table', 'headline', 'cot_table', 'sampling_table', 'findings_text', 'study_tables',
-           'study_report', 'competence_html', 'study_body', 'long_rl_table', 'section_html', 'run_config', 'judge_run',
-           'study_results', 'save_results', 'results_markdown']
+           'study_report', 'competence_html', 'runs_table', 'phase_table', 'study_body', 'long_rl_table',
+           'section_html', 'run_config', 'judge_run', 'study_results', 'save_results', 'results_markdown']
 
 # %% ../../nbs/api/studies/01_warmstart.ipynb #03dc1897
 STUDY_PRESETS = {
@@ -1105,10 +1105,38 @@ def competence_html(cfg:StudyConfig, # the study (n_samples, difficulties)
                if placement is not None else "post hoc: the RL problems were chosen by operand length, and the band read off the ladder")
         out += [R.subheading('The phase diagram by competence'),
                 R.paragraphs(f"Each RL run placed by its base's own band on its problems ({how}), then averaged per dose and band."),
-                R.html_table(ph_band, text_cols=('band', 'effect')),
+                R.html_table(pt := phase_table(cfg, ph_band), text_cols=tuple(c for c in pt.columns if c not in ('dose', 'seeds'))),
                 R.figure(run, 'phase_band_pass1', phase_diagram_chart(ph_band.rename({'band': 'difficulty'}), 'd_pass1', 'Δ pass@1 by competence band',
                                                                          'competence band'))]
     return R.section('Competence: difficulty measured by each base', *out)
+
+# %% ../../nbs/api/studies/01_warmstart.ipynb #5cf56dbe
+def _num(x, sign=False)->str:
+    "A table cell: 3 decimals (signed for a difference), '' for a missing or undefined value."
+    return '' if x is None or (isinstance(x, float) and math.isnan(x)) else f'{x:+.3f}' if sign else f'{x:.3f}' if isinstance(x, float) else str(x)
+
+def runs_table(cfg:StudyConfig, # the study (k_max = n_samples)
+               summary:pl.DataFrame # `run_summary`'s table
+              )->pl.DataFrame:
+    "The report's per-run table: plain-language column names, each Δ with its interval in one cell, the decomposition beside it (fits a page)."
+    k, rows = cfg.n_samples, []
+    for r in summary.iter_rows(named=True):
+        ci = lambda m: '' if r.get(m) is None else f"{_num(r[m], True)} [{_num(r[m + '_lo'], True)}, {_num(r[m + '_hi'], True)}]"
+        rows.append({'dose': r['dose'], 'seed': r['seed'], 'difficulty': r['difficulty'], 'arm': r['arm'], 'RL steps': _num(r.get('steps')),
+                     'pass@1': _num(r['pass@1']), f'pass@{k}': _num(r['pass@kmax']), f'CoT-pass@{k}': _num(r.get('cot_pass@kmax')),
+                     'Δpass@1 [95% CI]': ci('d1'), f'Δpass@{k} [95% CI]': ci('dk'), 'selection': _num(r.get('selection'), True),
+                     'refinement': _num(r.get('refinement'), True), 'new behaviour': _num(r.get('new_behaviour'), True),
+                     'base solves': _num(r.get('solvable_in_base'))})
+    return pl.DataFrame(rows)
+
+def phase_table(cfg:StudyConfig, # the study (k_max = n_samples)
+                ph:pl.DataFrame # `phase_diagram` (or `phase_by_band`) rows
+               )->pl.DataFrame:
+    "The report's phase-diagram table: each mean Δ over seeds with its t-interval in one cell, and the effect."
+    k, where = cfg.n_samples, 'band' if 'band' in ph.columns else 'difficulty'
+    ci = lambda r, m: f"{_num(r[m], True)} [{_num(r[m + '_lo'], True)}, {_num(r[m + '_hi'], True)}]"
+    return pl.DataFrame([{'dose': r['dose'], where: r[where], 'seeds': r['seeds'], 'Δpass@1 [95% CI]': ci(r, 'd_pass1'),
+                          f'Δpass@{k} [95% CI]': ci(r, 'd_passkmax'), 'effect': r['effect']} for r in ph.iter_rows(named=True)])
 
 # %% ../../nbs/api/studies/01_warmstart.ipynb #1057aff3
 def study_body(cfg, # the StudyConfig
@@ -1152,21 +1180,24 @@ def study_body(cfg, # the StudyConfig
         R.html_table(ct, text_cols=('model',))]
     body += R.section('pass@k', R.figure(run, 'passk', charts['passk'], 'Unbiased pass@k with 95% bootstrap bands over problems.'),
                       R.figure(run, 'accuracy_histogram', charts['accuracy_histogram']), *cot)
-    keep = ['dose', 'seed', 'difficulty', 'arm', 'steps', 'pass@1', 'pass@kmax', 'cot_pass@kmax',
-            'd1', 'd1_lo', 'd1_hi', 'dk', 'dk_lo', 'dk_hi', 'crossover_k', 'solvable_in_base',
-            'delta_se', 'selection', 'refinement', 'new_behaviour']
+    rt = runs_table(cfg, summary)
     body += R.section('Why: selection and refinement',
                       R.paragraphs('Δ pass@1 = selection (re-weighting behaviours the base used) + refinement (within a behaviour) + new behaviour, exactly.'),
                       R.figure(run, 'decomposition', charts['decomposition']), R.figure(run, 'decomposition_steps',
                               charts['decomposition_steps']) if 'decomposition_steps' in charts else '',
-                      R.html_table(summary.select([c for c in keep if c in summary.columns]), text_cols=('difficulty', 'arm')))
+                      R.subheading('Every run'),
+                      R.paragraphs(f'pass@{cfg.n_samples} is pass@k at the largest k the samples allow (k_max = {cfg.n_samples} samples per problem); '
+                                   'Δ is the arm minus its base on the same problems, with a 95% bootstrap interval over problems; "base solves" is the share '
+                                   f'of the problems the arm solves at k_max that the base also solves. The parquet file summary.parquet has every column.'),
+                      R.html_table(rt, text_cols=tuple(c for c in rt.columns if c not in ('dose', 'seed'))))
     body += R.section("Yue et al.'s checks", *_checks(cfg, frames))
     if fit is not None:
         k = int(fit.sort('mae')['k'][0])
         body += R.section('The ceiling law', R.paragraphs('How well the base model’s pass@k predicts the pass@1 RL reaches, for each k (across runs).'),
                           R.html_table(fit), R.figure(run, 'ceiling', ceiling_chart(runs, k)))
     if ph is not None and (ph['difficulty'].n_unique() > 1 or ph['seeds'].max() > 1 or ph.height > 1):
-        body += R.section('The warm-start phase diagram', R.html_table(ph, text_cols=('difficulty', 'effect')),
+        pt = phase_table(cfg, ph)
+        body += R.section('The warm-start phase diagram', R.html_table(pt, text_cols=tuple(c for c in pt.columns if c not in ('dose', 'seeds'))),
                           R.figure(run, 'phase_pass1', phase_diagram_chart(ph, 'd_pass1', 'Δ pass@1')), R.figure(run, 'phase_passkmax', phase_diagram_chart(ph,
                                   'd_passkmax', f'Δ pass@{cfg.n_samples}')))
     return body + competence + section_html(run, sections, cfg)
