@@ -10,7 +10,7 @@ from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass
 
 # %% auto #0
-__all__ = ['Job', 'n_workers', 'run_jobs']
+__all__ = ['Job', 'n_workers', 'eta', 'run_jobs']
 
 # %% ../../nbs/api/core/03_jobs.ipynb #59b28b26
 @dataclass
@@ -44,16 +44,28 @@ def n_workers(requested:int, # worker processes asked for; 0: one per CPU core
     if str(device).startswith('cuda') or jobs <= 1: return 1
     return max(1, min(jobs, requested or os.cpu_count() or 1))
 
+# %% ../../nbs/api/core/03_jobs.ipynb #f97cc507
+def eta(done:int, # jobs finished
+        total:int, # jobs in all
+        elapsed:float # seconds since the first started
+       )->str:
+    "'; about M min left' from the mean pace so far ('' when nothing or everything is done): a rough guide, jobs differ in length."
+    if not 0 < done < total: return ''
+    left = elapsed / done * (total - done)
+    return f'; about {left / 60:.0f} min left' if left >= 90 else f'; about {left:.0f} s left'
+
 # %% ../../nbs/api/core/03_jobs.ipynb #6071a891
 def run_jobs(jobs:list, # the `Job`s to run; names must be unique
              workers:int=1, # processes to run them in; 1: one after another in this process
              log=print # called with one line of progress per job start/end
             )->dict:
-    "{job name: (result, seconds)} of `jobs`, run in `workers` processes (1: here, in order)."
+    "{job name: (result, seconds)} of `jobs`, run in `workers` processes (1: here, in order); each line of progress says how many are done and the time left."
+    t0, n = time.perf_counter(), len(jobs)
+    def done(out, name): log(f'[{len(out)}/{n}] {name}: done ({out[name][1]:.0f} s){eta(len(out), n, time.perf_counter() - t0)}')
     if workers <= 1:
         out = {}
         for j in jobs:
-            log(f'{j.name}: running'); out[j.name] = _timed(j.fn, j.kwargs); log(f'{j.name}: done ({out[j.name][1]:.0f} s)')
+            log(f'{j.name}: running'); out[j.name] = _timed(j.fn, j.kwargs); done(out, j.name)
         return out
     threads = max(1, (os.cpu_count() or 1) // workers)
     here = 'warmstart_kit.core.jobs'  # workers import these by name (a notebook's own definitions cannot be pickled)
@@ -63,7 +75,7 @@ def run_jobs(jobs:list, # the `Job`s to run; names must be unique
         log(f'{len(jobs)} jobs in {workers} processes ({threads} thread{"s" if threads > 1 else ""} each): {", ".join(futs.values())}')
         out = {}
         for f in as_completed(futs):
-            out[futs[f]] = f.result(); log(f'{futs[f]}: done ({out[futs[f]][1]:.0f} s)')
+            out[futs[f]] = f.result(); done(out, futs[f])
         return out
     except BaseException:
         for p in list(getattr(ex, '_processes', {}).values()): p.terminate()
