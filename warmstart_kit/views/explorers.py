@@ -50,6 +50,14 @@ def enable_offline(svg:bool=True, # include the static SVG fallback in every cha
     "Make altair display charts with `offline_renderer`: JupyterLab's built-in Vega, no CDN."
     return alt.renderers.enable('warmstart', svg=svg)
 
+# %% ../../nbs/api/views/02_explorers.ipynb #a45f3954
+def _in_kernel()->bool:
+    "Whether this runs in a Jupyter kernel (where widget outputs are drawn)."
+    try: from IPython import get_ipython
+    except ImportError: return False
+    ip = get_ipython()
+    return ip is not None and getattr(ip, 'kernel', None) is not None
+
 # %% ../../nbs/api/views/02_explorers.ipynb #a8af9476
 class Explorer:
     "Base class: a widget box, an output area, the current `.data` frame and `.chart`."
@@ -67,6 +75,7 @@ class Explorer:
     def refresh(self, *_):
         "Recompute `.data` and `.chart` from the widget values and redraw."
         self.data = self.frame(); self.chart = self.build(self.data)
+        if not _in_kernel(): return          # a script or a plain REPL: .data and .chart are ready; nothing to draw into (display would print JSON)
         self.out.clear_output(wait=True)
         data, md = chart_bundle(self.chart)
         with self.out: display(data, metadata=md, raw=True)
