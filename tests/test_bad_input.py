@@ -317,3 +317,14 @@ def test_an_unknown_behaviour_in_a_reward_is_refused(capsys, tmp_path):
     assert (code, msg) == (2, "warmstart: error: reward 'format AND NOT behaviour:colum': addition has no behaviour 'colum'; known: column, nocarry "
                               "(or their marker texts 'col:', 'dig:')")
     assert not (tmp_path / 'r').exists()
+
+@pytest.mark.parametrize('args,start', [
+    (['pretrain', *TINY_PRETRAIN, '--batch-size', '1000000000'], 'pretrain batch_size=1,000,000,000 documents need about'),
+    (['rl', '--model', BASE, *TINY_RL, '--prompts-per-step', '1000000000'], 'prompts_per_step x group_size = 2,000,000,000 rows x 8 tokens need'),
+    (['rl', '--model', BASE, *TINY_RL, '--one-shot', 'random', '--one-shot-pool', '1000000000'], 'one-shot pool_size and pool_epochs must be <= 10,000'),
+])
+def test_sizes_that_cannot_fit_are_refused_up_front(capsys, tmp_path, args, start):
+    "These allocated or looped until killed (180-300 s); now one line before any work."
+    code, msg = run(capsys, *args, '--out', tmp_path / 'o')
+    assert code == 2 and msg.startswith(f'warmstart: error: {start}'), msg
+    assert not (tmp_path / 'o').exists()

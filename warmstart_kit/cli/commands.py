@@ -60,7 +60,7 @@ def cmd_pretrain(a, # parsed `warmstart pretrain` arguments
     "`warmstart pretrain`: every configuration checked first, then one base per dose into `--out`."
     from warmstart_kit.core.files import claim_output
     from warmstart_kit.core.errors import ConfigError
-    from warmstart_kit.train.pretrain import PretrainConfig, train_base, parse_dose, dose_mixture
+    from warmstart_kit.train.pretrain import PretrainConfig, train_base, parse_dose, dose_mixture, pretrain_preflight
     from warmstart_kit.models.build import resolve_device
     base = {**(read_config(a.config) if a.config else {}), **flags_of(a, PretrainConfig)}
     if a.dose and 'behaviours' in base: raise ConfigError('pass either --dose (the study\'s mixtures) or --behaviours (an explicit mixture), not both')
@@ -72,6 +72,7 @@ def cmd_pretrain(a, # parsed `warmstart pretrain` arguments
         dup = next(x for x, n in zip(a.dose, names) if names.count(n) > 1)
         raise ConfigError(f"--dose {' '.join(a.dose)} asks for dose {parse_dose(dup):g} more than once (one base, dose-D/, per dose)")
     cfgs = [(dose, PretrainConfig.from_dict({**base, 'behaviours': mix})) for dose, mix in mixes]   # all checked first
+    for _, c in cfgs: pretrain_preflight(c)
     dev = resolve_device(a.device)
     with claim_output(a.out, a.overwrite, what='checkpoint folder', inputs=[a.config]) as tmp:
         for dose, cfg in cfgs:

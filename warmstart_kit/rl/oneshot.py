@@ -20,8 +20,8 @@ from .grpo import GRPOConfig
 from .trainer import grpo_train
 
 # %% auto #0
-__all__ = ['ONE_SHOT_SETUP', 'ONE_SHOT_SELECTORS', 'ABLATIONS', 'select_by_variance', 'select_random', 'select_by_pass_rate',
-           'one_shot_pool', 'choose_one_shot', 'one_shot_rl', 'ablation_grid', 'one_shot_chart']
+__all__ = ['ONE_SHOT_SETUP', 'ONE_SHOT_SELECTORS', 'MAX_POOL', 'ABLATIONS', 'select_by_variance', 'select_random',
+           'select_by_pass_rate', 'one_shot_pool', 'choose_one_shot', 'one_shot_rl', 'ablation_grid', 'one_shot_chart']
 
 # %% ../../nbs/api/rl/03_oneshot.ipynb #6e7f84d7
 ONE_SHOT_SETUP = dict(prompts_per_step=128, group_size=8, temperature=0.6, lr=1e-6, weight_decay=0.01, grad_clip=1.0,
@@ -65,6 +65,7 @@ def select_by_pass_rate(model, # the base model
 
 # %% ../../nbs/api/rl/03_oneshot.ipynb #dfa2ab64
 ONE_SHOT_SELECTORS = ('variance', 'random', 'pass_rate')
+MAX_POOL = 10_000   # a one-shot pool larger than this is a typo, not a pool (drawing and training it would run for hours)
 
 # %% ../../nbs/api/rl/03_oneshot.ipynb #cc8dacee
 def one_shot_pool(cfg:GRPOConfig, # the GRPO settings (the task)
@@ -75,6 +76,8 @@ def one_shot_pool(cfg:GRPOConfig, # the GRPO settings (the task)
                  )->list:
     "The seeded pool of train problems `choose_one_shot` picks from, after checking its settings and the selector (ConfigError) — cheap, before any work."
     if pool_size < 1 or pool_epochs < 1: raise ConfigError(f"one-shot pool_size and pool_epochs must be >= 1, got {pool_size}, {pool_epochs}")
+    if pool_size > MAX_POOL or pool_epochs > MAX_POOL: raise ConfigError(f"one-shot pool_size and pool_epochs must be <= {MAX_POOL:,} (the variance selector "
+                                                                          f"trains pool_size x pool_epochs prompts), got {pool_size:,}, {pool_epochs:,}")
     pool = get_task(cfg.task, preset=cfg.task_preset).sample(pool_size, 'train', seed=mix_seed('one-shot-pool', seed))
     if selector not in ONE_SHOT_SELECTORS and not any(q.key == selector for q in pool):
         raise ConfigError(f"unknown one-shot selector or problem key {selector!r}; use {', '.join(ONE_SHOT_SELECTORS)} or a key of the train "

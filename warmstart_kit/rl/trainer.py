@@ -271,7 +271,11 @@ def preflight(model, # the policy
               cfg:GRPOConfig, # the run's settings
               problems:list|None=None): # fixed training problems, if any (else a sample of the task's train split)
     "Fail with one clear error, before anything is written, if the run's sampling cannot fit the model or the memory."
-    from warmstart_kit.sampling.reference import check_sampling_args
+    from warmstart_kit.sampling.reference import check_sampling_args, available_memory
+    rows, free = cfg.prompts_per_step * cfg.group_size, available_memory('cpu')
+    if rows * cfg.max_new_tokens * 16 > 0.8 * free:    # before drawing the prompts (a huge prompts_per_step would run until killed drawing them)
+        raise ConfigError(f"prompts_per_step x group_size = {rows:,} rows x {cfg.max_new_tokens} tokens need "
+                          f"{rows * cfg.max_new_tokens * 16 / 2**30:.1f} GiB for one step's samples; {free / 2**30:.1f} GiB is free: ask for fewer")
     task = get_task(cfg.task, preset=cfg.task_preset)
     probs = list(problems) if problems else task.sample(cfg.prompts_per_step, 'train', seed=mix_seed('preflight', cfg.seed))
     check_sampling_args([prompt_ids(tok, p) for p in probs[:cfg.prompts_per_step]], cfg.group_size, cfg.max_new_tokens, cfg.temperature, cfg.top_p, model)

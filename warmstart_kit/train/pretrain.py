@@ -20,8 +20,9 @@ from ..models.checkpoints import save_checkpoint
 from .optim import adamw, lr_at, set_lr
 
 # %% auto #0
-__all__ = ['ANSWER', 'DOSE_ALIASES', 'parse_dose', 'parse_behaviours', 'flawed_strategy', 'dose_mixture', 'experience_stream',
-           'corpus_summary', 'collate', 'PretrainConfig', 'lm_loss_sum', 'pretrain', 'train_base']
+__all__ = ['ANSWER', 'DOSE_ALIASES', 'DOC_BYTES', 'parse_dose', 'parse_behaviours', 'flawed_strategy', 'dose_mixture',
+           'experience_stream', 'corpus_summary', 'collate', 'PretrainConfig', 'lm_loss_sum', 'pretrain_preflight',
+           'pretrain', 'train_base']
 
 # %% ../../nbs/api/train/02_pretrain.ipynb #51e3a0ea
 ANSWER = 'answer'   # the behaviour "bare answer, no worked solution"
@@ -174,6 +175,17 @@ def lm_loss_sum(model, # the causal LM
     logits = forward(model, ids[:, :L])[:, :-1]
     return torch.nn.functional.cross_entropy(logits.float().reshape(-1, logits.shape[-1]), labels[:, 1:L].reshape(-1), ignore_index=-100, reduction='sum')
 
+# %% ../../nbs/api/train/02_pretrain.ipynb #dd81b785
+DOC_BYTES = 3_000   # memory per document while a batch is built and collated: ~1.3 kB of Python objects (tracemalloc, dose-0.6 addition corpus) + its tensors
+
+def pretrain_preflight(cfg:PretrainConfig # what to train
+                      ):
+    "ConfigError before any work when one batch of `batch_size` documents cannot be built in the free memory (a huge batch would otherwise run until killed)."
+    from warmstart_kit.sampling.reference import available_memory
+    need, free = cfg.batch_size * DOC_BYTES, available_memory('cpu')
+    if need > 0.5 * free: raise ConfigError(f"pretrain batch_size={cfg.batch_size:,} documents need about {need / 2**30:.1f} GiB to build one batch; "
+                                            f"{free / 2**30:.1f} GiB is free: ask for fewer")
+
 # %% ../../nbs/api/train/02_pretrain.ipynb #cda45e1b
 def pretrain(cfg:PretrainConfig, # what to train
              model=None, # start from this model (default: a fresh model of cfg.model_preset)
@@ -185,6 +197,7 @@ def pretrain(cfg:PretrainConfig, # what to train
             ):
     "Train a base model on an early-experience stream; returns (model, tokenizer, loss frame)."
     from warmstart_kit.sampling.cpu_engine import engine_ok, engine_logits
+    pretrain_preflight(cfg)
     dev = resolve_device(device)
     task = get_task(cfg.task, preset=cfg.task_preset)
     tok = tok or char_tokenizer()
