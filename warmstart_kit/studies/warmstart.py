@@ -1307,7 +1307,7 @@ def study_results(run:Path|str, # a finished run folder of `run_study`
     ph = read_parquet(run / 'phase_diagram.parquet') if (run / 'phase_diagram.parquet').exists() else None
     oos = read_parquet(run / 'ceiling_oos.parquet') if (run / 'ceiling_oos.parquet').exists() else None
     opt = {k: [{c: _json_num(x) for c, x in r.items()} for r in read_parquet(run / f'{k}.parquet').to_dicts()]
-           for k in ('ladder', 'phase_by_band') if (run / f'{k}.parquet').exists()}
+           for k in ('ladder', 'phase_by_band', 'placement') if (run / f'{k}.parquet').exists()}
     keep = [c for c in ('dose', 'seed', 'difficulty', 'arm', 'steps', 'pass@1', 'pass@kmax', 'cot_pass@kmax', 'd1', 'd1_lo', 'd1_hi', 'dk', 'dk_lo', 'dk_hi',
                         'selection', 'refinement') if c in summary.columns]
     opt['runs'] = [{c: _json_num(x) for c, x in r.items()} for r in summary.select(keep).to_dicts()]
