@@ -328,3 +328,10 @@ def test_sizes_that_cannot_fit_are_refused_up_front(capsys, tmp_path, args, star
     code, msg = run(capsys, *args, '--out', tmp_path / 'o')
     assert code == 2 and msg.startswith(f'warmstart: error: {start}'), msg
     assert not (tmp_path / 'o').exists()
+
+@pytest.mark.parametrize('name', ['tokenizer.json', 'warmstart.json', 'tokenizer_config.json'])
+def test_a_broken_json_file_is_named(capsys, tmp_path, name):
+    "JSON parse errors used to name neither tokenizer.json nor warmstart.json."
+    d = broken_copy(tmp_path, lambda d: (d / name).write_text('{not json'))
+    code, msg = run(capsys, 'eval', '--model', d, '--out', tmp_path / 'e')
+    assert code == 2 and msg.startswith(f'warmstart: error: {d / name} is not valid JSON'), msg

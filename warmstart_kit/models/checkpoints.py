@@ -167,7 +167,12 @@ def load_checkpoint(path, # a local Hugging Face causal-LM folder
     check_loaded(model, info, path, allow_nonfinite)
     model.to(dev)
     has_tok = (path / 'tokenizer.json').exists() or (path / 'tokenizer_config.json').exists()
-    tok = AutoTokenizer.from_pretrained(path, local_files_only=True, trust_remote_code=trust_remote_code) if has_tok else char_tokenizer()
+    for f in ('tokenizer.json', 'tokenizer_config.json', 'warmstart.json'):     # a broken file is named, not a bare JSON parse error
+        if (path / f).exists():
+            try: json.loads((path / f).read_text())
+            except (json.JSONDecodeError, UnicodeDecodeError) as e: raise ModelError(f"{path / f} is not valid JSON ({e})") from None
+    try: tok = AutoTokenizer.from_pretrained(path, local_files_only=True, trust_remote_code=trust_remote_code) if has_tok else char_tokenizer()
+    except (OSError, ValueError, KeyError, TypeError) as e: raise ModelError(f"cannot load the tokenizer in {path}: {str(e).splitlines()[0][:300]}") from None
     meta = json.loads((path / 'warmstart.json').read_text()) if (path / 'warmstart.json').exists() else {}
     tok = _with_bos(tok)
     _vocab_check(model, tok, path, ours=(path / 'warmstart.json').exists() or not has_tok)
