@@ -335,3 +335,11 @@ def test_a_broken_json_file_is_named(capsys, tmp_path, name):
     d = broken_copy(tmp_path, lambda d: (d / name).write_text('{not json'))
     code, msg = run(capsys, 'eval', '--model', d, '--out', tmp_path / 'e')
     assert code == 2 and msg.startswith(f'warmstart: error: {d / name} is not valid JSON'), msg
+
+def test_an_absurd_learning_rate_is_refused(capsys, tmp_path):
+    "A finite but absurd learning rate trained into NaN weights (and tracebacks later); now refused by every config that has one."
+    assert run(capsys, 'rl', '--model', BASE, '--out', tmp_path / 'r', '--lr', '1e30', *TINY_RL) == (
+        2, 'warmstart: error: GRPO config lr=1e+30 is above 1: no optimizer here trains at that rate (the weights would turn to NaN)')
+    code, msg = run(capsys, 'pretrain', '--out', tmp_path / 'p', '--lr', '5', *TINY_PRETRAIN)
+    assert code == 2 and 'pretrain config lr=5 is above 1' in msg
+    assert listing(tmp_path) == []

@@ -11,7 +11,7 @@ from pathlib import Path
 from .errors import ConfigError, ModelError
 
 # %% auto #0
-__all__ = ['choices', 'check_keys', 'expand_preset', 'check_study_resume', 'Config', 'mix_seed']
+__all__ = ['MAX_LR', 'choices', 'check_keys', 'expand_preset', 'check_study_resume', 'Config', 'mix_seed']
 
 # %% ../../nbs/api/core/01_config.ipynb #117b94a1
 _SIMPLE = {'int', 'float', 'bool', 'str', 'tuple', 'list', 'dict'}
@@ -85,6 +85,9 @@ def check_study_resume(cfg, # the study's config (a Config dataclass with `diff`
     if not (out / 'study_config.json').exists(): raise ModelError(f"nothing to resume: {out} holds no study_config.json")
     cfg.check_resumable(json.loads((out / 'study_config.json').read_text()), ignore, out)
 
+# %% ../../nbs/api/core/01_config.ipynb #895bdc5c
+MAX_LR = 1.0   # a learning rate above this is a typo (AdamW at lr > 1 sends these models' weights to NaN within a step or two)
+
 # %% ../../nbs/api/core/01_config.ipynb #751bc3b2
 class Config:
     "Mixin for config dataclasses: typed fields, `from_dict` that names unknown keys, documented fields."
@@ -99,6 +102,8 @@ class Config:
                 continue
             msg = _type_ok(v, str(f.type))
             if msg: raise ConfigError(f"{self.what} {f.name} must be {msg}, got {v!r}")
+            if f.name == 'lr' and isinstance(v, (int, float)) and v > MAX_LR:
+                raise ConfigError(f"{self.what} lr={v:g} is above {MAX_LR:g}: no optimizer here trains at that rate (the weights would turn to NaN)")
 
     def __post_init__(self): self.check_types()
 
