@@ -34,7 +34,8 @@ def files(tmp_path_factory):
             '42']}).write_parquet(d / 'math.parquet')
     (d / 'verifiers.py').write_text("def ends(completion, answer):\n    return completion.strip().endswith(str(answer))\n"
                                     "def boom(completion, answer):\n    raise KeyError('no grader for ' + answer)\n"
-                                    "def maybe(completion, answer):\n    return 'yes'\n")
+                                    "def maybe(completion, answer):\n    return 'yes'\n"
+                                    "def quits(completion, answer):\n    import sys; sys.exit(3)\n")
     return d
 
 def test_passk_of_graded_samples_console_script(files, tmp_path):
@@ -87,6 +88,7 @@ def test_math_verify_absent(files, monkeypatch):
     (['--samples', '{d}/counts.jsonl', '--k', '1', '8'], "k=8 > n=4 samples for problem 'b' of model 'counts'"),
     (['--samples', '{d}/raw.jsonl', '--verifier', '{d}/verifiers.py:boom'], "raised KeyError on sample 0 (model 'raw', problem 'a')"),
     (['--samples', '{d}/raw.jsonl', '--verifier', '{d}/verifiers.py:maybe'], "returned 'yes' on sample 0"),
+    (['--samples', '{d}/raw.jsonl', '--verifier', '{d}/verifiers.py:quits'], "raised SystemExit on sample 0 (model 'raw', problem 'a')"),
     (['--samples', '{d}/raw.jsonl', '--verifier', '{d}/verifiers.py:nope'], "has no function 'nope'"),
     (['--samples', '{d}/graded.parquet', '{d}/counts.jsonl'], 'mix shapes'),
     (['--samples', '{d}/graded.parquet', '--base', 'gpt'], "--base 'gpt' is not among the models"),

@@ -152,7 +152,7 @@ def grade(df:pl.DataFrame, # ungraded samples with model, problem_id, completion
     for i, (c, a) in enumerate(zip(comp, ans)):
         where = f"sample {i} (model {models[i]!r}, problem {pids[i]!r})"
         try: v = f(c, a)
-        except Exception as e:  # noqa: BLE001 - the user's verifier failed: name the sample and the error
+        except (Exception, SystemExit) as e:  # noqa: BLE001 - the user's verifier failed (or called sys.exit): name the sample and the error
             raise SamplesError(f"verifier {cfg.verifier} raised {type(e).__name__} on {where}: {str(e).splitlines()[0][:200] if str(e) else ''}") from None
         if isinstance(v, bool) or (isinstance(v, (int, float)) and v in (0, 1)): out.append(bool(v))
         else: raise SamplesError(f"verifier {cfg.verifier} returned {v!r} on {where}; it must return True/False (or 1/0)")
