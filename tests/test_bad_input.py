@@ -343,3 +343,8 @@ def test_an_absurd_learning_rate_is_refused(capsys, tmp_path):
     code, msg = run(capsys, 'pretrain', '--out', tmp_path / 'p', '--lr', '5', *TINY_PRETRAIN)
     assert code == 2 and 'pretrain config lr=5 is above 1' in msg
     assert listing(tmp_path) == []
+
+def test_sparsity_chunk_size_that_cannot_be_a_block(capsys, tmp_path):
+    "--chunk-elems 1e15 aborted the process; now one line."
+    code, msg = run(capsys, 'sparsity', BASE, BASE.parent / 'dose-0.6', '--out', tmp_path / 's', '--chunk-elems', str(10**15))
+    assert (code, msg) == (2, 'warmstart: error: chunk_elems must be <= 2**31 = 2,147,483,648 elements (a block of 8 GiB in fp32), got 1,000,000,000,000,000')

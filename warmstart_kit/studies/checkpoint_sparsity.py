@@ -40,6 +40,8 @@ class SparsityConfig(Config):
         if not self.tol >= 0: raise ConfigError(f"tol must be >= 0, got {self.tol}")
         if self.tol not in self.tols: self.tols = tuple(sorted({*self.tols, self.tol}))
         if self.chunk_elems < 1 or self.rank_max_dim < 1: raise ConfigError('chunk_elems and rank_max_dim must be >= 1')
+        if self.chunk_elems > 2**31:
+            raise ConfigError(f"chunk_elems must be <= 2**31 = {2**31:,} elements (a block of 8 GiB in fp32), got {self.chunk_elems:,}")
 
 # %% ../../nbs/api/studies/06_checkpoint_sparsity.ipynb #573b7099
 def _arch(path:Path)->tuple|None:
