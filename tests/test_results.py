@@ -58,20 +58,33 @@ def test_the_cot_sentence_holds_on_the_saved_result():
     assert all(r['verdict'] != 'reproduced' for r in cot.values())
 
 def test_the_full_study_sentence_holds_on_its_saved_result():
-    "The README's full-study paragraph against data/results/full_study.json."
+    "The README's full-study paragraph against data/results/full_study.json (and the three-seed run it compares with)."
     full = json.loads((ROOT / 'data' / 'results' / 'full_study.json').read_text())
     text = ' '.join((ROOT / 'README.md').read_text().split('The `full` preset')[1].split('\n\n')[0].split())
-    assert f"{full['provenance']['wall_time_min']} minutes" in text
+    assert f"{full['provenance']['wall_time_min']} minutes" in text and full['seeds'] == [0, 1, 2, 3, 4] and 'five seeds' in text
+    V = {(v['finding'], v['tested_on'].split(',')[0]): v for v in full['verdicts']}
     sharp = [float(v['tested_on'].split(',')[0].split()[1]) for v in full['verdicts']
              if v['finding'] == WARMSTART_RULES['sharpens'].finding and v['verdict'] == 'reproduced']
     assert sharp == [0.03, 0.15, 0.6]
-    edge = sorted((r for r in full['runs'] if r['arm'] == 'rl' and r['difficulty'] == 'edge' and r['dose'] == 0.6), key=lambda r: r['seed'])
-    assert [r['dk_lo'] > 0 for r in edge] == [False, True, True] and all(r['refinement'] > r['selection'] for r in edge[1:])
-    assert f"(+{edge[1]['dk']:.3f} and +{edge[2]['dk']:.3f})" in text
+    edge = sorted((r for r in full['runs'] if r['arm'] == 'rl' and r['difficulty'] == 'band:edge' and r['dose'] == 0.6), key=lambda r: r['seed'])
+    up = [r for r in edge if r['dk_lo'] > 0]
+    assert [r['seed'] for r in up] == [1, 2, 3] and all(r['refinement'] > r['selection'] for r in up)
+    assert all(abs(r['d1']) < 0.01 and r['dk'] <= 0 for r in edge if r not in up)            # the other two gained nothing
+    assert f"(+{up[0]['dk']:.3f}, +{up[1]['dk']:.3f} and +{up[2]['dk']:.3f})" in text
+    out = [r for r in full['runs'] if r['arm'] == 'rl' and r['difficulty'] == 'band:out']
+    assert max(abs(r['d1']) for r in out) <= 0.0105
+    bd = {(r['difficulty'], r['dose'], r['arm']): r for r in full['by_difficulty']}
+    assert all(bd['band:out', d, 'distill']['pass@kmax'] > bd['band:out', d, 'base']['pass@kmax'] + 0.2 for d in (0.03, 0.15, 0.6))
+    cot = V[WARMSTART_RULES['cot_expands'].finding, 'dose 0.15']
+    assert cot['verdict'] == 'reproduced' and f"(+{cot['measured']:.3f} [+{cot['lo']:.3f}, +{cot['hi']:.3f}], reproduced)" in text
     cl = next(v for v in full['verdicts'] if v['finding'] == WARMSTART_RULES['ceiling_law'].finding)
     assert cl['verdict'] == 'inconclusive' and f"(+{cl['measured']:.3f} [{cl['lo']:+.3f}, {cl['hi']:+.3f}])".replace('-', '−') in text
+    assert all(r['mae_ceiling'] < r['mae_trivial'] for r in full['ceiling_oos'])           # "wins on every held-out seed"
     pp = next(v for v in full['verdicts'] if v['finding'] == WARMSTART_RULES['perplexity'].finding)
-    assert pp['verdict'] == 'not reproduced' and f"ratio {pp['measured']:.3f}" in text
+    assert pp['verdict'] == 'reproduced' and f"ratio {pp['measured']:.3f}" in text
+    f3 = json.loads((ROOT / 'data' / 'results' / 'full_study_3seeds.json').read_text())
+    p3 = next(v for v in f3['verdicts'] if v['finding'] == pp['finding'])
+    assert p3['verdict'] == 'not reproduced' and f"run's {p3['measured']:.3f}" in text
 
 def test_the_long_rl_sentence_holds_on_its_saved_result():
     "The README's long-RL sentence against data/results/long_rl.json: every base gains at k_max, and the pooled verdict."
