@@ -273,9 +273,11 @@ def preflight(model, # the policy
     "Fail with one clear error, before anything is written, if the run's sampling cannot fit the model or the memory."
     from warmstart_kit.sampling.reference import check_sampling_args, available_memory
     rows, free = cfg.prompts_per_step * cfg.group_size, available_memory('cpu')
-    if rows * cfg.max_new_tokens * 16 > 0.8 * free:    # before drawing the prompts (a huge prompts_per_step would run until killed drawing them)
-        raise ConfigError(f"prompts_per_step x group_size = {rows:,} rows x {cfg.max_new_tokens} tokens need "
-                          f"{rows * cfg.max_new_tokens * 16 / 2**30:.1f} GiB for one step's samples; {free / 2**30:.1f} GiB is free: ask for fewer")
+    maxpos = getattr(model.config, 'max_position_embeddings', None) or getattr(model.config, 'n_positions', None) or cfg.max_new_tokens
+    T = min(cfg.max_new_tokens, maxpos)                # too many tokens for the model is check_sampling_args' error, below
+    if rows * T * 16 > 0.8 * free:    # before drawing the prompts (a huge prompts_per_step would run until killed drawing them)
+        raise ConfigError(f"prompts_per_step x group_size = {rows:,} rows x {T} tokens need {rows * T * 16 / 2**30:.1f} GiB for one step's samples; "
+                          f"{free / 2**30:.1f} GiB is free: ask for fewer")
     task = get_task(cfg.task, preset=cfg.task_preset)
     probs = list(problems) if problems else task.sample(cfg.prompts_per_step, 'train', seed=mix_seed('preflight', cfg.seed))
     check_sampling_args([prompt_ids(tok, p) for p in probs[:cfg.prompts_per_step]], cfg.group_size, cfg.max_new_tokens, cfg.temperature, cfg.top_p, model)
