@@ -96,3 +96,19 @@ def test_the_long_rl_sentence_holds_on_its_saved_result():
     assert v['verdict'] == 'reproduced' and f"(+{v['measured']:.3f} [+{v['lo']:.3f}, +{v['hi']:.3f}]" in text and '400 steps' in v['tested_on']
     s0 = next(r for r in res['runs'] if r['arm'] == 'rl' and r['seed'] == 0)
     assert s0['dk_lo'] < 0 < s0['dk_hi']                       # the plateau-stopped arm did not move seed 0's pass@32
+
+def test_the_rerun_sentence_holds_on_its_saved_results():
+    "The README's sentence on a fresh make demo elsewhere: the bases exact, 31 of 156 numbers off, every verdict the same (both files saved)."
+    import importlib.util
+    spec = importlib.util.spec_from_file_location('results_tool', ROOT / 'tools' / 'results.py'); tool = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(tool)
+    old, new = (json.loads((ROOT / 'data' / 'results' / f).read_text()) for f in ('default_study.json', 'default_study_rerun.json'))
+    a, b = tool._numbers(old), tool._numbers(new)
+    diff = [k for k in a if not tool._same(a[k], b.get(k), 1e-9)]
+    text = ' '.join((ROOT / 'README.md').read_text().split('checks a `make demo` run against it')[1].split('\n\n')[0].split())
+    assert (len(diff), len(a)) == (31, 156) and '31 of 156 numbers differed' in text
+    assert not any(k.endswith(': verdict') for k in diff) and not any(': base ' in k for k in diff)
+    assert new['provenance']['cpu_kernels'] in text
+    pd_ = lambda res, d: next(r for r in res['per_dose'] if r['dose'] == d)['rl pass@1']
+    assert f"dose 0.15 RL pass@1 {pd_(new, 0.15):.3f} against the saved {pd_(old, 0.15):.3f}" in text
+    assert f"dose 0.6 {pd_(new, 0.6):.3f} against {pd_(old, 0.6):.3f}" in text

@@ -53,7 +53,8 @@ __all__ = ['STUDY_PRESETS', 'SECTION_KEYS', 'ARMS', 'LADDER_SEED', 'LADDER_PROBL
            'study_jobs', 'run_study', 'run_summary', 'arm_delta', 'weights_changed', 'rl_dose_verdicts', 'verdicts',
            'study_charts', 'corpus_table', 'headline', 'cot_table', 'sampling_table', 'findings_text', 'study_tables',
            'study_report', 'competence_html', 'runs_table', 'phase_table', 'study_body', 'long_rl_table',
-           'section_html', 'run_config', 'judge_run', 'study_results', 'save_results', 'results_markdown']
+           'section_html', 'run_config', 'judge_run', 'study_results', 'cpu_kernels', 'save_results',
+           'results_markdown']
 
 # %% ../../nbs/api/studies/01_warmstart.ipynb #03dc1897
 STUDY_PRESETS = {
@@ -1328,6 +1329,15 @@ def study_results(run:Path|str, # a finished run folder of `run_study`
 
 def _json_num(x): return None if isinstance(x, float) and math.isnan(x) else x
 
+# %% ../../nbs/api/studies/01_warmstart.ipynb #a52593f8
+def cpu_kernels()->str:
+    "What decides this CPU's float arithmetic: torch's kernel capability and the matrix extensions present (RL runs reproduce exactly where it matches)."
+    flags = set()
+    try: flags = set(next(l for l in Path('/proc/cpuinfo').read_text().splitlines() if l.startswith('flags')).split(':', 1)[1].split())
+    except (OSError, StopIteration): pass
+    extra = [f for f in ('avx512_fp16', 'amx_bf16', 'amx_tile') if f in flags]
+    return ' '.join([torch.backends.cpu.get_cpu_capability(), *extra])
+
 # %% ../../nbs/api/studies/01_warmstart.ipynb #4bbc8b3a
 def save_results(run:Path|str, # a finished run folder of `run_study`
                  path:Path|str, # the JSON file to write (replaced atomically)
@@ -1339,7 +1349,7 @@ def save_results(run:Path|str, # a finished run folder of `run_study`
     from ..core.files import write_text
     res = study_results(run)
     res['provenance'] = {'command': command, 'date': datetime.date.today().isoformat(), 'machine': f'{platform.machine()}, {os.cpu_count()} CPU cores',
-                         **extra}
+                         'cpu_kernels': cpu_kernels(), **extra}
     path = Path(path); path.parent.mkdir(parents=True, exist_ok=True)
     return write_text(path, json.dumps(res, indent=1, ensure_ascii=False) + '\n')
 
