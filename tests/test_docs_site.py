@@ -93,6 +93,7 @@ def test_docs_site_in_browser(site):
             charts += len(svgs)
             raw = d.execute_script("return document.querySelector('article').innerText")
             assert 'Math Processing Error' not in raw, page
+            assert '{target=' not in raw, page      # nbdev's Quarto-only link attributes had shown as text (446 times on 32 pages)
             text = _norm(raw)
             tex = _norm(d.execute_script(MATH_AS_TEX))        # the same, with each typeset formula as its TeX source
             ids = set(d.execute_script("return Array.from(document.querySelectorAll('article [id]')).map(e => e.id)"))

@@ -178,9 +178,13 @@ def page_name(nb_name:str)->str:
     from nbdev.doclinks import _nbpath2html
     return str(_nbpath2html(Path(nb_name)).with_suffix('.ipynb'))
 
+_SOURCE = re.compile(r'\[source\]\(([^)\s]+)\)\{target="_blank" style="([^"]*)"\}')
+
 def _relative_links(nb:dict, prefix:str, up:str='')->dict:
     "nbdev links names to the published site (doc_host + doc_baseurl): point them at this site's pages instead (`up`: '../' per folder level)."
-    def fix(x): return [l.replace(prefix, up) for l in x] if isinstance(x, list) else x.replace(prefix, up)
+    def one(l:str)->str:   # and nbdev's Quarto-only `[source](url){target=... style=...}` as the HTML link it means (mkdocs showed the braces as text)
+        return _SOURCE.sub(lambda m: f'<a href="{m.group(1)}" target="_blank" style="{m.group(2)}">source</a>', l.replace(prefix, up))
+    def fix(x): return [one(l) for l in x] if isinstance(x, list) else one(x)
     for c in nb['cells']:
         if c['cell_type'] == 'markdown': c['source'] = fix(c['source'])
         for o in c.get('outputs', []):
