@@ -74,6 +74,12 @@ def test_docs_site_in_browser(site):
         pages = [urlparse(h).path.lstrip('/') for _, h in links if urlparse(h).path.endswith('.html')]
         pages = list(dict.fromkeys('index.html' if p == '' else p for p in pages))
         assert pages == want, (pages, want)          # the sidebar: every notebook, in the sidebar's (layer) order
+        titles = {t for t, _ in links}
+        assert {'CLI: warmstart', 'Bring your own samples: warmstart passk --samples FILE'} <= titles, sorted(titles)   # titles with code were cut ('CLI:')
+        cli = next(h for t, h in links if t == 'CLI: warmstart'); d.get(cli)
+        WebDriverWait(d, 30).until(lambda d: d.execute_script("return document.readyState") == 'complete')
+        assert 'The command line:' in d.execute_script("return document.querySelector('article').innerText")   # the page keeps its description
+        d.get(url + '/index.html')
         assert 'warmstart' in d.execute_script("return document.querySelector('article').innerText").lower()   # the index page is nbs/index.ipynb
         by_page = {}
         for mod, names in exported.items(): by_page.setdefault(_page_of(mod), []).append((mod, names))

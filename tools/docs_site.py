@@ -146,7 +146,8 @@ def _site_nb(nb:dict)->tuple:
         if c['cell_type'] == 'raw' and src.startswith('---'):          # nbdev's front matter -> title and description
             fm = yaml.safe_load(src.strip().strip('-')) or {}
             title = fm.get('title')
-            md = (f"# {title}\n\n" if title else '') + (f"> {fm['description']}\n" if fm.get('description') else '')
+            head = title.replace('`', '') if title else None          # code marks in the heading cut mkdocs' page title ('CLI:')
+            md = (f"# {head}\n\n" if head else '') + (f"> {fm['description']}\n" if fm.get('description') else '')
             if md: cells.append({'cell_type': 'markdown', 'metadata': {}, 'source': md})
             continue
         if c['cell_type'] == 'code':
@@ -209,7 +210,8 @@ def write_sources(contents:list)->list:
             depth = page.count('/')                     # links to the published site become relative to this page's folder
             (SRC / page).parent.mkdir(parents=True, exist_ok=True)
             (SRC / page).write_text(json.dumps(_relative_links(nb, prefix, '../' * depth), indent=1))
-            out.append({('Home' if page == 'index.ipynb' else title or Path(it).stem): page})
+            name = 'Home' if page == 'index.ipynb' else (title or Path(it).stem).replace('`', '')   # code marks cut mkdocs' titles ('CLI:')
+            out.append({name: page})
         return out
     return nav(contents)
 
