@@ -64,13 +64,12 @@ def test_shipped_bases_match_their_study(preset):
             assert tok('1+2=').input_ids[0] == tok.bos_token_id            # shipped tokenizers add <bos> themselves
 
 def test_band_difficulties_place_each_base_by_its_ladder(cli, tmp_path):
-    "band:out runs each base on the first rung past its edge (read off its own ladder); a band no rung reaches gets no run, and says so."
+    "band:out runs each base on the first rung past its edge (read off its own ladder); a band no base reaches is refused before any RL."
     out = tmp_path / 'band'
-    code, _, err = cli('study', '--preset', 'smoke', '--difficulties', 'easy', 'band:edge', 'band:out', '--out', out, '--quiet', '--device', 'cpu',
-                       '--workers', '1')
+    code, _, err = cli('study', '--preset', 'smoke', '--difficulties', 'easy', 'band:out', '--out', out, '--quiet', '--device', 'cpu', '--workers', '1')
     assert code == 0, err
     lad, place = pl.read_parquet(out / 'ladder.parquet'), pl.read_parquet(out / 'placement.parquet')
-    assert place.height == 4 and set(place['difficulty']) == {'band:edge', 'band:out'}
+    assert place.height == 2 and set(place['difficulty']) == {'band:out'}
     for r in place.iter_rows(named=True):                      # each placement agrees with that base's own ladder
         mine = lad.filter((pl.col('dose') == r['dose']) & (pl.col('seed') == r['seed']))
         in_band = mine.filter(pl.col('band') == r['band'])['rung'].to_list()
@@ -82,3 +81,5 @@ def test_band_difficulties_place_each_base_by_its_ladder(cli, tmp_path):
     assert 'RL problems placed by competence' in (out / 'report.html').read_text()
     code, _, err = cli('study', '--preset', 'default', '--difficulties', 'band:edge', '--out', tmp_path / 'x', '--quiet')
     assert code == 2 and "difficulty 'band:edge' places each base's RL problems by its competence ladder: set ladder" in err and not (tmp_path / 'x').exists()
+    code, _, err = cli('study', '--preset', 'smoke', '--difficulties', 'easy', 'band:edge', '--out', tmp_path / 'y', '--quiet', '--device', 'cpu', '--workers', '1')
+    assert code == 2 and "difficulty 'band:edge': no base has a ladder rung in the 'edge' band (rungs [2, 3])" in err and not (tmp_path / 'y').exists()

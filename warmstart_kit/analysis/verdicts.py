@@ -8,6 +8,7 @@ import math
 from dataclasses import dataclass, asdict
 from typing import Literal
 import polars as pl
+from ..core.errors import ConfigError
 
 # %% auto #0
 __all__ = ['VERDICTS', 'Rule', 'judge', 'verdict_row', 'rules_table']
@@ -22,6 +23,12 @@ class Rule:
     test: Literal['greater', 'at most'] # greater: reproduced if lo > threshold; at most: reproduced if hi <= threshold
     threshold: float # the threshold of the test
     precondition: str # when the finding can be tested; where it does not hold the verdict is 'not testable here'
+
+    def __post_init__(self):
+        "A rule that could not judge anything fails when it is written, not when a run is judged."
+        if self.test not in ('greater', 'at most'): raise ConfigError(f"rule {self.finding!r}: test must be 'greater' or 'at most', got {self.test!r}")
+        if isinstance(self.threshold, bool) or not isinstance(self.threshold, (int, float)) or not math.isfinite(self.threshold):
+            raise ConfigError(f"rule {self.finding!r}: threshold must be a finite number, got {self.threshold!r}")
 
 VERDICTS = ('reproduced', 'not reproduced', 'inconclusive', 'not testable here')
 

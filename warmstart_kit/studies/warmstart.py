@@ -556,6 +556,10 @@ def prepare_study(cfg:StudyConfig, # the study
         timings.update({k: v[1] for k, v in res.items()})
         ctx['ladder'] = pl.concat([v[0] for v in res.values()]).sort('seed', 'dose', 'rung')
         ctx['placement'] = placements(cfg, ctx['ladder'])
+        for diff in (d for d in cfg.difficulties if d in BAND_DIFFICULTIES):     # a band no base reaches: nothing to run there, say so before any RL
+            if ctx['placement'].filter((pl.col('difficulty') == diff) & pl.col('rung').is_not_null()).height == 0:
+                raise ConfigError(f"difficulty {diff!r}: no base has a ladder rung in the {BAND_DIFFICULTIES[diff]!r} band (rungs {list(cfg.ladder)}); "
+                                  "widen the ladder or drop the difficulty")
     return ctx
 
 # %% ../../nbs/api/studies/01_warmstart.ipynb #e173922c
