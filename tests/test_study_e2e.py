@@ -81,5 +81,6 @@ def test_band_difficulties_place_each_base_by_its_ladder(cli, tmp_path):
     assert 'RL problems placed by competence' in (out / 'report.html').read_text()
     code, _, err = cli('study', '--preset', 'default', '--difficulties', 'band:edge', '--out', tmp_path / 'x', '--quiet')
     assert code == 2 and "difficulty 'band:edge' places each base's RL problems by its competence ladder: set ladder" in err and not (tmp_path / 'x').exists()
-    code, _, err = cli('study', '--preset', 'smoke', '--difficulties', 'easy', 'band:edge', '--out', tmp_path / 'y', '--quiet', '--device', 'cpu', '--workers', '1')
+    code, _, err = cli('study', '--preset', 'smoke', '--difficulties', 'easy', 'band:edge', '--out', tmp_path / 'y', '--quiet', '--device', 'cpu',
+                       '--workers', '1')
     assert code == 2 and "difficulty 'band:edge': no base has a ladder rung in the 'edge' band (rungs [2, 3])" in err and not (tmp_path / 'y').exists()
