@@ -348,3 +348,13 @@ def test_sparsity_chunk_size_that_cannot_be_a_block(capsys, tmp_path):
     "--chunk-elems 1e15 aborted the process; now one line."
     code, msg = run(capsys, 'sparsity', BASE, BASE.parent / 'dose-0.6', '--out', tmp_path / 's', '--chunk-elems', str(10**15))
     assert (code, msg) == (2, 'warmstart: error: chunk_elems must be <= 2**31 = 2,147,483,648 elements (a block of 8 GiB in fp32), got 1,000,000,000,000,000')
+
+def test_a_file_where_the_output_goes_and_a_nan_temperature_answer_at_once(capsys, tmp_path):
+    "Both used to appear only after a model had loaded or a study had trained (12 s and 80 s)."
+    f = tmp_path / 'afile'; f.write_text('mine')
+    assert run(capsys, 'rl', '--model', BASE, '--out', f, *TINY_RL) == (
+        2, f'warmstart: error: output {f} exists and is a file; choose another path or pass --overwrite to replace it')
+    cfg = tmp_path / 'c.json'; cfg.write_text(json.dumps({'samplings': [[float('nan'), 0.95]]}))
+    code, msg = run(capsys, 'study', '--preset', 'smoke', '--config', cfg, '--out', tmp_path / 's')
+    assert code == 2 and 'each sampling must be a (temperature > 0, top_p in (0, 1]) pair, got (nan, 0.95)' in msg, msg
+    assert f.read_text() == 'mine' and not (tmp_path / 's').exists()

@@ -5,6 +5,7 @@
 # %% ../../nbs/api/cli/02_main.ipynb #e7ebee6a
 from __future__ import annotations
 import argparse, signal, sys
+from pathlib import Path
 from .flags import make_parser, common_flags
 from .commands import COMMANDS
 
@@ -54,8 +55,11 @@ def check_paths(a, # parsed arguments of a subcommand
                ):
     "OutputError (exit 2) when the command's `--out` is, lies inside or contains a path it reads (`INPUT_FLAGS`), before any work."
     from warmstart_kit.core.files import check_apart
+    from warmstart_kit.core.errors import OutputError
     out = getattr(a, 'out', None)
     if out is None: return
+    if Path(out).is_file() and not getattr(a, 'overwrite', False):     # before any model loads (it was found only once the work began)
+        raise OutputError(f"output {out} exists and is a file; choose another path or pass --overwrite to replace it")
     ins = [getattr(a, k, None) for k in INPUT_FLAGS]
     check_apart(out, [p for v in ins for p in (v if isinstance(v, list) else [v]) if p], 'output')
 

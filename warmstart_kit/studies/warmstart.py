@@ -170,8 +170,8 @@ def __post_init__(self:StudyConfig):
         try: rung_task(self.task, r).sample(LADDER_PROBLEMS, 'test', seed=LADDER_SEED)
         except TaskError: raise ConfigError(f'ladder rung {r} has fewer than {LADDER_PROBLEMS} distinct test problems; start the ladder higher') from None
     for sp in self.samplings:
-        if not (isinstance(sp, tuple) and len(sp) == 2 and all(isinstance(v, (int, float)) and not isinstance(v,
-                bool) for v in sp)) or sp[0] <= 0 or not 0 < sp[1] <= 1:
+        if not (isinstance(sp, tuple) and len(sp) == 2 and all(isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v)
+                                                               for v in sp)) or sp[0] <= 0 or not 0 < sp[1] <= 1:
             raise ConfigError(f'each sampling must be a (temperature > 0, top_p in (0, 1]) pair, got {sp!r}')
     if not 0 <= self.flawed_share <= 1: raise ConfigError(f'flawed_share must be in [0, 1], got {self.flawed_share}')
     if any(isinstance(s, bool) or not isinstance(s, int) for s in self.seeds): raise ConfigError(f'seeds must be whole numbers, got {list(self.seeds)}')
