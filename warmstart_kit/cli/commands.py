@@ -60,7 +60,7 @@ def cmd_pretrain(a, # parsed `warmstart pretrain` arguments
     "`warmstart pretrain`: every configuration checked first, then one base per dose into `--out`."
     from warmstart_kit.core.files import claim_output
     from warmstart_kit.core.errors import ConfigError
-    from warmstart_kit.train.pretrain import PretrainConfig, train_base, parse_dose, dose_mixture, pretrain_preflight
+    from warmstart_kit.train.pretrain import PretrainConfig, train_base, parse_dose, dose_mixture
     from warmstart_kit.models.build import resolve_device
     base = {**(read_config(a.config) if a.config else {}), **flags_of(a, PretrainConfig)}
     if a.dose and 'behaviours' in base: raise ConfigError('pass either --dose (the study\'s mixtures) or --behaviours (an explicit mixture), not both')
@@ -72,9 +72,8 @@ def cmd_pretrain(a, # parsed `warmstart pretrain` arguments
         dup = next(x for x, n in zip(a.dose, names) if names.count(n) > 1)
         raise ConfigError(f"--dose {' '.join(a.dose)} asks for dose {parse_dose(dup):g} more than once (one base, dose-D/, per dose)")
     cfgs = [(dose, PretrainConfig.from_dict({**base, 'behaviours': mix})) for dose, mix in mixes]   # all checked first
-    for _, c in cfgs: pretrain_preflight(c)
     dev = resolve_device(a.device)
-    with claim_output(a.out, a.overwrite, what='checkpoint folder', inputs=[a.config]) as tmp:
+    with claim_output(a.out, a.overwrite, what='checkpoint folder') as tmp:
         for dose, cfg in cfgs:
             dest = tmp / f'dose-{cfg.dose:g}' if len(cfgs) > 1 or a.per_dose_dirs else tmp
             _, curve = train_base(cfg, dest, device=dev, progress=not a.quiet)
@@ -120,13 +119,12 @@ def cmd_rl(a, # parsed `warmstart rl` arguments
     from warmstart_kit.rl.oneshot import choose_one_shot
     check_checkpoint(a.model)
     out = Path(a.out)
-    inputs = [a.model, a.config]
     if a.resume:
         if not out.is_dir(): raise FileNotFoundError(f"nothing to resume: run folder {out} does not exist")
         grpo_folder(out).resume_point(cfg)
     model, tok, _ = load_checkpoint(a.model, device=a.device)
     preflight(model, tok, cfg)                                       # before the folder is touched
-    with claim_output(out, a.overwrite, mode='inplace', resume=a.resume, what='run folder', inputs=inputs):
+    with claim_output(out, a.overwrite, mode='inplace', resume=a.resume, what='run folder'):
         problems = None
         if a.one_shot:
             ex, _ = choose_one_shot(a.model, cfg, a.one_shot, a.one_shot_pool, a.one_shot_epochs, seed=cfg.seed, device=a.device, progress=not a.quiet)
@@ -199,7 +197,7 @@ def cmd_rl_trl(a, # parsed `warmstart rl` arguments
     model, tok, _ = load_checkpoint(a.model, device='cpu')
     preflight(model, tok, cfg)
     out, main = Path(a.out), is_main_process()
-    with (claim_output(out, a.overwrite, mode='inplace', what='run folder', inputs=[a.model, getattr(a, 'config', None)]) if main else nullcontext(out)):
+    with (claim_output(out, a.overwrite, mode='inplace', what='run folder') if main else nullcontext(out)):
         problems = None
         if getattr(a, 'one_shot', None):
             from warmstart_kit.rl.oneshot import choose_one_shot

@@ -143,5 +143,5 @@ def sparsity_report(init, # the initial checkpoint (folder or .safetensors file)
         check_output(out, overwrite, inputs=[init, *finals])   # never over (or inside) a checkpoint it compares
     res = compare_runs(init, finals, cfg, device)
     if out is not None:
-        with claim_output(out, overwrite, inputs=[init, *finals]) as tmp: write_sparsity(tmp, res, init, finals, cfg)
+        with claim_output(out, overwrite) as tmp: write_sparsity(tmp, res, init, finals, cfg)
     return res

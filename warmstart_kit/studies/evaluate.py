@@ -40,7 +40,7 @@ class EvalConfig(Config):
     def __post_init__(self):
         if self.k is not None: self.k = tuple(int(x) for x in self.k)
         self.check_types()
-        for f in ('problems', 'n', 'max_new_tokens', 'n_boot'):
+        for f in ('problems', 'n', 'max_new_tokens'):
             if getattr(self, f) < 1: raise ConfigError(f"{f} must be >= 1, got {getattr(self, f)}")
         check_n_boot(self.n_boot)
         ks = self.ks()
@@ -74,7 +74,7 @@ def eval_checkpoints(paths:list, # checkpoint folders to evaluate
     problems = load_eval_set(cfg.task, cfg.task_preset, n=cfg.problems)
     loaded = [(name, *load_checkpoint(p, device=dev)[:2]) for p, name in zip(paths, names)]   # fail early on a bad folder
     for p, m, t in loaded: check_sampling_args([prompt_ids(t, q) for q in problems], cfg.n, cfg.max_new_tokens, cfg.temperature, cfg.top_p, m)
-    with claim_output(out, overwrite, what='output folder', inputs=paths) as tmp:
+    with claim_output(out, overwrite, what='output folder') as tmp:
         frames = []
         for p, m, t in loaded:
             _, pp = evaluate(m, t, problems, n=cfg.n, temperature=cfg.temperature, top_p=cfg.top_p, max_new_tokens=cfg.max_new_tokens,

@@ -75,7 +75,7 @@ def __post_init__(self:RLAGStudyConfig):
         raise ConfigError(f"methods must be distinct and at least one, got {list(self.methods)}")
     if not self.seeds or len(set(self.seeds)) != len(self.seeds) or any(isinstance(x, bool) or not isinstance(x, int) for x in self.seeds):
         raise ConfigError(f"seeds must be distinct whole numbers, at least one, got {list(self.seeds)}")
-    for k in ('max_new_tokens', 'n_boot'):
+    for k in ('max_new_tokens',):
         if getattr(self, k) < 1: raise ConfigError(f"{k} must be >= 1, got {getattr(self, k)}")
     check_n_boot(self.n_boot)
     if self.workers < 0: raise ConfigError(f"workers must be >= 0, got {self.workers}")

@@ -103,7 +103,7 @@ def __post_init__(self:RLPStudyConfig):
     self.check_types()
     if not self.seeds or len(set(self.seeds)) != len(self.seeds): raise ConfigError(f"seeds must be distinct and at least one, got {list(self.seeds)}")
     if any(isinstance(x, bool) or not isinstance(x, int) for x in self.seeds): raise ConfigError(f"seeds must be whole numbers, got {list(self.seeds)}")
-    for k in ('n_eval', 'n_samples', 'probe_problems', 'probe_samples', 'n_boot'):
+    for k in ('n_eval', 'n_samples', 'probe_problems', 'probe_samples'):
         if getattr(self, k) < 1: raise ConfigError(f"{k} must be >= 1, got {getattr(self, k)}")
     check_n_boot(self.n_boot)
     if self.workers < 0: raise ConfigError(f"workers must be >= 0, got {self.workers}")

@@ -307,6 +307,6 @@ def passk_of_samples(paths:list, # samples files (.parquet, .jsonl, .json, .csv)
     pp = to_counts(graded if graded is not None else df, shape, cfg)
     res = analyse(pp, cfg)
     if out is not None:
-        with claim_output(out, overwrite, what='output folder', inputs=paths) as tmp:
+        with claim_output(out, overwrite, what='output folder') as tmp:
             write_outputs(tmp, res, pp, cfg, _sources(paths), graded)
     return {**res, 'per_problem': pp}

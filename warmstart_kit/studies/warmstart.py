@@ -159,7 +159,7 @@ def __post_init__(self:StudyConfig):
     if bad: raise ConfigError(f"unknown arm(s) {bad}; known: {', '.join(ARMS)}")
     if 'distill_rl' in self.arms and 'distill' not in self.arms: self.arms = tuple(a for a in ARMS if a in {*self.arms, 'distill'})
     if self.base not in ('shipped', 'train'): raise ConfigError(f"base must be 'shipped' or 'train', got {self.base!r}")
-    for k in ('n_eval', 'n_samples', 'n_boot'):
+    for k in ('n_eval', 'n_samples'):
         if getattr(self, k) < 1: raise ConfigError(f'{k} must be >= 1, got {getattr(self, k)}')
     check_n_boot(self.n_boot)
     if self.workers < 0: raise ConfigError(f'workers must be >= 0, got {self.workers}')
@@ -178,7 +178,7 @@ def __post_init__(self:StudyConfig):
     banded = [d for d in self.difficulties if d in BAND_DIFFICULTIES]
     if banded and not self.ladder: raise ConfigError(f"difficulty {banded[0]!r} places each base's RL problems by its competence ladder: set ladder "
                                                      f"(e.g. {list(LADDERS.get(self.task, ('digits', (3, 4, 5)))[1])})")
-    presets = [p for d in self.difficulties for p in self.presets_of(d)]
+    presets = self.presets_of()
     for d in presets: load_eval_set(self.task, d, n=self.n_eval)   # unknown preset, no bundled set, too few problems: one clear error
     self.pretrain_config(self.doses[0], self.seeds[0])
     for d in presets: self.grpo_config(d, self.seeds[0]); self.distill_config(d, self.seeds[0])
@@ -193,7 +193,7 @@ def preflight(self:StudyConfig):
     from warmstart_kit.sampling.reference import available_memory
     mc = model_config(self.model_preset, self.arch)
     maxpos = getattr(mc, 'max_position_embeddings', None) or mc.n_positions
-    presets = [p for d in self.difficulties for p in self.presets_of(d)]
+    presets = self.presets_of()
     for d in presets:
         longest = max(len(p.prompt) + 1 for p in load_eval_set(self.task, d, n=self.n_eval))
         if longest + self.budget(d) > maxpos: raise ConfigError(f"difficulty {d!r} needs {longest + self.budget(d)} positions; {self.model_preset} models have "
@@ -214,9 +214,10 @@ def budget(self:StudyConfig,
 # %% ../../nbs/api/studies/01_warmstart.ipynb #953037cb
 @patch
 def presets_of(self:StudyConfig,
-               difficulty:str # a task preset, or a band difficulty (BAND_DIFFICULTIES)
+               difficulty:str|None=None # a task preset, or a band difficulty (BAND_DIFFICULTIES); None: all the study's
               )->list:
-    "The task presets a difficulty can run on: itself, or for a band difficulty the preset of every ladder rung (`rung_preset`)."
+    "The task presets a difficulty can run on: itself, or for a band difficulty the preset of every ladder rung (`rung_preset`); None: of every difficulty."
+    if difficulty is None: return list(dict.fromkeys(p for d in self.difficulties for p in self.presets_of(d)))
     return [rung_preset(self.task, r) for r in self.ladder] if difficulty in BAND_DIFFICULTIES else [difficulty]
 
 # %% ../../nbs/api/studies/01_warmstart.ipynb #f716e2d6
