@@ -51,9 +51,9 @@ __all__ = ['STUDY_PRESETS', 'SECTION_KEYS', 'ARMS', 'LADDER_SEED', 'LADDER_PROBL
            'matched_temperature', 'weight_change', 'arm_job', 'base_job', 'one_shot_job', 'spurious_job', 'long_rl_job',
            'ladder_job', 'run_band', 'phase_by_band', 'ladder_jobs', 'placements', 'get_bases', 'prepare_study',
            'study_jobs', 'run_study', 'run_summary', 'arm_delta', 'weights_changed', 'rl_dose_verdicts', 'verdicts',
-           'study_charts', 'corpus_table', 'headline', 'cot_table', 'sampling_table', 'findings_text', 'study_tables',
-           'study_report', 'competence_html', 'runs_table', 'phase_table', 'study_body', 'long_rl_table',
-           'section_html', 'run_config', 'judge_run', 'study_results', 'cpu_kernels', 'save_results',
+           'study_charts', 'corpus_table', 'headline', 'cot_table', 'sampling_table', 'rl_findings', 'findings_text',
+           'study_tables', 'study_report', 'competence_html', 'runs_table', 'phase_table', 'why_html', 'study_body',
+           'long_rl_table', 'section_html', 'run_config', 'judge_run', 'study_results', 'cpu_kernels', 'save_results',
            'results_markdown']
 
 # %% ../../nbs/api/studies/01_warmstart.ipynb #03dc1897
@@ -940,19 +940,12 @@ def _pooled(v:pl.DataFrame, key:str)->dict:
     return {float(r['tested_on'].split(',')[0].split()[1]): (r['measured'], r['lo'], r['hi']) for r in rows.iter_rows(named=True)}
 
 # %% ../../nbs/api/studies/01_warmstart.ipynb #845dba5d
-def findings_text(cfg:StudyConfig, # the study
-                  v:pl.DataFrame, # `verdicts`' table
-                  summary:pl.DataFrame, # `run_summary`'s table
-                  fit:pl.DataFrame|None, # `ceiling_fit`'s table; None: no ceiling-law sentence
-                  frames:dict|None=None # the study's frames by name (its `weights` say whether any arm moved)
-                 )->list:
-    "A few sentences for the top of the report, every number computed from the run."
-    out, ind = [], cfg.difficulties[0]
-    w = frames.get('weights') if frames else None
-    if w is not None and w.height and not w['changed'].any():
-        out.append(f"No arm changed its base's weights in any run ({', '.join(sorted(set(w['arm'])))}; largest change "
-                   f"{w['max_abs_change'].max():.1e}): the run cannot test what RL does, and every RL verdict below is *not testable here*.")
-    s = summary.filter(pl.col('difficulty') == ind)
+def rl_findings(cfg:StudyConfig, # the study (k_max = n_samples)
+                v:pl.DataFrame, # `verdicts`' table
+                s:pl.DataFrame # `run_summary`'s rows of the main difficulty
+               )->list:
+    "The report's sentences on RL per dose: where it raised pass@1, where it narrowed pass@k_max, and selection against refinement."
+    out = []
     rl = s.filter(pl.col('arm') == 'rl').group_by('dose').agg(pl.col('pass@kmax', 'selection', 'refinement').mean()).sort('dose')
     base = s.filter(pl.col('arm') == 'base').group_by('dose').agg(pl.col('pass@1', 'pass@kmax').mean()).sort('dose')
     d1, dk = _pooled(v, 'sharpens'), _pooled(v, 'no_expansion')     # Δ per dose over every seed and problem (the verdicts' intervals)
@@ -975,6 +968,23 @@ def findings_text(cfg:StudyConfig, # the study
         if sel is not None and ref is not None:
             out.append(f"Why: averaged over doses, RL's change in pass@1 is selection {sel:+.3f} (re-weighting behaviours the base already had) and refinement "
                        f"{ref:+.3f} (improvement within a behaviour).")
+    return out
+
+# %% ../../nbs/api/studies/01_warmstart.ipynb #63e8cc5c
+def findings_text(cfg:StudyConfig, # the study
+                  v:pl.DataFrame, # `verdicts`' table
+                  summary:pl.DataFrame, # `run_summary`'s table
+                  fit:pl.DataFrame|None, # `ceiling_fit`'s table; None: no ceiling-law sentence
+                  frames:dict|None=None # the study's frames by name (its `weights` say whether any arm moved)
+                 )->list:
+    "A few sentences for the top of the report, every number computed from the run."
+    out, ind = [], cfg.difficulties[0]
+    w = frames.get('weights') if frames else None
+    if w is not None and w.height and not w['changed'].any():
+        out.append(f"No arm changed its base's weights in any run ({', '.join(sorted(set(w['arm'])))}; largest change "
+                   f"{w['max_abs_change'].max():.1e}): the run cannot test what RL does, and every RL verdict below is *not testable here*.")
+    s = summary.filter(pl.col('difficulty') == ind)
+    out += rl_findings(cfg, v, s)
     g = cfg.grpo_config(ind, cfg.seeds[0])
     if g.plateau_patience and 'steps' in s.columns and s.filter(pl.col('arm') == 'rl').height:
         st = s.filter(pl.col('arm') == 'rl')['steps']
@@ -1144,6 +1154,23 @@ def phase_table(cfg:StudyConfig, # the study (k_max = n_samples)
     return pl.DataFrame([{'dose': r['dose'], where: r[where], 'seeds': r['seeds'], 'Δpass@1 [95% CI]': ci(r, 'd_pass1'),
                           f'Δpass@{k} [95% CI]': ci(r, 'd_passkmax'), 'effect': r['effect']} for r in ph.iter_rows(named=True)])
 
+def why_html(cfg:StudyConfig, # the study (k_max = n_samples)
+             run:Path, # the run folder (charts are saved to its charts/)
+             charts:dict, # `study_charts`' charts by name
+             summary:pl.DataFrame # `run_summary`'s table
+            )->str:
+    "The report's 'Why: selection and refinement' section: the decomposition charts and every run's table (`runs_table`)."
+    rt = runs_table(cfg, summary)
+    return R.section('Why: selection and refinement',
+                     R.paragraphs('Δ pass@1 = selection (re-weighting behaviours the base used) + refinement (within a behaviour) + new behaviour, exactly.'),
+                     R.figure(run, 'decomposition', charts['decomposition']), R.figure(run, 'decomposition_steps',
+                             charts['decomposition_steps']) if 'decomposition_steps' in charts else '',
+                     R.subheading('Every run'),
+                     R.paragraphs(f'pass@{cfg.n_samples} is pass@k at the largest k the samples allow (k_max = {cfg.n_samples} samples per problem); '
+                                  'Δ is the arm minus its base on the same problems, with a 95% bootstrap interval over problems; "base solves" is the share '
+                                  f'of the problems the arm solves at k_max that the base also solves. The parquet file summary.parquet has every column.'),
+                     R.html_table(rt, text_cols=tuple(c for c in rt.columns if c not in ('dose', 'seed'))))
+
 # %% ../../nbs/api/studies/01_warmstart.ipynb #1057aff3
 def study_body(cfg, # the StudyConfig
                run, # the run folder (charts are saved to its charts/)
@@ -1186,16 +1213,7 @@ def study_body(cfg, # the StudyConfig
         R.html_table(ct, text_cols=('model',))]
     body += R.section('pass@k', R.figure(run, 'passk', charts['passk'], 'Unbiased pass@k with 95% bootstrap bands over problems.'),
                       R.figure(run, 'accuracy_histogram', charts['accuracy_histogram']), *cot)
-    rt = runs_table(cfg, summary)
-    body += R.section('Why: selection and refinement',
-                      R.paragraphs('Δ pass@1 = selection (re-weighting behaviours the base used) + refinement (within a behaviour) + new behaviour, exactly.'),
-                      R.figure(run, 'decomposition', charts['decomposition']), R.figure(run, 'decomposition_steps',
-                              charts['decomposition_steps']) if 'decomposition_steps' in charts else '',
-                      R.subheading('Every run'),
-                      R.paragraphs(f'pass@{cfg.n_samples} is pass@k at the largest k the samples allow (k_max = {cfg.n_samples} samples per problem); '
-                                   'Δ is the arm minus its base on the same problems, with a 95% bootstrap interval over problems; "base solves" is the share '
-                                   f'of the problems the arm solves at k_max that the base also solves. The parquet file summary.parquet has every column.'),
-                      R.html_table(rt, text_cols=tuple(c for c in rt.columns if c not in ('dose', 'seed'))))
+    body += why_html(cfg, run, charts, summary)
     body += R.section("Yue et al.'s checks", *_checks(cfg, frames))
     if fit is not None:
         k = int(fit.sort('mae')['k'][0])
